@@ -1,0 +1,24 @@
+//! The `cachelens` command: parse arguments, dispatch, map errors to exit codes.
+
+mod cli;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("cachelens: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The records cachelens makes of a log: builds, their steps and their cache traffic.
+//!
+//! Field names are part of the command-line contract (`steps --format json`,
+//! DESIGN.md): rename nothing without changing the contract.
+
+use serde::Serialize;
+
+/// What a vertex is, from its name (see `grammars/vertex-name.ebnf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A Dockerfile instruction other than `FROM`: the only kind the cache can hit.
+    Instruction,
+    /// A `FROM` (also the implicit stage of `COPY --from=<image>`).
+    From,
+    /// `[internal] …`: loading the Dockerfile, context, metadata.
+    Internal,
+    /// `[auth] …`: registry credentials.
+    Auth,
+    /// `importing cache manifest from <ref>`.
+    CacheImport,
+    /// `exporting cache …`, `preparing layers for inline cache`.
+    CacheExport,
+    /// `exporting to image` and the other image exporters.
+    Export,
+    /// Anything else the solver or a frontend names.
+    Other,
+}
+
+impl Kind {
+    /// The name used in JSON, CSV and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Instruction => "instruction",
+            Kind::From => "from",
+            Kind::Internal => "internal",
+            Kind::Auth => "auth",
+            Kind::CacheImport => "cache-import",
+            Kind::CacheExport => "cache-export",
+            Kind::Export => "export",
+            Kind::Other => "other",
+        }
+    }
+}
+
+/// How a vertex ended: BuildKit's last terminal line for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// `#N CACHED`.
+    Cached,
+    /// `#N DONE [secs]`: executed.
+    Done,
+    /// `#N ERROR: …`.
+    Error,
+    /// `#N CANCELED`.
+    Canceled,
+    /// No terminal line (a truncated log, or the build was killed).
+    Incomplete,
+}
+
+impl Status {
+    /// The name used in JSON, CSV and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Cached => "cached",
+            Status::Done => "done",
+            Status::Error => "error",
+            Status::Canceled => "canceled",
+            Status::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// One vertex of a build that had a named header.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    /// BuildKit's own vertex number (`#N`).
+    pub vertex: u32,
+    /// The vertex name as printed in its header.
+    pub name: String,
+    /// Stage name from `[stage i/n]`, when printed.
+    pub stage: Option<String>,
+    /// Platform from `[linux/arm64 i/n]`, when printed.
+    pub platform: Option<String>,
+    /// `[i, n]`: instruction `i` of `n` in its stage.
+    pub position: Option<[u32; 2]>,
+    /// The Dockerfile keyword in upper case (`RUN`, `COPY`, `FROM`, …).
+    pub instruction: Option<String>,
+    /// What the vertex is.
+    pub kind: Kind,
+    /// How it ended.
+    pub status: Status,
+    /// The `DONE` duration in seconds; `None` when not `DONE` or printed without time.
+    pub seconds: Option<f64>,
+    /// Whether the build cache can serve this step (a Dockerfile instruction other than `FROM`).
+    pub cacheable: bool,
+    /// The `#N sha256:…` vertex digest (BuildKit ≤ v0.8 prints it).
+    pub digest: Option<String>,
+    /// The `ERROR:` message when the status is `error`.
+    pub error: Option<String>,
+    /// 1-based line of the vertex's first header in its source.
+    pub line: u64,
+}
+
+/// A remote cache import (`importing cache manifest from <ref>`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheImport {
+    /// The cache reference as printed.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Whether the import vertex ended `DONE` (it can succeed and still give no hit).
+    pub ok: bool,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// The vertex's `DONE` seconds.
+    pub seconds: Option<f64>,
+    /// Vertex number of the import.
+    pub vertex: u32,
+}
+
+/// A cache export (`exporting cache`, `exporting cache to registry`, …).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheExport {
+    /// The exporter vertex's name.
+    pub name: String,
+    /// Its `DONE` seconds.
+    pub seconds: Option<f64>,
+    /// Whether it ended `DONE`.
+    pub ok: bool,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// Vertex number of the export.
+    pub vertex: u32,
+}
+
+/// Cache traffic of one build.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cache {
+    /// Cache imports in print order.
+    pub imports: Vec<CacheImport>,
+    /// Cache exports in print order.
+    pub exports: Vec<CacheExport>,
+}
+
+/// One BuildKit invocation found in a source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Build {
+    /// Where it was read: a path, `-` for stdin, or `group/stream`.
+    pub source: String,
+    /// 0-based index of this build within its source.
+    pub index: usize,
+    /// One record per named vertex, in the order their first headers were printed.
+    pub steps: Vec<Step>,
+    /// Cache imports and exports.
+    pub cache: Cache,
+    /// Cached ÷ cacheable steps; `None` when no step is cacheable.
+    pub hit_rate: Option<f64>,
+    /// Lines inside this build that no grammar rule accepts.
+    pub unparsed_lines: u64,
+    /// 1-based line of the first of them.
+    pub first_unparsed_line: Option<u64>,
+    /// The client's closing error (`ERROR: failed to solve: …`, `executor failed running …`).
+    pub error: Option<String>,
+    /// `#N WARN:` lines and the client's `WARNING:` lines.
+    pub warnings: Vec<String>,
+    /// 1-based first and last line of the build in its source.
+    pub lines: [u64; 2],
+}
+
+impl Build {
+    /// Cacheable steps (Dockerfile instructions other than `FROM`).
+    pub fn cacheable(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.cacheable)
+    }
+
+    /// The first cacheable step, in print order, that the cache did not serve.
+    pub fn first_miss(&self) -> Option<&Step> {
+        self.cacheable().find(|s| s.status != Status::Cached)
+    }
+
+    /// Whether the build failed: a step or the client reported an error.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+            || self
+                .steps
+                .iter()
+                .any(|s| s.status == Status::Error && s.kind != Kind::CacheImport)
+    }
+}
+
+/// Hit rate of a set of steps: cached ÷ cacheable, `None` without cacheable steps.
+pub fn hit_rate<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Option<f64> {
+    let (mut cacheable, mut cached) = (0u32, 0u32);
+    for s in steps.into_iter().filter(|s| s.cacheable) {
+        cacheable += 1;
+        cached += u32::from(s.status == Status::Cached);
+    }
+    (cacheable > 0).then(|| f64::from(cached) / f64::from(cacheable))
+}

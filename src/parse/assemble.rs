@@ -1,0 +1,374 @@
+//! Classified lines into builds and steps: the assembler rules A1–A6 at the
+//! end of `grammars/buildkit-plain.ebnf`.
+
+use super::lines::Lines;
+use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
+use super::vertex_name::parse_vertex_name;
+use crate::model::{Build, Cache, CacheExport, CacheImport, Kind, Status, Step, hit_rate};
+
+/// Everything read from one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLog {
+    /// Where the log was read.
+    pub source: String,
+    /// The BuildKit invocations found, in input order.
+    pub builds: Vec<Build>,
+    /// Lines read.
+    pub lines: u64,
+    /// Unparsed lines that stand outside every build (before the first, after the last).
+    pub unparsed_outside: u64,
+    /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
+    /// component is missing`), with their line numbers.
+    pub errors_outside: Vec<(u64, String)>,
+}
+
+/// Parses a whole log. Pure: no I/O, never fails, never panics.
+pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
+    let mut asm = Assembler::new(source);
+    let mut lines = Lines::new(input);
+    while let Some((number, line)) = lines.next_line() {
+        asm.line(number, line);
+    }
+    asm.finish()
+}
+
+/// Where the end-of-build error recap stands (rule A6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecapState {
+    /// No recap block seen since the last vertex line.
+    None,
+    /// Inside `------` … `------`: every line is the failed vertex's output.
+    Open,
+    /// After a closing `------` or a Dockerfile excerpt: the client's error line may follow.
+    Closed,
+}
+
+#[derive(Debug, Default)]
+struct VertexState {
+    number: u32,
+    name: Option<String>,
+    header_line: u64,
+    digest: Option<String>,
+    status: Option<Status>,
+    seconds: Option<f64>,
+    error: Option<String>,
+    /// Lines seen for this vertex (counted as unparsed if no header ever names it).
+    lines: u64,
+}
+
+#[derive(Debug, Default)]
+struct BuildState {
+    /// Vertex number → index + 1 into `vertices` (0: not seen).
+    slots: Vec<u32>,
+    vertices: Vec<VertexState>,
+    /// Indexes into `vertices` in the order of their first header.
+    named: Vec<usize>,
+    max_vertex: u32,
+    first_line: u64,
+    last_line: u64,
+    unparsed: u64,
+    first_unparsed: Option<u64>,
+    error: Option<String>,
+    warnings: Vec<String>,
+    /// A client error closed the build: the next vertex line starts another (rule A4).
+    closed: bool,
+}
+
+impl BuildState {
+    fn vertex(&mut self, number: u32) -> &mut VertexState {
+        let slot = number as usize;
+        if slot >= self.slots.len() {
+            self.slots.resize(slot + 1, 0);
+        }
+        if self.slots[slot] == 0 {
+            self.vertices.push(VertexState {
+                number,
+                ..VertexState::default()
+            });
+            self.slots[slot] = self.vertices.len() as u32;
+            self.max_vertex = self.max_vertex.max(number);
+        }
+        let index = self.slots[slot] as usize - 1;
+        &mut self.vertices[index]
+    }
+
+    fn has_vertices(&self) -> bool {
+        !self.vertices.is_empty()
+    }
+}
+
+struct Assembler<'s> {
+    source: &'s str,
+    builds: Vec<Build>,
+    current: Option<BuildState>,
+    /// Vertex number of the previous line when it was a vertex line of the same block (rule A1).
+    block: Option<u32>,
+    recap: RecapState,
+    /// Unparsed lines since the last line that belongs to the current build.
+    pending: u64,
+    pending_first: Option<u64>,
+    unparsed_outside: u64,
+    errors_outside: Vec<(u64, String)>,
+    lines: u64,
+}
+
+impl<'s> Assembler<'s> {
+    fn new(source: &'s str) -> Self {
+        Assembler {
+            source,
+            builds: Vec::new(),
+            current: None,
+            block: None,
+            recap: RecapState::None,
+            pending: 0,
+            pending_first: None,
+            unparsed_outside: 0,
+            errors_outside: Vec::new(),
+            lines: 0,
+        }
+    }
+
+    fn line(&mut self, number: u64, line: &[u8]) {
+        self.lines = number;
+        match parse_line(line) {
+            Line::Blank => self.block = None,
+            Line::Vertex(n, body) => self.vertex_line(number, n, body),
+            Line::Recap(recap) => self.recap_line(number, line, recap),
+            Line::Client(client) => self.client_line(number, client),
+            Line::Text(text) => self.text_line(number, text),
+        }
+    }
+
+    fn vertex_line(&mut self, number: u64, n: u32, body: Body<'_>) {
+        self.recap = RecapState::None;
+        let is_header = self.block != Some(n) && matches!(body, Body::Named(_));
+        self.block = Some(n);
+        if self.starts_build(n, is_header) {
+            self.start_build(number);
+        }
+        let build = self.belongs(number);
+        if n == 0 {
+            // buildx's own line ("#0 building with …"): it starts a build, it is no step
+            return;
+        }
+        let vertex = build.vertex(n);
+        vertex.lines += 1;
+        match body {
+            Body::Named(text) if is_header && vertex.name.is_none() => {
+                vertex.name = Some(String::from_utf8_lossy(text).into_owned());
+                vertex.header_line = number;
+                let index = build.slots[n as usize] as usize - 1;
+                build.named.push(index);
+            }
+            Body::Terminal(t) => {
+                let (status, seconds, error) = match t {
+                    Terminal::Cached => (Status::Cached, None, None),
+                    Terminal::Done(secs) => (Status::Done, secs, None),
+                    Terminal::Error(msg) => (Status::Error, None, Some(lossy(msg))),
+                    Terminal::Canceled => (Status::Canceled, None, None),
+                };
+                // rule A3: the last terminal line wins
+                vertex.status = Some(status);
+                vertex.seconds = seconds;
+                vertex.error = error;
+            }
+            Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
+            Body::Warning(w) => build.warnings.push(lossy(w)),
+            Body::Named(_) | Body::Digest(_) | Body::Log | Body::Interruption => {}
+        }
+    }
+
+    /// Rule A4.
+    fn starts_build(&self, n: u32, is_header: bool) -> bool {
+        let Some(build) = &self.current else {
+            return true;
+        };
+        build.closed
+            || (n == 0 && build.has_vertices())
+            || (n == 1 && is_header && build.max_vertex >= 2)
+    }
+
+    fn recap_line(&mut self, number: u64, line: &[u8], recap: Recap<'_>) {
+        self.block = None;
+        match (self.recap, recap) {
+            (RecapState::Open, Recap::Rule) => self.recap = RecapState::Closed,
+            (_, Recap::Rule) => self.recap = RecapState::Open,
+            (RecapState::Open, _) => {}
+            (RecapState::Closed, Recap::Snippet) => {}
+            // a title without an opening rule, or an excerpt line out of place
+            (RecapState::None, _) | (RecapState::Closed, Recap::Title(_)) => {
+                return self.text_line(number, line);
+            }
+        }
+        self.belongs_if_any(number);
+    }
+
+    fn client_line(&mut self, number: u64, client: Client<'_>) {
+        self.block = None;
+        if self.recap == RecapState::Open {
+            self.belongs_if_any(number);
+            return;
+        }
+        match client {
+            Client::Error(msg) => self.client_error(number, lossy(msg)),
+            Client::Warning(text) => {
+                if self.current.is_some() {
+                    self.belongs(number).warnings.push(lossy(text));
+                }
+            }
+            Client::Info => self.belongs_if_any(number),
+        }
+    }
+
+    fn text_line(&mut self, number: u64, text: &[u8]) {
+        self.block = None;
+        match self.recap {
+            RecapState::Open => self.belongs_if_any(number),
+            // rule A6: docker 20.10 prints the bare error after the recap
+            RecapState::Closed => self.client_error(number, lossy(text)),
+            RecapState::None => {
+                self.pending += 1;
+                self.pending_first.get_or_insert(number);
+            }
+        }
+    }
+
+    /// The client's closing error: it ends the current build (rule A4).
+    fn client_error(&mut self, number: u64, message: String) {
+        self.recap = RecapState::None;
+        match &self.current {
+            Some(build) if !build.closed => {
+                let build = self.belongs(number);
+                build.error = Some(message);
+                build.closed = true;
+            }
+            _ => self.errors_outside.push((number, message)),
+        }
+    }
+
+    /// The current build, taking this line and the unparsed lines before it.
+    fn belongs(&mut self, number: u64) -> &mut BuildState {
+        let build = self.current.get_or_insert_with(|| BuildState {
+            first_line: number,
+            ..BuildState::default()
+        });
+        build.last_line = number;
+        if self.pending > 0 {
+            build.unparsed += self.pending;
+            if build.first_unparsed.is_none() {
+                build.first_unparsed = self.pending_first;
+            }
+            self.pending = 0;
+            self.pending_first = None;
+        }
+        build
+    }
+
+    fn belongs_if_any(&mut self, number: u64) {
+        if self.current.is_some() {
+            self.belongs(number);
+        }
+    }
+
+    fn start_build(&mut self, number: u64) {
+        self.end_build();
+        self.current = Some(BuildState {
+            first_line: number,
+            ..BuildState::default()
+        });
+    }
+
+    fn end_build(&mut self) {
+        self.unparsed_outside += std::mem::take(&mut self.pending);
+        self.pending_first = None;
+        if let Some(state) = self.current.take() {
+            let index = self.builds.len();
+            self.builds.push(finish_build(state, self.source, index));
+        }
+    }
+
+    fn finish(mut self) -> ParsedLog {
+        self.end_build();
+        ParsedLog {
+            source: self.source.to_owned(),
+            builds: self.builds,
+            lines: self.lines,
+            unparsed_outside: self.unparsed_outside,
+            errors_outside: self.errors_outside,
+        }
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Turns the state of one build into its record.
+fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
+    // rule A5: lines of vertices no header named stay unparsed
+    let mut unparsed = state.unparsed;
+    for v in state.vertices.iter().filter(|v| v.name.is_none()) {
+        unparsed += v.lines;
+    }
+    let mut cache = Cache::default();
+    let mut steps = Vec::with_capacity(state.named.len());
+    for &i in &state.named {
+        let v = std::mem::take(&mut state.vertices[i]);
+        let name = v.name.unwrap_or_default();
+        let parsed = parse_vertex_name(&name);
+        let status = v.status.unwrap_or(Status::Incomplete);
+        let ok = matches!(status, Status::Done | Status::Cached);
+        let failure = v.error.clone().or_else(|| match status {
+            Status::Canceled => Some("canceled".to_owned()),
+            Status::Incomplete => {
+                Some("no terminal line: the log ends before the vertex does".to_owned())
+            }
+            _ => None,
+        });
+        let seconds = v.seconds.filter(|_| status == Status::Done);
+        match parsed.kind {
+            Kind::CacheImport => cache.imports.push(CacheImport {
+                reference: parsed.args.unwrap_or_default().to_owned(),
+                ok,
+                error: failure.clone().filter(|_| !ok),
+                seconds,
+                vertex: v.number,
+            }),
+            Kind::CacheExport => cache.exports.push(CacheExport {
+                name: name.clone(),
+                seconds,
+                ok,
+                error: failure.filter(|_| !ok),
+                vertex: v.number,
+            }),
+            _ => {}
+        }
+        steps.push(Step {
+            vertex: v.number,
+            stage: parsed.stage.map(str::to_owned),
+            platform: parsed.platform.map(str::to_owned),
+            position: parsed.position,
+            instruction: parsed.instruction,
+            kind: parsed.kind,
+            status,
+            seconds,
+            cacheable: parsed.kind == Kind::Instruction,
+            digest: v.digest,
+            error: v.error,
+            line: v.header_line,
+            name,
+        });
+    }
+    Build {
+        source: source.to_owned(),
+        index,
+        hit_rate: hit_rate(&steps),
+        steps,
+        cache,
+        unparsed_lines: unparsed,
+        first_unparsed_line: state.first_unparsed,
+        error: state.error,
+        warnings: state.warnings,
+        lines: [state.first_line, state.last_line],
+    }
+}

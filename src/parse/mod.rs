@@ -1,0 +1,13 @@
+//! BuildKit progress output into builds and steps.
+//!
+//! Each module mirrors a grammar in `grammars/`: [`lines`] and [`plain`] the
+//! line rules of `buildkit-plain.ebnf`, [`vertex_name`] `vertex-name.ebnf`,
+//! and [`assemble`] the assembler rules at the end of `buildkit-plain.ebnf`.
+//! Pure functions of bytes: no I/O, no clock.
+
+pub mod assemble;
+pub mod lines;
+pub mod plain;
+pub mod vertex_name;
+
+pub use assemble::{ParsedLog, parse_log};

@@ -1,0 +1,401 @@
+//! One cleaned line of BuildKit plain progress output into a [`Line`]:
+//! the rules `plain-line` to `client-line` of `grammars/buildkit-plain.ebnf`,
+//! one nom parser per rule, in the grammar's order.
+//!
+//! Nothing here allocates: every value borrows the line.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
+use nom::character::complete::{digit1, space0};
+use nom::combinator::{all_consuming, eof, map, map_res, opt, recognize, rest, value, verify};
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser};
+
+type PResult<'a, O> = IResult<&'a [u8], O, ()>;
+
+/// Vertex numbers above this are not accepted (junk, not BuildKit).
+pub const MAX_VERTEX: u32 = 1_000_000;
+
+/// A classified line (rule `plain-line`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Line<'a> {
+    /// `blank-line`.
+    Blank,
+    /// `vertex-line`: `#N <body>`.
+    Vertex(u32, Body<'a>),
+    /// `recap-line`.
+    Recap(Recap<'a>),
+    /// `client-line` recognised by its own text.
+    Client(Client<'a>),
+    /// Anything else: unparsed, unless the assembler places it (rule A6).
+    Text(&'a [u8]),
+}
+
+/// Rule `vertex-body`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Body<'a> {
+    /// `interruption`: `...`.
+    Interruption,
+    /// `terminal`.
+    Terminal(Terminal<'a>),
+    /// `digest-line`: the digest text (`sha256:…`).
+    Digest(&'a [u8]),
+    /// `warning`: the message.
+    Warning(&'a [u8]),
+    /// `log-output`: one output line of the vertex.
+    Log,
+    /// `header-or-status`: the text after `#N `.
+    Named(&'a [u8]),
+}
+
+/// Rule `terminal`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Terminal<'a> {
+    /// `CACHED`.
+    Cached,
+    /// `DONE [secs s]`.
+    Done(Option<f64>),
+    /// `ERROR: message`.
+    Error(&'a [u8]),
+    /// `CANCELED`.
+    Canceled,
+}
+
+/// Rule `recap-line`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Recap<'a> {
+    /// `recap-rule`: `------`.
+    Rule,
+    /// `recap-title`: ` > name:`, the name.
+    Title(&'a [u8]),
+    /// `snippet-title`, `snippet-rule` or `snippet-line`: the Dockerfile excerpt.
+    Snippet,
+}
+
+/// Rule `client-line`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Client<'a> {
+    /// `client-error`: the message.
+    Error(&'a [u8]),
+    /// `client-warning`: the text.
+    Warning(&'a [u8]),
+    /// `client-info`.
+    Info,
+}
+
+/// Classifies one cleaned line. Never fails: what no rule accepts is [`Line::Text`].
+pub fn parse_line(line: &[u8]) -> Line<'_> {
+    match line.first() {
+        Some(b'#') => {
+            if let Ok((_, (n, body))) = vertex_line(line) {
+                return Line::Vertex(n, body);
+            }
+        }
+        None => return Line::Blank,
+        _ => {
+            if let Ok((_, l)) = alt((
+                value(
+                    Line::Blank,
+                    all_consuming(take_while(|c| c == b' ' || c == b'\t')),
+                ),
+                map(recap_line, Line::Recap),
+                map(client_line, Line::Client),
+            ))
+            .parse(line)
+            {
+                return l;
+            }
+        }
+    }
+    Line::Text(line)
+}
+
+/// `vertex-line = "#" , vertex-number , SP , vertex-body`.
+fn vertex_line(i: &[u8]) -> PResult<'_, (u32, Body<'_>)> {
+    (
+        preceded(tag("#"), vertex_number),
+        preceded(tag(" "), vertex_body),
+    )
+        .parse(i)
+}
+
+/// `vertex-number = digit , { digit }`, at most [`MAX_VERTEX`].
+fn vertex_number(i: &[u8]) -> PResult<'_, u32> {
+    verify(map_res(digit1, ascii_u32), |n| *n <= MAX_VERTEX).parse(i)
+}
+
+/// `vertex-body`, the cheap and common `log-output` first.
+fn vertex_body(i: &[u8]) -> PResult<'_, Body<'_>> {
+    alt((
+        value(Body::Log, log_output),
+        map(terminal, Body::Terminal),
+        value(Body::Interruption, (tag("..."), eof)),
+        map(digest_line, Body::Digest),
+        map(warning, Body::Warning),
+        map(rest, Body::Named),
+    ))
+    .parse(i)
+}
+
+/// `log-output = seconds-since-start , [ SP , text ]`: only the prefix is read.
+fn log_output(i: &[u8]) -> PResult<'_, ()> {
+    value((), terminated(decimal, alt((tag(" "), eof)))).parse(i)
+}
+
+/// `terminal`.
+fn terminal(i: &[u8]) -> PResult<'_, Terminal<'_>> {
+    all_consuming(alt((
+        value(Terminal::Cached, tag("CACHED")),
+        map(
+            preceded(
+                tag("DONE"),
+                opt(preceded(tag(" "), terminated(seconds, tag("s")))),
+            ),
+            Terminal::Done,
+        ),
+        map(preceded(tag("ERROR: "), rest), Terminal::Error),
+        value(Terminal::Canceled, tag("CANCELED")),
+    )))
+    .parse(i)
+}
+
+/// `digest-line = "sha256:" , 64 * hex-digit`.
+fn digest_line(i: &[u8]) -> PResult<'_, &[u8]> {
+    all_consuming(recognize((
+        tag("sha256:"),
+        take_while_m_n(64, 64, |c: u8| {
+            c.is_ascii_digit() || (b'a'..=b'f').contains(&c)
+        }),
+    )))
+    .parse(i)
+}
+
+/// `warning = "WARN: " , message`.
+fn warning(i: &[u8]) -> PResult<'_, &[u8]> {
+    preceded(tag("WARN: "), rest).parse(i)
+}
+
+/// `recap-line = recap-rule | recap-title | snippet-title | snippet-rule | snippet-line`.
+fn recap_line(i: &[u8]) -> PResult<'_, Recap<'_>> {
+    alt((
+        value(Recap::Snippet, all_consuming(tag("--------------------"))),
+        value(Recap::Rule, all_consuming(tag("------"))),
+        map(recap_title, Recap::Title),
+        value(Recap::Snippet, alt((snippet_title, snippet_line))),
+    ))
+    .parse(i)
+}
+
+/// `recap-title = SP , ">" , SP , vertex-name , ":"`.
+fn recap_title(i: &[u8]) -> PResult<'_, &[u8]> {
+    let (_, body) = preceded(tag(" > "), rest).parse(i)?;
+    match body.strip_suffix(b":") {
+        Some(name) if !name.is_empty() => Ok((&i[i.len()..], name)),
+        _ => Err(nom::Err::Error(())),
+    }
+}
+
+/// `snippet-title = dockerfile-path , ":" , digit , { digit }`: a path without spaces.
+fn snippet_title(i: &[u8]) -> PResult<'_, ()> {
+    let (_, ()) = value((), all_consuming(take_while1(|c: u8| c != b' '))).parse(i)?;
+    let colon = i
+        .iter()
+        .rposition(|&c| c == b':')
+        .ok_or(nom::Err::Error(()))?;
+    let (path, line) = (&i[..colon], &i[colon + 1..]);
+    if !path.is_empty() && !line.is_empty() && line.iter().all(u8::is_ascii_digit) {
+        Ok((&i[i.len()..], ()))
+    } else {
+        Err(nom::Err::Error(()))
+    }
+}
+
+/// `snippet-line = { SP } , digits , SP , "|" , [ text ] | ">>>" , [ text ]`.
+fn snippet_line(i: &[u8]) -> PResult<'_, ()> {
+    alt((
+        value((), (space0, digit1, tag(" |"), rest)),
+        value((), (tag(">>>"), rest)),
+    ))
+    .parse(i)
+}
+
+/// `client-line = client-error | client-warning | client-info`.
+fn client_line(i: &[u8]) -> PResult<'_, Client<'_>> {
+    alt((
+        map(
+            alt((
+                preceded(alt((tag("ERROR: "), tag("error: "))), rest),
+                recognize((tag("failed to solve"), rest)),
+            )),
+            Client::Error,
+        ),
+        map(
+            alt((
+                preceded(tag("WARNING: "), rest),
+                recognize((digit1, tag(" warning"), opt(tag("s")), tag(" found"), rest)),
+                preceded(tag(" - "), rest),
+            )),
+            Client::Warning,
+        ),
+        value(
+            Client::Info,
+            alt((
+                tag("View build details: "),
+                tag("What's next:"),
+                tag("Successfully built "),
+                tag("Successfully tagged "),
+            )),
+        ),
+    ))
+    .parse(i)
+}
+
+/// `seconds = digit , { digit } , [ "." , digit , { digit } ]`.
+fn seconds(i: &[u8]) -> PResult<'_, f64> {
+    map_res(recognize((digit1, opt((tag("."), digit1)))), ascii_f64).parse(i)
+}
+
+/// `seconds-since-start = digit , { digit } , "." , digit , { digit }`.
+fn decimal(i: &[u8]) -> PResult<'_, &[u8]> {
+    recognize((digit1, tag("."), digit1)).parse(i)
+}
+
+fn ascii_u32(digits: &[u8]) -> Result<u32, ()> {
+    digits.iter().try_fold(0u32, |n, &d| {
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u32::from(d - b'0')))
+            .ok_or(())
+    })
+}
+
+fn ascii_f64(text: &[u8]) -> Result<f64, ()> {
+    // the recognizer admits ASCII digits and one dot only
+    std::str::from_utf8(text)
+        .map_err(drop)?
+        .parse()
+        .map_err(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vertex(line: &str) -> (u32, Body<'_>) {
+        match parse_line(line.as_bytes()) {
+            Line::Vertex(n, b) => (n, b),
+            other => panic!("{line:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn vertex_bodies() {
+        assert_eq!(vertex("#8 3.159 found 0 vulnerabilities"), (8, Body::Log));
+        assert_eq!(vertex("#8 0.345"), (8, Body::Log));
+        assert_eq!(vertex("#8 12.34 "), (8, Body::Log));
+        assert_eq!(vertex("#5 CACHED"), (5, Body::Terminal(Terminal::Cached)));
+        assert_eq!(
+            vertex("#5 DONE 3.3s"),
+            (5, Body::Terminal(Terminal::Done(Some(3.3))))
+        );
+        assert_eq!(vertex("#5 DONE"), (5, Body::Terminal(Terminal::Done(None))));
+        assert_eq!(
+            vertex("#8 CANCELED"),
+            (8, Body::Terminal(Terminal::Canceled))
+        );
+        assert_eq!(
+            vertex("#4 ERROR: 127.0.0.1:5000/app:x: not found"),
+            (
+                4,
+                Body::Terminal(Terminal::Error(b"127.0.0.1:5000/app:x: not found"))
+            )
+        );
+        assert_eq!(vertex("#10 ..."), (10, Body::Interruption));
+        let digest = "sha256:082798addb296dae48645bdd419a1755afe99488bc1b900981c60018c7fd5d45";
+        assert_eq!(
+            vertex(&format!("#3 {digest}")),
+            (3, Body::Digest(digest.as_bytes()))
+        );
+        assert_eq!(vertex("#1 WARN: x"), (1, Body::Warning(b"x")));
+        assert_eq!(
+            vertex("#0 building with \"default\" instance using docker driver"),
+            (
+                0,
+                Body::Named(b"building with \"default\" instance using docker driver")
+            )
+        );
+    }
+
+    #[test]
+    fn near_misses_are_names() {
+        // a status that merely starts like a terminal or a digest
+        assert_eq!(vertex("#5 DONE soon"), (5, Body::Named(b"DONE soon")));
+        assert_eq!(vertex("#5 CACHED x"), (5, Body::Named(b"CACHED x")));
+        assert_eq!(
+            vertex("#5 sha256:abc 1.2MB / 3MB"),
+            (5, Body::Named(b"sha256:abc 1.2MB / 3MB"))
+        );
+        assert_eq!(vertex("#5 ...more"), (5, Body::Named(b"...more")));
+        assert_eq!(vertex("#5 3 files"), (5, Body::Named(b"3 files")));
+    }
+
+    #[test]
+    fn malformed_vertex_lines_are_text() {
+        for l in [
+            "#",
+            "#5",
+            "#x CACHED",
+            "#99999999999 CACHED",
+            "#5CACHED",
+            "#2000000 DONE",
+        ] {
+            assert_eq!(parse_line(l.as_bytes()), Line::Text(l.as_bytes()), "{l}");
+        }
+    }
+
+    #[test]
+    fn recap_and_client_lines() {
+        assert_eq!(parse_line(b"------"), Line::Recap(Recap::Rule));
+        assert_eq!(
+            parse_line(b"--------------------"),
+            Line::Recap(Recap::Snippet)
+        );
+        assert_eq!(
+            parse_line(b" > [test 4/4] RUN sh tests/run-tests.sh:"),
+            Line::Recap(Recap::Title(b"[test 4/4] RUN sh tests/run-tests.sh"))
+        );
+        assert_eq!(parse_line(b"Dockerfile:12"), Line::Recap(Recap::Snippet));
+        assert_eq!(
+            parse_line(b"   2 | >>> RUN false"),
+            Line::Recap(Recap::Snippet)
+        );
+        assert_eq!(parse_line(b">>>   && make"), Line::Recap(Recap::Snippet));
+        assert_eq!(
+            parse_line(b"ERROR: failed to solve: x"),
+            Line::Client(Client::Error(b"failed to solve: x"))
+        );
+        assert_eq!(
+            parse_line(b"failed to solve with frontend dockerfile.v0: x"),
+            Line::Client(Client::Error(
+                b"failed to solve with frontend dockerfile.v0: x"
+            ))
+        );
+        assert_eq!(
+            parse_line(b"WARNING: buildx: git was not found"),
+            Line::Client(Client::Warning(b"buildx: git was not found"))
+        );
+        assert!(matches!(
+            parse_line(b"1 warning found (use docker --debug to expand):"),
+            Line::Client(Client::Warning(_))
+        ));
+        assert_eq!(
+            parse_line(b"View build details: docker-desktop://x"),
+            Line::Client(Client::Info)
+        );
+        assert_eq!(parse_line(b"  \t"), Line::Blank);
+        assert_eq!(
+            parse_line(b"executor failed running"),
+            Line::Text(b"executor failed running")
+        );
+        assert_eq!(parse_line(b"key: 3"), Line::Text(b"key: 3"));
+    }
+}

@@ -1,0 +1,279 @@
+//! A vertex name into its parts: `grammars/vertex-name.ebnf`, rule by rule.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_till1, take_while1};
+use nom::character::complete::{char, digit1, space0};
+use nom::combinator::{map, map_res, opt, recognize, rest, verify};
+use nom::multi::many0;
+use nom::sequence::{delimited, preceded, terminated};
+use nom::{IResult, Parser};
+
+use crate::model::Kind;
+
+type PResult<'a, O> = IResult<&'a str, O, ()>;
+
+/// What a vertex name says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VertexName<'a> {
+    /// What the vertex is.
+    pub kind: Kind,
+    /// `platform` of an `instruction-vertex`.
+    pub platform: Option<&'a str>,
+    /// `stage` of an `instruction-vertex`.
+    pub stage: Option<&'a str>,
+    /// `position` of an `instruction-vertex`: `[i, n]`.
+    pub position: Option<[u32; 2]>,
+    /// `keyword`, upper case, of an `instruction-vertex` or `bare-from`.
+    pub instruction: Option<String>,
+    /// `args` of an instruction, or the `cache-ref` of a `cache-import`.
+    pub args: Option<&'a str>,
+}
+
+const OSES: [&str; 11] = [
+    "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos", "aix",
+    "wasip1", "js",
+];
+
+/// Parses a vertex name; every name parses (rule `other-vertex` takes the rest).
+pub fn parse_vertex_name(name: &str) -> VertexName<'_> {
+    let plain = |kind| VertexName {
+        kind,
+        platform: None,
+        stage: None,
+        position: None,
+        instruction: None,
+        args: None,
+    };
+    if let Ok((_, v)) = instruction_vertex(name) {
+        return v;
+    }
+    if let Ok((_, args)) = bare_from(name) {
+        return VertexName {
+            instruction: Some("FROM".to_owned()),
+            args: Some(args),
+            ..plain(Kind::From)
+        };
+    }
+    if let Ok((_, kind)) = alt((internal_vertex, auth_vertex)).parse(name) {
+        return plain(kind);
+    }
+    if let Ok((_, reference)) = cache_import(name) {
+        return VertexName {
+            args: Some(reference),
+            ..plain(Kind::CacheImport)
+        };
+    }
+    if cache_export(name).is_ok() {
+        return plain(Kind::CacheExport);
+    }
+    if image_export(name).is_ok() {
+        return plain(Kind::Export);
+    }
+    plain(Kind::Other)
+}
+
+/// `instruction-vertex = "[" , [ platform SP ] , [ stage SP ] , position , "]" , SP , instruction`.
+fn instruction_vertex(i: &str) -> PResult<'_, VertexName<'_>> {
+    let (i, (prefix, position)) = delimited(
+        char('['),
+        (recognize(many0(terminated(word, char(' ')))), position),
+        char(']'),
+    )
+    .parse(i)?;
+    let (i, (keyword, args)) = preceded(char(' '), instruction).parse(i)?;
+    let prefix = prefix.trim_end();
+    let (platform, stage) = match prefix.split_once(' ') {
+        Some((first, others)) if is_platform(first) => (Some(first), Some(others)),
+        None if is_platform(prefix) => (Some(prefix), None),
+        _ => (None, Some(prefix).filter(|p| !p.is_empty())),
+    };
+    let instruction = keyword.to_ascii_uppercase();
+    let kind = if instruction == "FROM" {
+        Kind::From
+    } else {
+        Kind::Instruction
+    };
+    Ok((
+        i,
+        VertexName {
+            kind,
+            platform,
+            stage,
+            position: Some(position),
+            instruction: Some(instruction),
+            args,
+        },
+    ))
+}
+
+/// `platform = os , "/" , arch , [ "/" , variant ]`.
+fn is_platform(w: &str) -> bool {
+    let mut parts = w.split('/');
+    matches!(parts.next(), Some(os) if OSES.contains(&os))
+        && parts.next().is_some_and(|arch| !arch.is_empty())
+        && parts.clone().count() <= 1
+}
+
+/// `position = { SP } , index , "/" , count`.
+fn position(i: &str) -> PResult<'_, [u32; 2]> {
+    map(
+        (preceded(space0, number), preceded(char('/'), number)),
+        |(a, b)| [a, b],
+    )
+    .parse(i)
+}
+
+/// `instruction = keyword , [ SP , args ]`: any word of letters after a position.
+fn instruction(i: &str) -> PResult<'_, (&str, Option<&str>)> {
+    let (i, keyword) = take_while1(|c: char| c.is_ascii_alphabetic()).parse(i)?;
+    let (i, args) = opt(preceded(char(' '), rest)).parse(i)?;
+    Ok((i, (keyword, args)))
+}
+
+/// `bare-from = "FROM" , SP , text`.
+fn bare_from(i: &str) -> PResult<'_, &str> {
+    preceded(tag("FROM "), rest).parse(i)
+}
+
+/// `internal-vertex = "[" , [ word , SP ] , "internal]" , SP , text`.
+fn internal_vertex(i: &str) -> PResult<'_, Kind> {
+    map(bracketed_tag("internal"), |_| Kind::Internal).parse(i)
+}
+
+/// `auth-vertex = "[" , [ word , SP ] , "auth]" , SP , text`.
+fn auth_vertex(i: &str) -> PResult<'_, Kind> {
+    map(bracketed_tag("auth"), |_| Kind::Auth).parse(i)
+}
+
+fn bracketed_tag<'a>(name: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = ()> {
+    preceded(
+        (
+            char('['),
+            opt(terminated(word, char(' '))),
+            tag(name),
+            tag("] "),
+        ),
+        rest,
+    )
+}
+
+/// `cache-import = "importing cache manifest from " , cache-ref`.
+fn cache_import(i: &str) -> PResult<'_, &str> {
+    preceded(tag("importing cache manifest from "), rest).parse(i)
+}
+
+/// `cache-export`.
+fn cache_export(i: &str) -> PResult<'_, &str> {
+    alt((
+        verify(preceded(tag("exporting cache"), rest), |r: &str| {
+            r.is_empty() || r.starts_with(' ')
+        }),
+        tag("preparing layers for inline cache"),
+        preceded(tag("writing cache manifest"), rest),
+    ))
+    .parse(i)
+}
+
+/// `image-export`.
+fn image_export(i: &str) -> PResult<'_, &str> {
+    alt((
+        preceded(tag("exporting to "), rest),
+        preceded(
+            (
+                tag("exporting "),
+                alt((tag("manifest"), tag("attestation"), tag("config"))),
+            ),
+            rest,
+        ),
+    ))
+    .parse(i)
+}
+
+/// `word`: no spaces, no brackets; not a position (`i/n`).
+fn word(i: &str) -> PResult<'_, &str> {
+    verify(
+        take_till1(|c: char| c == ' ' || c == ']' || c == '['),
+        |w: &str| position(w).map_or(true, |(rest, _)| !rest.is_empty()),
+    )
+    .parse(i)
+}
+
+fn number(i: &str) -> PResult<'_, u32> {
+    map_res(digit1, str::parse::<u32>).parse(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(name: &str) -> VertexName<'_> {
+        parse_vertex_name(name)
+    }
+
+    #[test]
+    fn instructions() {
+        let n = v("[4/6] RUN npm ci");
+        assert_eq!(n.kind, Kind::Instruction);
+        assert_eq!(n.position, Some([4, 6]));
+        assert_eq!(n.instruction.as_deref(), Some("RUN"));
+        assert_eq!(n.args, Some("npm ci"));
+        assert_eq!((n.stage, n.platform), (None, None));
+
+        let n = v("[base 1/3] FROM docker.io/local/busybox:1");
+        assert_eq!(
+            (n.kind, n.stage, n.position),
+            (Kind::From, Some("base"), Some([1, 3]))
+        );
+
+        let n = v("[linux/arm64/v8 builder  2/12] copy . .");
+        assert_eq!(n.platform, Some("linux/arm64/v8"));
+        assert_eq!(n.stage, Some("builder"));
+        assert_eq!(n.position, Some([2, 12]));
+        assert_eq!(n.instruction.as_deref(), Some("COPY"));
+
+        let n = v("[linux/amd64 3/4] WORKDIR /app");
+        assert_eq!((n.platform, n.stage), (Some("linux/amd64"), None));
+
+        let n = v("[web build 2/4] RUN make");
+        assert_eq!(n.stage, Some("web build"));
+
+        let n = v("[ 2/12] COPY . .");
+        assert_eq!(n.position, Some([2, 12]));
+        assert_eq!(n.stage, None);
+
+        let n = v("[stage-1 5/5] COPY --from=backend /out/bin/server /server");
+        assert_eq!((n.stage, n.kind), (Some("stage-1"), Kind::Instruction));
+    }
+
+    #[test]
+    fn other_kinds() {
+        assert_eq!(v("FROM docker.io/local/busybox:1").kind, Kind::From);
+        assert_eq!(v("[internal] load build context").kind, Kind::Internal);
+        assert_eq!(v("[web internal] load .dockerignore").kind, Kind::Internal);
+        assert_eq!(
+            v("[auth] library/node:pull token for registry-1.docker.io").kind,
+            Kind::Auth
+        );
+        let n = v("importing cache manifest from 127.0.0.1:5000/app:latest");
+        assert_eq!(
+            (n.kind, n.args),
+            (Kind::CacheImport, Some("127.0.0.1:5000/app:latest"))
+        );
+        assert_eq!(v("exporting cache").kind, Kind::CacheExport);
+        assert_eq!(v("exporting cache to registry").kind, Kind::CacheExport);
+        assert_eq!(
+            v("preparing layers for inline cache").kind,
+            Kind::CacheExport
+        );
+        assert_eq!(v("exporting to image").kind, Kind::Export);
+        assert_eq!(v("exporting manifest list sha256:abc").kind, Kind::Export);
+        assert_eq!(v("exporting cachefoo").kind, Kind::Other);
+        assert_eq!(
+            v("resolve image config for docker.io/docker/dockerfile:1").kind,
+            Kind::Other
+        );
+        assert_eq!(v("[4/6]").kind, Kind::Other);
+        assert_eq!(v("[x] RUN a").kind, Kind::Other);
+        assert_eq!(v("").kind, Kind::Other);
+    }
+}

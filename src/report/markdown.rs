@@ -1,0 +1,166 @@
+//! The post_build summary as GitHub-flavoured Markdown, for
+//! `$GITHUB_STEP_SUMMARY` and pull-request comments.
+
+use std::io::{self, Write};
+
+use super::{TableOptions, truncate};
+use crate::model::{Status, Step};
+use crate::summary::{Summary, human_seconds, percent, status_word, steps_word};
+
+const NAME_WIDTH: usize = 100;
+
+/// Escapes text for a Markdown table cell or line: no HTML, no table breaks, no emphasis.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span for a step name: shown as typed, `|` kept from breaking the table.
+fn code(text: &str) -> String {
+    let text = text.replace('|', "\\|").replace(['\r', '\n'], " ");
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn icon(step: &Step) -> &'static str {
+    match step.status {
+        Status::Cached => "✅ cached",
+        Status::Done if step.cacheable => "🔨 executed",
+        Status::Done => "done",
+        Status::Error => "❌ error",
+        Status::Canceled => "⏹ canceled",
+        Status::Incomplete => "… incomplete",
+    }
+}
+
+/// Writes a heading, a step table and the cache facts per build.
+pub fn write_summary(
+    summaries: &[Summary<'_>],
+    options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (n, s) in summaries.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        let rate = s
+            .hit_rate
+            .map(|r| format!("{} cache hits", percent(r)))
+            .unwrap_or_else(|| "no cacheable step".to_owned());
+        writeln!(
+            out,
+            "### cachelens: {} (build {}) — {rate}, {}\n",
+            escape(s.source),
+            s.index + 1,
+            s.outcome
+        )?;
+        let steps = s.table_steps(options.all_steps);
+        if steps.is_empty() {
+            writeln!(out, "_No Dockerfile step ran._")?;
+        } else {
+            writeln!(out, "| # | Step | Status | Time |")?;
+            writeln!(out, "|---:|---|---|---:|")?;
+        }
+        for step in steps {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                step.vertex,
+                code(&truncate(&step.name, NAME_WIDTH)),
+                icon(step),
+                step.seconds
+                    .map(human_seconds)
+                    .unwrap_or_else(|| "–".to_owned())
+            )?;
+        }
+        writeln!(out)?;
+        if let Some(r) = s.hit_rate {
+            writeln!(
+                out,
+                "- **Hit rate:** {} ({} of {} cacheable steps cached)",
+                percent(r),
+                s.cached,
+                s.cacheable
+            )?;
+        }
+        writeln!(
+            out,
+            "- **Executed:** {}, {} (sum of DONE times)",
+            steps_word(s.executed),
+            human_seconds(s.executed_seconds)
+        )?;
+        if let Some(miss) = s.first_miss {
+            writeln!(
+                out,
+                "- **First miss:** {} ({}, #{}, line {})",
+                code(&truncate(&miss.name, NAME_WIDTH)),
+                status_word(miss.status),
+                miss.vertex,
+                miss.line
+            )?;
+        }
+        if s.imports.is_empty() {
+            writeln!(out, "- **Cache import:** none")?;
+        }
+        for i in s.imports {
+            match &i.error {
+                None => writeln!(out, "- **Cache import:** {} ok", escape(&i.reference))?,
+                Some(e) => writeln!(
+                    out,
+                    "- **Cache import:** {} ❌ failed: {}",
+                    escape(&i.reference),
+                    escape(e)
+                )?,
+            }
+        }
+        if s.exports.is_empty() {
+            writeln!(out, "- **Cache export:** none")?;
+        }
+        for e in s.exports {
+            let result = match (&e.error, e.seconds) {
+                (Some(err), _) => format!("❌ failed: {}", escape(err)),
+                (None, Some(secs)) => human_seconds(secs),
+                (None, None) => "done".to_owned(),
+            };
+            writeln!(out, "- **Cache export:** {} {result}", escape(&e.name))?;
+        }
+        if let Some(err) = s.error {
+            writeln!(out, "- **Error:** {}", escape(err))?;
+        }
+        if s.unparsed_lines > 0 {
+            writeln!(out, "- **Unparsed lines:** {}", s.unparsed_lines)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, escape};
+
+    #[test]
+    fn escapes_html_and_table_syntax() {
+        assert_eq!(
+            escape("<script>alert(1)</script> a|b `x`"),
+            "&lt;script&gt;alert(1)&lt;/script&gt; a\\|b \\`x\\`"
+        );
+        assert_eq!(code("RUN a | b"), "`RUN a \\| b`");
+        assert_eq!(code("RUN echo `x`"), "`` RUN echo `x` ``");
+    }
+}

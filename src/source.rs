@@ -1,0 +1,155 @@
+//! Where logs come from: files, folders, standard input; gzip is undone by its magic bytes.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+/// A failure to read a source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// What was being read.
+        path: String,
+        /// Why not.
+        source: io::Error,
+    },
+    /// A folder held no log file.
+    #[error("{0}: no *.log, *.log.gz or *.txt file in this folder")]
+    EmptyFolder(String),
+}
+
+/// One log to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Source {
+    /// The name used in records and messages: the path as given, or `-`.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "-".to_owned(),
+        }
+    }
+
+    /// All bytes of the log, decompressed when it is gzip.
+    pub fn read(&self) -> Result<Vec<u8>, SourceError> {
+        let err = |source| SourceError::Read {
+            path: self.name(),
+            source,
+        };
+        let raw = match self {
+            Source::File(p) => fs::read(p).map_err(err)?,
+            Source::Stdin => {
+                let mut buf = Vec::new();
+                io::stdin().lock().read_to_end(&mut buf).map_err(err)?;
+                buf
+            }
+        };
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::with_capacity(raw.len() * 8);
+            MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut out)
+                .map_err(err)?;
+            return Ok(out);
+        }
+        Ok(raw)
+    }
+}
+
+/// Expands command-line arguments into sources: `-` is stdin, a folder gives
+/// its `*.log`, `*.log.gz` and `*.txt` files (recursively, sorted by path).
+pub fn expand(args: &[PathBuf]) -> Result<Vec<Source>, SourceError> {
+    let mut out = Vec::new();
+    for arg in args {
+        if arg.as_os_str() == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let meta = fs::metadata(arg).map_err(|source| SourceError::Read {
+            path: arg.display().to_string(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(arg, &mut out)?;
+            if out.len() == before {
+                return Err(SourceError::EmptyFolder(arg.display().to_string()));
+            }
+        } else {
+            out.push(Source::File(arg.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), SourceError> {
+    let err = |source| SourceError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries = fs::read_dir(dir)
+        .map_err(err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_log_name(&path) {
+            out.push(Source::File(path));
+        }
+    }
+    Ok(())
+}
+
+fn is_log_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".log", ".log.gz", ".txt"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn folders_expand_to_sorted_log_files_and_gzip_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("b.log"), "#1 b\n").unwrap();
+        fs::write(dir.path().join("README.md"), "no").unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"#1 a\n").unwrap();
+        fs::write(dir.path().join("sub/a.log.gz"), gz.finish().unwrap()).unwrap();
+
+        let got = expand(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = got.iter().map(|s| s.name()).collect();
+        assert!(
+            names[0].ends_with("b.log") && names[1].ends_with("sub/a.log.gz"),
+            "{names:?}"
+        );
+        assert_eq!(got[1].read().unwrap(), b"#1 a\n");
+
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            expand(&[empty.path().to_path_buf()]),
+            Err(SourceError::EmptyFolder(_))
+        ));
+        assert!(matches!(
+            expand(&[dir.path().join("missing.log")]),
+            Err(SourceError::Read { .. })
+        ));
+    }
+}

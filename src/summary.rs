@@ -1,0 +1,191 @@
+//! The post_build summary of one build: the figures every summary format shows.
+
+use serde::Serialize;
+
+use crate::model::{Build, CacheExport, CacheImport, Kind, Status, Step};
+
+/// Counts and facts of one build, computed once for every output format.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary<'a> {
+    /// Source of the build.
+    pub source: &'a str,
+    /// Index of the build in its source.
+    pub index: usize,
+    /// `succeeded` or `failed`.
+    pub outcome: &'static str,
+    /// Vertices with a header.
+    pub steps: usize,
+    /// Cacheable steps (Dockerfile instructions other than `FROM`).
+    pub cacheable: usize,
+    /// Cacheable steps the cache served.
+    pub cached: usize,
+    /// Cacheable steps that ran (`DONE`).
+    pub executed: usize,
+    /// Steps that failed (`ERROR`), cache imports included.
+    pub errors: usize,
+    /// Steps canceled.
+    pub canceled: usize,
+    /// Steps without a terminal line.
+    pub incomplete: usize,
+    /// Cached ÷ cacheable.
+    pub hit_rate: Option<f64>,
+    /// Sum of the `DONE` seconds of executed cacheable steps (parallel steps overlap).
+    pub executed_seconds: f64,
+    /// The first cacheable step, in print order, that was not cached.
+    pub first_miss: Option<&'a Step>,
+    /// Cache imports.
+    pub imports: &'a [CacheImport],
+    /// Cache exports.
+    pub exports: &'a [CacheExport],
+    /// Seconds spent importing and exporting cache.
+    pub cache_seconds: f64,
+    /// The client's closing error, or the first failed step's message.
+    pub error: Option<&'a str>,
+    /// Warnings printed.
+    pub warnings: &'a [String],
+    /// Unparsed lines inside the build.
+    pub unparsed_lines: u64,
+    /// First of them.
+    pub first_unparsed_line: Option<u64>,
+    /// The build's steps (for the per-step table).
+    #[serde(skip)]
+    pub build: &'a Build,
+}
+
+impl<'a> Summary<'a> {
+    /// Computes the summary of a build.
+    pub fn of(build: &'a Build) -> Self {
+        let count = |st: Status| build.steps.iter().filter(|s| s.status == st).count();
+        let executed: Vec<&Step> = build
+            .cacheable()
+            .filter(|s| s.status == Status::Done)
+            .collect();
+        let cache_seconds = build
+            .cache
+            .imports
+            .iter()
+            .filter_map(|i| i.seconds)
+            .chain(build.cache.exports.iter().filter_map(|e| e.seconds))
+            .fold(0.0, |a, b| a + b);
+        let step_error = build
+            .steps
+            .iter()
+            .find(|s| s.status == Status::Error && s.kind != Kind::CacheImport)
+            .and_then(|s| s.error.as_deref());
+        Summary {
+            source: &build.source,
+            index: build.index,
+            outcome: if build.failed() {
+                "failed"
+            } else {
+                "succeeded"
+            },
+            steps: build.steps.len(),
+            cacheable: build.cacheable().count(),
+            cached: build
+                .cacheable()
+                .filter(|s| s.status == Status::Cached)
+                .count(),
+            executed: executed.len(),
+            errors: count(Status::Error),
+            canceled: count(Status::Canceled),
+            incomplete: count(Status::Incomplete),
+            hit_rate: build.hit_rate,
+            executed_seconds: executed
+                .iter()
+                .filter_map(|s| s.seconds)
+                .fold(0.0, |a, b| a + b),
+            first_miss: build.first_miss(),
+            imports: &build.cache.imports,
+            exports: &build.cache.exports,
+            cache_seconds,
+            error: build.error.as_deref().or(step_error),
+            warnings: &build.warnings,
+            unparsed_lines: build.unparsed_lines,
+            first_unparsed_line: build.first_unparsed_line,
+            build,
+        }
+    }
+
+    /// Whether the hit rate is below `min` (a fraction); builds without cacheable steps pass.
+    pub fn below(&self, min: f64) -> bool {
+        self.hit_rate.is_some_and(|r| r + 1e-9 < min)
+    }
+
+    /// The steps a summary table lists, in reading order: cache imports, then
+    /// Dockerfile steps by stage (stages in order of first appearance) and
+    /// position, then cache exports; with `all`, every other vertex in print order first.
+    pub fn table_steps(&self, all: bool) -> Vec<&'a Step> {
+        let mut stages: Vec<Option<&str>> = Vec::new();
+        let mut keyed: Vec<((u8, usize, u32), &'a Step)> = Vec::new();
+        for (i, step) in self.build.steps.iter().enumerate() {
+            let key = match step.kind {
+                Kind::CacheImport => (1, i, 0),
+                Kind::From | Kind::Instruction => {
+                    let stage = step.stage.as_deref();
+                    let rank = stages.iter().position(|s| *s == stage).unwrap_or_else(|| {
+                        stages.push(stage);
+                        stages.len() - 1
+                    });
+                    (2, rank, step.position.map_or(0, |[p, _]| p))
+                }
+                Kind::CacheExport => (3, i, 0),
+                _ if all => (0, i, 0),
+                _ => continue,
+            };
+            keyed.push((key, step));
+        }
+        keyed.sort_by_key(|(key, _)| *key);
+        keyed.into_iter().map(|(_, step)| step).collect()
+    }
+}
+
+/// Formats seconds for people: `0.4s`, `12.3s`, `2m05s`, `1h02m`.
+pub fn human_seconds(secs: f64) -> String {
+    if secs < 60.0 {
+        return format!("{secs:.1}s");
+    }
+    let whole = secs.round() as u64;
+    if whole < 3600 {
+        format!("{}m{:02}s", whole / 60, whole % 60)
+    } else {
+        format!("{}h{:02}m", whole / 3600, (whole % 3600) / 60)
+    }
+}
+
+/// `1 step`, `2 steps`.
+pub fn steps_word(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_owned()
+    } else {
+        format!("{n} steps")
+    }
+}
+
+/// How a step ended, in words: `cached`, `executed`, `error`, `canceled`, `incomplete`.
+pub fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Done => "executed",
+        other => other.as_str(),
+    }
+}
+
+/// Formats a fraction as a whole percentage: `0.6` → `60%`.
+pub fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_seconds_reads_well() {
+        assert_eq!(human_seconds(0.0), "0.0s");
+        assert_eq!(human_seconds(12.34), "12.3s");
+        assert_eq!(human_seconds(125.0), "2m05s");
+        assert_eq!(human_seconds(3725.0), "1h02m");
+        assert_eq!(percent(0.6), "60%");
+        assert_eq!(percent(1.0), "100%");
+    }
+}
