@@ -1,1 +1,80 @@
-fn main() {}
+//! Parse throughput on the real logs in `sample-logs/real/` (MB/s), and the
+//! cost of a whole post_build summary of one log.
+
+use std::fs;
+use std::hint::black_box;
+
+use cachelens::parse::parse_log;
+use cachelens::report::{self, SummaryFormat, TableOptions};
+use cachelens::summary::Summary;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn real_logs() -> Vec<(String, Vec<u8>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/real");
+    let mut logs: Vec<_> = fs::read_dir(dir)
+        .expect("sample-logs/real")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| (p.display().to_string(), fs::read(&p).expect("log")))
+        .collect();
+    logs.sort();
+    logs
+}
+
+fn parse(c: &mut Criterion) {
+    let logs = real_logs();
+    // every real log back to back, repeated to about 4 MiB: several builds per
+    // input, as in a CI log that builds many images
+    let mut all = Vec::new();
+    while all.len() < 4 << 20 {
+        for (_, bytes) in &logs {
+            all.extend_from_slice(bytes);
+        }
+    }
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Bytes(all.len() as u64));
+    group.bench_function("real-logs-4MiB", |b| {
+        b.iter(|| parse_log(black_box(&all), "bench"))
+    });
+    // one RUN printing many output lines: the `#N <secs> <text>` fast path
+    let manylines = &logs
+        .iter()
+        .find(|(n, _)| n.ends_with("manylines-cold.log"))
+        .expect("manylines-cold.log")
+        .1;
+    let mut many = Vec::new();
+    while many.len() < 4 << 20 {
+        many.extend_from_slice(manylines);
+    }
+    group.throughput(Throughput::Bytes(many.len() as u64));
+    group.bench_function("manylines-4MiB", |b| {
+        b.iter(|| parse_log(black_box(&many), "bench"))
+    });
+    group.finish();
+}
+
+fn summary(c: &mut Criterion) {
+    let logs = real_logs();
+    let (_, log) = logs
+        .iter()
+        .find(|(n, _)| n.ends_with("multistage-partial-backend-change.log"))
+        .expect("log");
+    c.bench_function("summary/table/one-log", |b| {
+        b.iter(|| {
+            let parsed = parse_log(black_box(log), "bench");
+            let summaries: Vec<_> = parsed.builds.iter().map(Summary::of).collect();
+            let mut out = Vec::with_capacity(4096);
+            report::write_summary(
+                SummaryFormat::Table,
+                &summaries,
+                TableOptions::default(),
+                &mut out,
+            )
+            .expect("write");
+            out
+        })
+    });
+}
+
+criterion_group!(benches, parse, summary);
+criterion_main!(benches);

@@ -1,0 +1,418 @@
+//! The command line as a user runs it: several builds per log, stdin, the
+//! summary's facts and gate, broken input, colours, every output format.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cachelens");
+
+fn real(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-logs/real")
+        .join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cachelens");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().expect("cachelens output")
+}
+
+fn run_file(args: &[&str], file: &Path) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(file.to_str().unwrap());
+    run(&all, None)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn builds_of(o: &Output) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["builds"].as_array().unwrap().clone()
+}
+
+fn temp_log(bytes: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(bytes).unwrap();
+    f
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn back_to_back_builds_are_separate_builds() {
+    let parts = [
+        "nodeapp-cold.log",
+        "failing-run-test.log",
+        "nodeapp-warm.log",
+    ];
+    let singles: Vec<Value> = parts
+        .iter()
+        .map(|p| builds_of(&run_file(&["steps"], &real(p))).remove(0))
+        .collect();
+    for n in [2, 3] {
+        let joined: Vec<u8> = parts[..n].iter().flat_map(|p| read(&real(p))).collect();
+        let f = temp_log(&joined);
+        let builds = builds_of(&run_file(&["steps"], f.path()));
+        assert_eq!(builds.len(), n, "{n} logs back to back");
+        for (i, b) in builds.iter().enumerate() {
+            assert_eq!(b["index"], i);
+            assert_eq!(
+                without_lines(&b["steps"]),
+                without_lines(&singles[i]["steps"]),
+                "build {i}"
+            );
+            assert_eq!(b["hit_rate"], singles[i]["hit_rate"]);
+            assert_eq!(b["unparsed_lines"], 0);
+        }
+    }
+}
+
+/// Step records without their line numbers (a build found after others starts later).
+fn without_lines(steps: &Value) -> Value {
+    let mut steps = steps.clone();
+    for s in steps.as_array_mut().unwrap() {
+        s.as_object_mut().unwrap().remove("line");
+    }
+    steps
+}
+
+#[test]
+fn buildx_output_with_two_invocations() {
+    let out = run_file(&["steps"], &fixture("buildx-registry-cache.log"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let builds = builds_of(&out);
+    assert_eq!(builds.len(), 2);
+
+    let b = &builds[0];
+    let steps = b["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 14, "#1..#14, #0 is no step");
+    assert_eq!(b["hit_rate"], 0.8);
+    assert_eq!(b["unparsed_lines"], 0);
+    assert_eq!(b["cache"]["imports"][0]["ok"], true);
+    assert_eq!(b["cache"]["imports"][0]["seconds"], 0.4);
+    assert_eq!(
+        b["cache"]["exports"][0]["name"],
+        "exporting cache to registry"
+    );
+    assert_eq!(b["cache"]["exports"][0]["seconds"], 1.3);
+    let npm = steps.iter().find(|s| s["vertex"] == 10).unwrap();
+    assert_eq!(npm["platform"], "linux/amd64");
+    assert_eq!(npm["stage"], "deps");
+    assert_eq!(npm["position"], serde_json::json!([4, 4]));
+    assert_eq!(npm["status"], "cached");
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "auth").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "from").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "export").count(), 1);
+    assert_eq!(
+        b["warnings"].as_array().unwrap().len(),
+        3,
+        "WARN, the count line, its item"
+    );
+    assert_eq!(b["error"], Value::Null);
+
+    let b = &builds[1];
+    assert_eq!(b["index"], 1);
+    assert_eq!(b["hit_rate"], 0.0);
+    assert_eq!(
+        b["unparsed_lines"], 0,
+        "recap with output lines and the Dockerfile excerpt"
+    );
+    let import = &b["cache"]["imports"][0];
+    assert_eq!(import["ok"], false);
+    assert!(
+        import["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("tool:cache: not found")
+    );
+    assert_eq!(
+        b["error"],
+        "failed to solve: process \"/bin/sh -c ./run-tests.sh\" did not complete successfully: exit code: 1"
+    );
+}
+
+#[test]
+fn summary_names_the_first_miss() {
+    let out = run_file(&["summary"], &real("nodeapp-partial-src-change.log"));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("first miss"))
+        .expect("first miss line");
+    assert!(line.contains("[5/6] COPY . ."), "{line}");
+    assert!(
+        text.contains("60% (3 of 5 cacheable steps cached)"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour into a pipe");
+}
+
+#[test]
+fn summary_shows_a_failed_import_and_its_error() {
+    let out = run_file(&["summary"], &real("remote-cache-from-missing-tag.log"));
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cache import"))
+        .unwrap();
+    assert!(
+        line.contains(
+            "127.0.0.1:5000/app:does-not-exist FAILED: 127.0.0.1:5000/app:does-not-exist: not found"
+        ),
+        "{line}"
+    );
+    assert!(text.contains("(succeeded)"), "a failed import is not fatal");
+}
+
+#[test]
+fn summary_of_a_warm_build_is_100_percent() {
+    let out = run_file(&["summary"], &real("nodeapp-warm.log"));
+    assert!(stdout(&out).contains("100% (5 of 5 cacheable steps cached)"));
+    let json = run_file(&["summary", "--format", "json"], &real("nodeapp-warm.log"));
+    let b = &builds_of(&json)[0];
+    assert_eq!(b["hit_rate"], 1.0);
+    assert_eq!(b["cached"], 5);
+    assert_eq!(b["first_miss"], Value::Null);
+    assert_eq!(b["outcome"], "succeeded");
+}
+
+#[test]
+fn min_hit_rate_gates_with_exit_code_4() {
+    let log = real("nodeapp-partial-src-change.log"); // 60 %
+    let low = run_file(&["summary", "--min-hit-rate", "80"], &log);
+    assert_eq!(low.status.code(), Some(4));
+    assert!(
+        stderr(&low).contains("hit rate 60% is below --min-hit-rate 80%"),
+        "{}",
+        stderr(&low)
+    );
+    assert!(
+        stdout(&low).contains("first miss"),
+        "the summary is still printed"
+    );
+    let ok = run_file(&["summary", "--min-hit-rate", "60%"], &log);
+    assert_eq!(ok.status.code(), Some(0));
+    // no cacheable step: nothing to gate on
+    let none = run_file(
+        &["summary", "--min-hit-rate", "100"],
+        &real("failing-dockerfile-parse-error.log"),
+    );
+    assert_eq!(none.status.code(), Some(0));
+    let bad = run_file(&["summary", "--min-hit-rate", "180"], &log);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn reads_standard_input() {
+    let log = read(&real("nodeapp-partial-src-change.log"));
+    for args in [&["summary", "-"][..], &["summary"][..]] {
+        let out = run(args, Some(&log));
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).starts_with("- · build 1"), "{}", stdout(&out));
+    }
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&log).unwrap();
+        e.finish().unwrap()
+    };
+    let out = run(&["steps", "-"], Some(&gz));
+    assert_eq!(builds_of(&out)[0]["hit_rate"], 0.6, "gzip on stdin");
+}
+
+#[test]
+fn broken_input_never_panics() {
+    // binary junk
+    let junk: Vec<u8> = (0..64 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let f = temp_log(&junk);
+    let out = run_file(&["summary"], f.path());
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no BuildKit build found"),
+        "{}",
+        stderr(&out)
+    );
+
+    // empty file
+    let f = temp_log(b"");
+    let out = run_file(&["steps"], f.path());
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(builds_of(&out).len(), 0);
+
+    // the client's own error, no build
+    let out = run_file(
+        &["summary"],
+        &real("non-buildkit/unsupported-docker28-client-buildkit-no-buildx.log"),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("buildx component is missing"),
+        "{}",
+        stderr(&out)
+    );
+
+    // truncated in the middle of a line, inside a running vertex
+    let log = read(&real("multistage-cold.log"));
+    let cut = log
+        .windows(17)
+        .position(|w| w == b"compiling backend")
+        .unwrap()
+        + 5;
+    let f = temp_log(&log[..cut]);
+    let out = run_file(&["steps"], f.path());
+    assert!(out.status.success());
+    let b = &builds_of(&out)[0];
+    let backend = b["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["vertex"] == 10)
+        .unwrap();
+    assert_eq!(backend["status"], "incomplete");
+
+    // invalid UTF-8 in a step name, and a missing file
+    let f = temp_log(b"#1 [1/2] RUN echo \xff\xfe\n#1 DONE 1.0s\n");
+    let b = &builds_of(&run_file(&["steps"], f.path()))[0];
+    assert_eq!(b["steps"][0]["name"], "[1/2] RUN echo \u{fffd}\u{fffd}");
+    let out = run(&["summary", "/nonexistent/build.log"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read /nonexistent/build.log"));
+}
+
+#[test]
+fn unparsed_lines_are_counted_and_located() {
+    let mut log = read(&real("nodeapp-warm.log"));
+    let at = log.windows(3).position(|w| w == b"\n\n#").unwrap() + 1;
+    log.splice(at..at, b"this is not buildkit\n".iter().copied());
+    let f = temp_log(&log);
+    let out = run_file(&["steps"], f.path());
+    let b = &builds_of(&out)[0];
+    assert_eq!(b["unparsed_lines"], 1);
+    let line = log[..at].iter().filter(|c| **c == b'\n').count() + 1;
+    assert_eq!(b["first_unparsed_line"], line);
+    assert!(stderr(&out).contains(&format!("1 unparsed lines (first at line {line})")));
+    assert_eq!(b["hit_rate"], 1.0);
+}
+
+#[test]
+fn ansi_colour_and_crlf_give_the_same_records() {
+    let log = read(&real("multistage-partial-backend-change.log"));
+    let plain = builds_of(&run_file(
+        &["steps"],
+        &real("multistage-partial-backend-change.log"),
+    ));
+    let crlf: Vec<u8> = log
+        .iter()
+        .flat_map(|&c| {
+            if c == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    let coloured: Vec<u8> = String::from_utf8(log.clone())
+        .unwrap()
+        .lines()
+        .map(|l| format!("\x1b[34m{l}\x1b[0m\n"))
+        .collect::<String>()
+        .into_bytes();
+    for (what, bytes) in [("crlf", crlf), ("ansi", coloured)] {
+        let f = temp_log(&bytes);
+        let mut got = builds_of(&run_file(&["steps"], f.path()));
+        got[0]["source"] = plain[0]["source"].clone();
+        assert_eq!(got, plain, "{what}");
+    }
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let log = real("failing-run-test.log");
+    let always = stdout(&run_file(&["summary", "--color", "always"], &log));
+    assert!(always.contains("\x1b["));
+    let never = stdout(&run_file(&["summary", "--color", "never"], &log));
+    assert!(!never.contains('\x1b'));
+    assert_eq!(
+        never,
+        stdout(&run_file(&["summary"], &log)),
+        "auto into a pipe is never"
+    );
+}
+
+#[test]
+fn markdown_summary_escapes_log_text() {
+    let f = temp_log(b"#1 [1/1] RUN echo '<script>alert(1)</script>' | tee x\n#1 DONE 2.0s\n");
+    let md = stdout(&run_file(&["summary", "--format", "markdown"], f.path()));
+    assert!(
+        md.contains("`[1/1] RUN echo '<script>alert(1)</script>' \\| tee x`"),
+        "{md}"
+    );
+    assert!(md.contains("| 1 | `[1/1] RUN"), "{md}");
+    assert!(md.starts_with("### cachelens: "), "{md}");
+    let first_miss = md.lines().find(|l| l.contains("First miss")).unwrap();
+    assert!(first_miss.contains("executed"), "{first_miss}");
+}
+
+#[test]
+fn ndjson_and_csv_have_one_row_per_step() {
+    let log = fixture("buildx-registry-cache.log");
+    let json = builds_of(&run_file(&["steps"], &log));
+    let total: usize = json
+        .iter()
+        .map(|b| b["steps"].as_array().unwrap().len())
+        .sum();
+
+    let nd = stdout(&run_file(&["steps", "--format", "ndjson"], &log));
+    let rows: Vec<Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), total);
+    assert_eq!(rows.last().unwrap()["build"], 1);
+    assert_eq!(rows[0]["source"], log.display().to_string());
+    assert_eq!(rows[0]["vertex"], 1);
+
+    let csv_out = run_file(&["steps", "--format", "csv"], &log);
+    let mut r = csv::Reader::from_reader(&csv_out.stdout[..]);
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(&headers[9], "status");
+    let records: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), total);
+    let npm = records.iter().find(|r| &r[2] == "10").unwrap();
+    assert_eq!(&npm[6], "4/4");
+    assert_eq!(&npm[11], "true");
+}
