@@ -11,4 +11,6 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+# benchmarks once each, as tests (criterion's test mode), then every test suite
+cargo test --benches --locked
+cargo test --locked
