@@ -92,6 +92,13 @@ impl BuildState {
         &mut self.vertices[index]
     }
 
+    /// Keeps a warning once: buildx lists the `WARN:` lines again at the end.
+    fn warn(&mut self, text: String) {
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
+    }
+
     fn has_vertices(&self) -> bool {
         !self.vertices.is_empty()
     }
@@ -173,7 +180,7 @@ impl<'s> Assembler<'s> {
                 vertex.error = error;
             }
             Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
-            Body::Warning(w) => build.warnings.push(lossy(w)),
+            Body::Warning(w) => build.warn(lossy(w)),
             Body::Named(_) | Body::Digest(_) | Body::Log | Body::Interruption => {}
         }
     }
@@ -213,7 +220,7 @@ impl<'s> Assembler<'s> {
             Client::Error(msg) => self.client_error(number, lossy(msg)),
             Client::Warning(text) => {
                 if self.current.is_some() {
-                    self.belongs(number).warnings.push(lossy(text));
+                    self.belongs(number).warn(lossy(text));
                 }
             }
             Client::Info => self.belongs_if_any(number),
