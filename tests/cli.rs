@@ -416,3 +416,28 @@ fn ndjson_and_csv_have_one_row_per_step() {
     assert_eq!(&npm[6], "4/4");
     assert_eq!(&npm[11], "true");
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    // `script` (util-linux) gives the command a pseudo-terminal as stdout
+    let log = real("nodeapp-warm.log");
+    let cmd = format!("{BIN} summary {}", log.display());
+    let on_tty = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let out = c
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux)");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(on_tty(None).contains("\x1b["), "colours on a terminal");
+    assert!(
+        !on_tty(Some("1")).contains('\x1b'),
+        "NO_COLOR=1 turns them off"
+    );
+}

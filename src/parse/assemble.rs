@@ -379,3 +379,117 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         lines: [state.first_line, state.last_line],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ParsedLog {
+        parse_log(text.as_bytes(), "t.log")
+    }
+
+    fn step(b: &Build, vertex: u32) -> &Step {
+        b.steps.iter().find(|s| s.vertex == vertex).expect("step")
+    }
+
+    #[test]
+    fn interleaved_blocks_resume_by_vertex_number() {
+        let log = parse(
+            "#1 [1/3] FROM x\n#1 DONE 0.0s\n\n\
+             #2 [a 2/3] RUN one\n#2 0.1 out\n#2 ...\n\n\
+             #3 [b 2/3] RUN two\n#3 0.2 out\n#3 DONE 2.0s\n\n\
+             #2 [a 2/3] RUN one\n#2 3.0 more\n#2 DONE 3.1s\n",
+        );
+        let b = &log.builds[0];
+        assert_eq!(b.steps.len(), 3, "a resumed header is the same vertex");
+        assert_eq!(step(b, 2).seconds, Some(3.1));
+        assert_eq!(step(b, 2).line, 4, "the first header's line");
+        assert_eq!(step(b, 3).seconds, Some(2.0));
+        assert_eq!(b.unparsed_lines, 0);
+    }
+
+    #[test]
+    fn the_last_completion_wins() {
+        let log = parse(
+            "#4 [internal] load build context\n#4 DONE 0.0s\n\n\
+             #5 [1/2] RUN a\n#5 CACHED\n\n\
+             #4 [internal] load build context\n#4 transferring context: 2B done\n#4 DONE 0.3s\n\n\
+             #5 [1/2] RUN a\n#5 ERROR: boom\n",
+        );
+        let b = &log.builds[0];
+        assert_eq!(step(b, 4).seconds, Some(0.3));
+        assert_eq!(step(b, 5).status, Status::Error);
+        assert_eq!(step(b, 5).error.as_deref(), Some("boom"));
+        assert_eq!(b.hit_rate, Some(0.0));
+    }
+
+    #[test]
+    fn lines_before_a_header_wait_for_it() {
+        // a log that starts in the middle: #7 has no header, #8's comes after its output
+        let log = parse("#7 0.1 orphan\n#7 DONE 1.0s\n\n#8 [2/2] RUN b\n#8 DONE 2.0s\n");
+        let b = &log.builds[0];
+        assert_eq!(b.steps.len(), 1);
+        assert_eq!(b.unparsed_lines, 2, "lines of a vertex no header named");
+    }
+
+    #[test]
+    fn builds_split_where_vertex_numbers_restart() {
+        let one = "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n\
+                   #2 [1/2] FROM x\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 CACHED\n";
+        let log = parse(&format!("{one}{one}{one}"));
+        assert_eq!(log.builds.len(), 3);
+        assert_eq!(log.builds[2].index, 2);
+        assert_eq!(log.builds[1].lines, [9, 16]);
+
+        // buildx: each invocation starts with #0
+        let zero = format!("#0 building with \"default\" instance using docker driver\n\n{one}");
+        assert_eq!(parse(&format!("{zero}{zero}")).builds.len(), 2);
+
+        // a build that failed at #1 ends with the client's error; the next one starts after it
+        let failed = "#1 [internal] load build definition from Dockerfile\n\
+                      #1 ERROR: failed to read dockerfile: open Dockerfile: no such file\n\
+                      ERROR: failed to solve: failed to read dockerfile\n";
+        let log = parse(&format!("{failed}{one}"));
+        assert_eq!(log.builds.len(), 2);
+        assert_eq!(
+            log.builds[0].error.as_deref(),
+            Some("failed to solve: failed to read dockerfile")
+        );
+        assert_eq!(log.builds[1].steps.len(), 3);
+    }
+
+    #[test]
+    fn text_around_builds_is_counted_outside() {
+        let log =
+            parse("$ docker build .\nSending context\n#1 [1/1] RUN a\n#1 DONE 1.0s\nnpm test\n");
+        assert_eq!(log.builds.len(), 1);
+        assert_eq!(log.builds[0].unparsed_lines, 0);
+        assert_eq!(log.unparsed_outside, 3);
+        assert_eq!(log.lines, 5);
+        assert_eq!(log.builds[0].lines, [3, 4]);
+    }
+
+    #[test]
+    fn recap_attaches_and_the_bare_client_error_closes_the_build() {
+        let log = parse(
+            "#5 [2/2] RUN false\n#5 ERROR: exit code: 1\n------\n > [2/2] RUN false:\n\
+             some output without prefix\n------\nexecutor failed running [false]: exit code: 1\n",
+        );
+        let b = &log.builds[0];
+        assert_eq!(b.unparsed_lines, 0);
+        assert_eq!(
+            b.error.as_deref(),
+            Some("executor failed running [false]: exit code: 1")
+        );
+        assert!(b.failed());
+        assert_eq!(b.lines, [1, 7]);
+    }
+
+    #[test]
+    fn nothing_to_find_in_junk() {
+        let log = parse_log(&[0xff, 0x00, b'\n', b'#', b'\n', 0x1b], "junk");
+        assert!(log.builds.is_empty());
+        assert_eq!(log.unparsed_outside, 2, "a lone ESC cleans to a blank line");
+        assert!(parse("").builds.is_empty());
+    }
+}
