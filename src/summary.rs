@@ -140,6 +140,127 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// A piece of a fact line; each output format styles and escapes it its own way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// cachelens's own words.
+    Text(String),
+    /// A name from the log (a step, a cache reference): shown as typed.
+    Name(String),
+    /// A hit rate (a fraction).
+    Rate(f64),
+    /// A good outcome (`ok`).
+    Good(String),
+    /// A failure, with its message from the log.
+    Bad(String),
+    /// A step's status, in words.
+    Status(Status),
+}
+
+/// One labelled line under a build's step table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// What the line tells (`hit rate`, `first miss`, …).
+    pub label: &'static str,
+    /// Its content.
+    pub parts: Vec<Part>,
+}
+
+impl Summary<'_> {
+    /// The lines every summary format shows under the step table, in order.
+    pub fn facts(&self) -> Vec<Fact> {
+        use Part::{Bad, Good, Name, Rate, Text};
+        let fact = |label, parts| Fact { label, parts };
+        let mut facts = vec![match self.hit_rate {
+            Some(r) => fact(
+                "hit rate",
+                vec![
+                    Rate(r),
+                    Text(format!(
+                        " ({} of {} cacheable steps cached)",
+                        self.cached, self.cacheable
+                    )),
+                ],
+            ),
+            None => fact("hit rate", vec![Text("n/a (no cacheable step)".to_owned())]),
+        }];
+        facts.push(fact(
+            "executed",
+            vec![Text(format!(
+                "{}, {} (sum of DONE times)",
+                steps_word(self.executed),
+                human_seconds(self.executed_seconds)
+            ))],
+        ));
+        if let Some(miss) = self.first_miss {
+            facts.push(fact(
+                "first miss",
+                vec![
+                    Name(miss.name.clone()),
+                    Text(" (".to_owned()),
+                    Part::Status(miss.status),
+                    Text(format!(", #{}, line {})", miss.vertex, miss.line)),
+                ],
+            ));
+        }
+        if self.imports.is_empty() {
+            facts.push(fact("cache import", vec![Text("none".to_owned())]));
+        }
+        for i in self.imports {
+            let mut parts = vec![Name(i.reference.clone()), Text(" ".to_owned())];
+            match &i.error {
+                None => parts.push(Good("ok".to_owned())),
+                Some(e) => parts.push(Bad(format!("FAILED: {e}"))),
+            }
+            if let Some(secs) = i.seconds {
+                parts.push(Text(format!(" in {}", human_seconds(secs))));
+            }
+            facts.push(fact("cache import", parts));
+        }
+        if self.exports.is_empty() {
+            facts.push(fact("cache export", vec![Text("none".to_owned())]));
+        }
+        for e in self.exports {
+            let result = match (&e.error, e.seconds) {
+                (Some(err), _) => Bad(format!("FAILED: {err}")),
+                (None, Some(secs)) => Text(human_seconds(secs)),
+                (None, None) => Text("done".to_owned()),
+            };
+            facts.push(fact(
+                "cache export",
+                vec![Name(e.name.clone()), Text(" ".to_owned()), result],
+            ));
+        }
+        if let Some(err) = self.error {
+            facts.push(fact("error", vec![Bad(err.to_owned())]));
+        }
+        if self.canceled + self.incomplete > 0 {
+            facts.push(fact(
+                "unfinished",
+                vec![Text(format!(
+                    "{} canceled, {} without a terminal line",
+                    self.canceled, self.incomplete
+                ))],
+            ));
+        }
+        for w in self.warnings {
+            facts.push(fact("warning", vec![Part::Name(w.clone())]));
+        }
+        if self.unparsed_lines > 0 {
+            facts.push(fact(
+                "unparsed",
+                vec![Text(format!(
+                    "{} lines (first at {}:{})",
+                    self.unparsed_lines,
+                    self.source,
+                    self.first_unparsed_line.unwrap_or(0)
+                ))],
+            ));
+        }
+        facts
+    }
+}
+
 /// Formats seconds for people: `0.4s`, `12.3s`, `2m05s`, `1h02m`.
 pub fn human_seconds(secs: f64) -> String {
     if secs < 60.0 {

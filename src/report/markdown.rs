@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{TableOptions, truncate};
 use crate::model::{Status, Step};
-use crate::summary::{Summary, human_seconds, percent, status_word, steps_word};
+use crate::summary::{Part, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 100;
 
@@ -17,7 +17,7 @@ fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -90,61 +90,22 @@ pub fn write_summary(
             )?;
         }
         writeln!(out)?;
-        if let Some(r) = s.hit_rate {
-            writeln!(
-                out,
-                "- **Hit rate:** {} ({} of {} cacheable steps cached)",
-                percent(r),
-                s.cached,
-                s.cacheable
-            )?;
-        }
-        writeln!(
-            out,
-            "- **Executed:** {}, {} (sum of DONE times)",
-            steps_word(s.executed),
-            human_seconds(s.executed_seconds)
-        )?;
-        if let Some(miss) = s.first_miss {
-            writeln!(
-                out,
-                "- **First miss:** {} ({}, #{}, line {})",
-                code(&truncate(&miss.name, NAME_WIDTH)),
-                status_word(miss.status),
-                miss.vertex,
-                miss.line
-            )?;
-        }
-        if s.imports.is_empty() {
-            writeln!(out, "- **Cache import:** none")?;
-        }
-        for i in s.imports {
-            match &i.error {
-                None => writeln!(out, "- **Cache import:** {} ok", escape(&i.reference))?,
-                Some(e) => writeln!(
-                    out,
-                    "- **Cache import:** {} ❌ failed: {}",
-                    escape(&i.reference),
-                    escape(e)
-                )?,
+        for fact in s.facts() {
+            let mut label = fact.label.to_owned();
+            label[..1].make_ascii_uppercase();
+            write!(out, "- **{label}:** ")?;
+            for part in &fact.parts {
+                let text = match part {
+                    Part::Text(t) => escape(t),
+                    Part::Name(t) => code(&truncate(t, NAME_WIDTH)),
+                    Part::Rate(r) => percent(*r),
+                    Part::Good(t) => escape(t),
+                    Part::Bad(t) => format!("❌ {}", escape(t)),
+                    Part::Status(st) => status_word(*st).to_owned(),
+                };
+                out.write_all(text.as_bytes())?;
             }
-        }
-        if s.exports.is_empty() {
-            writeln!(out, "- **Cache export:** none")?;
-        }
-        for e in s.exports {
-            let result = match (&e.error, e.seconds) {
-                (Some(err), _) => format!("❌ failed: {}", escape(err)),
-                (None, Some(secs)) => human_seconds(secs),
-                (None, None) => "done".to_owned(),
-            };
-            writeln!(out, "- **Cache export:** {} {result}", escape(&e.name))?;
-        }
-        if let Some(err) = s.error {
-            writeln!(out, "- **Error:** {}", escape(err))?;
-        }
-        if s.unparsed_lines > 0 {
-            writeln!(out, "- **Unparsed lines:** {}", s.unparsed_lines)?;
+            writeln!(out)?;
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use comfy_table::{CellAlignment, Table};
 
 use super::{TableOptions, truncate};
 use crate::model::Status;
-use crate::summary::{Summary, human_seconds, percent, status_word, steps_word};
+use crate::summary::{Part, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;
 
@@ -100,96 +100,20 @@ pub fn write_summary(
             writeln!(out, "{table}")?;
         }
 
-        let label = |l: &str| paint(&format!("{l:<13}"), dim, color);
-        let rate = match s.hit_rate {
-            Some(r) => format!(
-                "{} ({} of {} cacheable steps cached)",
-                paint(&percent(r), rate_style(r), color),
-                s.cached,
-                s.cacheable
-            ),
-            None => "n/a (no cacheable step)".to_owned(),
-        };
-        writeln!(out, "{}{rate}", label("hit rate"))?;
-        writeln!(
-            out,
-            "{}{}, {} (sum of DONE times)",
-            label("executed"),
-            steps_word(s.executed),
-            human_seconds(s.executed_seconds)
-        )?;
-        if let Some(miss) = s.first_miss {
-            writeln!(
-                out,
-                "{}{} ({}, #{}, line {})",
-                label("first miss"),
-                truncate(&miss.name, NAME_WIDTH),
-                paint(status_word(miss.status), status_style(miss.status), color),
-                miss.vertex,
-                miss.line
-            )?;
-        }
-        if s.imports.is_empty() {
-            writeln!(out, "{}none", label("cache import"))?;
-        }
-        for i in s.imports {
-            let result = match &i.error {
-                None => paint("ok", status_style(Status::Cached), color),
-                Some(e) => paint(&format!("FAILED: {e}"), status_style(Status::Error), color),
-            };
-            let time = i.seconds.map(|x| format!(" in {}", human_seconds(x)));
-            writeln!(
-                out,
-                "{}{} {result}{}",
-                label("cache import"),
-                i.reference,
-                time.unwrap_or_default()
-            )?;
-        }
-        if s.exports.is_empty() {
-            writeln!(out, "{}none", label("cache export"))?;
-        }
-        for e in s.exports {
-            let result = match (&e.error, e.seconds) {
-                (Some(err), _) => paint(
-                    &format!("FAILED: {err}"),
-                    status_style(Status::Error),
-                    color,
-                ),
-                (None, Some(secs)) => human_seconds(secs),
-                (None, None) => "done".to_owned(),
-            };
-            writeln!(out, "{}{} {result}", label("cache export"), e.name)?;
-        }
-        if let Some(err) = s.error {
-            writeln!(
-                out,
-                "{}{}",
-                label("error"),
-                paint(err, status_style(Status::Error), color)
-            )?;
-        }
-        if s.canceled + s.incomplete > 0 {
-            writeln!(
-                out,
-                "{}{} canceled, {} without a terminal line",
-                label("unfinished"),
-                s.canceled,
-                s.incomplete
-            )?;
-        }
-        for w in s.warnings {
-            writeln!(out, "{}{w}", label("warning"))?;
-        }
-        if s.unparsed_lines > 0 {
-            writeln!(
-                out,
-                "{}{} lines (first at {}:{})",
-                label("unparsed"),
-                s.unparsed_lines,
-                s.source,
-                s.first_unparsed_line.unwrap_or(0)
-            )?;
+        for fact in s.facts() {
+            write!(out, "{}", paint(&format!("{:<13}", fact.label), dim, color))?;
+            for part in &fact.parts {
+                let text = match part {
+                    Part::Text(t) => t.clone(),
+                    Part::Name(t) => truncate(t, NAME_WIDTH).into_owned(),
+                    Part::Rate(r) => paint(&percent(*r), rate_style(*r), color),
+                    Part::Good(t) => paint(t, status_style(Status::Cached), color),
+                    Part::Bad(t) => paint(t, status_style(Status::Error), color),
+                    Part::Status(st) => paint(status_word(*st), status_style(*st), color),
+                };
+                out.write_all(text.as_bytes())?;
+            }
+            writeln!(out)?;
         }
     }
     Ok(())
