@@ -162,7 +162,7 @@ impl<'s> Assembler<'s> {
         vertex.lines += 1;
         match body {
             Body::Named(text) if is_header && vertex.name.is_none() => {
-                vertex.name = Some(String::from_utf8_lossy(text).into_owned());
+                vertex.name = Some(lossy(text));
                 vertex.header_line = number;
                 let index = build.slots[n as usize] as usize - 1;
                 build.named.push(index);
@@ -306,8 +306,13 @@ impl<'s> Assembler<'s> {
     }
 }
 
+/// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
+/// its ASCII fast path beats the lossy decoder on the common, valid case.)
 fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Turns the state of one build into its record.
