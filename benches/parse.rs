@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use cachelens::parse::parse_log;
 use cachelens::report::{self, SummaryFormat, TableOptions};
-use cachelens::summary::Summary;
+use cachelens::summary::SourceSummary;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn real_logs() -> Vec<(String, Vec<u8>)> {
@@ -62,7 +62,7 @@ fn summary(c: &mut Criterion) {
     c.bench_function("summary/table/one-log", |b| {
         b.iter(|| {
             let parsed = parse_log(black_box(log), "bench");
-            let summaries: Vec<_> = parsed.builds.iter().map(Summary::of).collect();
+            let summaries = [SourceSummary::of(&parsed)];
             let mut out = Vec::with_capacity(4096);
             report::write_summary(
                 SummaryFormat::Table,

@@ -166,6 +166,12 @@ pub struct Build {
     pub warnings: Vec<String>,
     /// 1-based first and last line of the build in its source.
     pub lines: [u64; 2],
+    /// The CodeBuild build id (`project:uuid`), when the source knows it.
+    pub build_id: Option<String>,
+    /// The CodeBuild phase the build ran in, from `[Container]` lines.
+    pub phase: Option<String>,
+    /// The buildspec command that ran it, from `[Container]` lines.
+    pub command: Option<String>,
 }
 
 impl Build {

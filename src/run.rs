@@ -5,11 +5,10 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use anyhow::{Result, bail};
 
 use cachelens::analyze::parse_sources;
-use cachelens::model::Build;
 use cachelens::parse::ParsedLog;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::source::{Source, expand};
-use cachelens::summary::Summary;
+use cachelens::summary::SourceSummary;
 
 use crate::cli::{
     Cli, ColorArg, Command, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, StepsFormatArg,
@@ -20,8 +19,8 @@ use crate::cli::{
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => {
-            let (builds, found) = load(&args.inputs)?;
-            let summaries: Vec<Summary<'_>> = builds.iter().map(Summary::of).collect();
+            let logs = load(&args.inputs)?;
+            let summaries: Vec<SourceSummary<'_>> = logs.iter().map(SourceSummary::of).collect();
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,
                 SummaryFormatArg::Markdown => SummaryFormat::Markdown,
@@ -32,11 +31,15 @@ pub fn run(cli: Cli) -> Result<u8> {
                 all_steps: args.all_steps,
             };
             write_out(|out| report::write_summary(format, &summaries, options, out))?;
-            if !found {
+            if !found_builds(&logs) {
                 return Ok(EXIT_NO_BUILD);
             }
             if let Some(min) = args.min_hit_rate {
-                let below: Vec<_> = summaries.iter().filter(|s| s.below(min)).collect();
+                let below: Vec<_> = summaries
+                    .iter()
+                    .flat_map(|s| &s.builds)
+                    .filter(|s| s.below(min))
+                    .collect();
                 for s in &below {
                     eprintln!(
                         "cachelens: {} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
@@ -53,21 +56,29 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Steps(args) => {
-            let (builds, found) = load(&args.inputs)?;
+            let logs = load(&args.inputs)?;
             let format = match args.format {
                 StepsFormatArg::Json => StepsFormat::Json,
                 StepsFormatArg::Ndjson => StepsFormat::Ndjson,
                 StepsFormatArg::Csv => StepsFormat::Csv,
             };
-            write_out(|out| report::write_steps(format, &builds, out))?;
-            Ok(if found { 0 } else { EXIT_NO_BUILD })
+            write_out(|out| report::write_steps(format, &logs, out))?;
+            Ok(if found_builds(&logs) {
+                0
+            } else {
+                EXIT_NO_BUILD
+            })
         }
     }
 }
 
+/// Whether any log held a BuildKit build.
+fn found_builds(logs: &[ParsedLog]) -> bool {
+    logs.iter().any(|l| !l.builds.is_empty())
+}
+
 /// Reads and parses the inputs; tells on stderr what could not be parsed.
-/// Returns the builds and whether any was found.
-fn load(inputs: &Inputs) -> Result<(Vec<Build>, bool)> {
+fn load(inputs: &Inputs) -> Result<Vec<ParsedLog>> {
     let sources = if inputs.logs.is_empty() {
         if io::stdin().is_terminal() {
             bail!("no input: give LOG files or folders, or pipe a build log into `cachelens … -`");
@@ -78,9 +89,7 @@ fn load(inputs: &Inputs) -> Result<(Vec<Build>, bool)> {
     };
     let parsed = parse_sources(&sources)?;
     parsed.iter().for_each(report_unparsed);
-    let builds: Vec<Build> = parsed.into_iter().flat_map(|p| p.builds).collect();
-    let found = !builds.is_empty();
-    Ok((builds, found))
+    Ok(parsed)
 }
 
 /// Says on stderr what in a log was not understood: nothing is dropped silently.

@@ -3,6 +3,30 @@
 use serde::Serialize;
 
 use crate::model::{Build, CacheExport, CacheImport, Kind, Status, Step};
+use crate::parse::ParsedLog;
+use crate::parse::codebuild::Run;
+
+/// The summaries of one source: its CodeBuild run, if any, and its builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSummary<'a> {
+    /// Where it was read.
+    pub source: &'a str,
+    /// The CodeBuild run its `[Container]` lines tell, if any.
+    pub run: Option<&'a Run>,
+    /// One summary per build.
+    pub builds: Vec<Summary<'a>>,
+}
+
+impl<'a> SourceSummary<'a> {
+    /// Summarises every build of a parsed log.
+    pub fn of(log: &'a ParsedLog) -> Self {
+        SourceSummary {
+            source: &log.source,
+            run: log.run.as_ref(),
+            builds: log.builds.iter().map(Summary::of).collect(),
+        }
+    }
+}
 
 /// Counts and facts of one build, computed once for every output format.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,6 +1,7 @@
 //! Classified lines into builds and steps: the assembler rules A1–A6 at the
 //! end of `grammars/buildkit-plain.ebnf`.
 
+use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
 use super::vertex_name::parse_vertex_name;
@@ -17,6 +18,8 @@ pub struct ParsedLog {
     pub lines: u64,
     /// Unparsed lines that stand outside every build (before the first, after the last).
     pub unparsed_outside: u64,
+    /// The CodeBuild run, when the log holds `[Container]` agent lines.
+    pub run: Option<Run>,
     /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
     /// component is missing`), with their line numbers.
     pub errors_outside: Vec<(u64, String)>,
@@ -70,6 +73,8 @@ struct BuildState {
     first_unparsed: Option<u64>,
     error: Option<String>,
     warnings: Vec<String>,
+    phase: Option<String>,
+    command: Option<String>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
 }
@@ -117,6 +122,7 @@ struct Assembler<'s> {
     unparsed_outside: u64,
     errors_outside: Vec<(u64, String)>,
     lines: u64,
+    run: Option<Run>,
 }
 
 impl<'s> Assembler<'s> {
@@ -132,11 +138,17 @@ impl<'s> Assembler<'s> {
             unparsed_outside: 0,
             errors_outside: Vec::new(),
             lines: 0,
+            run: None,
         }
     }
 
     fn line(&mut self, number: u64, line: &[u8]) {
         self.lines = number;
+        if line.starts_with(b"[Container] ")
+            && let Some(agent) = parse_agent_line(line)
+        {
+            return self.agent_line(number, &agent);
+        }
         match parse_line(line) {
             Line::Blank => self.block = None,
             Line::Vertex(n, body) => self.vertex_line(number, n, body),
@@ -182,6 +194,20 @@ impl<'s> Assembler<'s> {
             Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
             Body::Warning(w) => build.warn(lossy(w)),
             Body::Named(_) | Body::Digest(_) | Body::Log | Body::Interruption => {}
+        }
+    }
+
+    /// A CodeBuild agent line (rules C1, C2 of `codebuild.ebnf`).
+    fn agent_line(&mut self, number: u64, agent: &AgentLine<'_>) {
+        self.block = None;
+        self.recap = RecapState::None;
+        self.run.get_or_insert_default().apply(agent, number);
+        if matches!(
+            agent.event,
+            AgentEvent::RunningCommand(_) | AgentEvent::CommandFailed(..)
+        ) && let Some(build) = &mut self.current
+        {
+            build.closed = true;
         }
     }
 
@@ -279,10 +305,7 @@ impl<'s> Assembler<'s> {
 
     fn start_build(&mut self, number: u64) {
         self.end_build();
-        self.current = Some(BuildState {
-            first_line: number,
-            ..BuildState::default()
-        });
+        self.current = Some(new_build(self.run.as_ref(), number));
     }
 
     fn end_build(&mut self) {
@@ -302,12 +325,23 @@ impl<'s> Assembler<'s> {
             lines: self.lines,
             unparsed_outside: self.unparsed_outside,
             errors_outside: self.errors_outside,
+            run: self.run,
         }
     }
 }
 
 /// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
 /// its ASCII fast path beats the lossy decoder on the common, valid case.)
+/// A build starting at this line, in the run's current phase and command (rule C2).
+fn new_build(run: Option<&Run>, number: u64) -> BuildState {
+    BuildState {
+        first_line: number,
+        phase: run.and_then(Run::current_phase).map(str::to_owned),
+        command: run.and_then(Run::current_command).map(str::to_owned),
+        ..BuildState::default()
+    }
+}
+
 fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
@@ -382,6 +416,9 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         error: state.error,
         warnings: state.warnings,
         lines: [state.first_line, state.last_line],
+        build_id: None,
+        phase: state.phase,
+        command: state.command,
     }
 }
 

@@ -2,11 +2,13 @@
 
 use std::io::{self, Write};
 
-use crate::model::Build;
+use crate::parse::ParsedLog;
 
-const HEADER: [&str; 15] = [
+const HEADER: [&str; 17] = [
     "source",
     "build",
+    "build_id",
+    "phase",
     "vertex",
     "name",
     "stage",
@@ -23,15 +25,17 @@ const HEADER: [&str; 15] = [
 ];
 
 /// Writes every step of every build as CSV.
-pub fn write_steps(builds: &[Build], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
-    for b in builds {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    for b in logs.iter().flat_map(|l| &l.builds) {
         for s in &b.steps {
-            let opt = |v: &Option<String>| v.clone().unwrap_or_default();
             w.write_record([
                 b.source.clone(),
                 b.index.to_string(),
+                opt(&b.build_id),
+                opt(&b.phase),
                 s.vertex.to_string(),
                 s.name.clone(),
                 opt(&s.stage),

@@ -3,9 +3,10 @@
 
 use std::io::{self, Write};
 
-use super::{TableOptions, truncate};
+use super::{TableOptions, sections, truncate};
 use crate::model::{Status, Step};
-use crate::summary::{Part, Summary, human_seconds, percent, status_word};
+use crate::parse::codebuild::Run;
+use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 100;
 
@@ -51,62 +52,106 @@ fn icon(step: &Step) -> &'static str {
 
 /// Writes a heading, a step table and the cache facts per build.
 pub fn write_summary(
-    summaries: &[Summary<'_>],
+    summaries: &[SourceSummary<'_>],
     options: TableOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    for (n, s) in summaries.iter().enumerate() {
-        if n > 0 {
-            writeln!(out)?;
-        }
-        let rate = s
-            .hit_rate
-            .map(|r| format!("{} cache hits", percent(r)))
-            .unwrap_or_else(|| "no cacheable step".to_owned());
+    sections(
+        summaries,
+        out,
+        |source, run, out| write_run(source, run, options, out),
+        |s, out| write_build(s, options, out),
+    )
+}
+
+fn write_run(
+    source: &str,
+    run: &Run,
+    _options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let id = run.build_id.as_deref().unwrap_or(source);
+    writeln!(out, "### CodeBuild run {}\n", code(id))?;
+    writeln!(out, "| Phase | State | Time | |")?;
+    writeln!(out, "|---|---|---:|---|")?;
+    for p in &run.phases {
+        let why = [p.status_code.as_deref(), p.message.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
         writeln!(
             out,
-            "### cachelens: {} (build {}) — {rate}, {}\n",
-            escape(s.source),
-            s.index + 1,
-            s.outcome
+            "| {} | {} | {} | {} |",
+            escape(&p.name),
+            p.state
+                .as_deref()
+                .map_or_else(|| "running".to_owned(), escape),
+            p.seconds
+                .map(human_seconds)
+                .unwrap_or_else(|| "–".to_owned()),
+            escape(&truncate(&why, NAME_WIDTH))
         )?;
-        let steps = s.table_steps(options.all_steps);
-        if steps.is_empty() {
-            writeln!(out, "_No Dockerfile step ran._")?;
-        } else {
-            writeln!(out, "| # | Step | Status | Time |")?;
-            writeln!(out, "|---:|---|---|---:|")?;
-        }
-        for step in steps {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                step.vertex,
-                code(&truncate(&step.name, NAME_WIDTH)),
-                icon(step),
-                step.seconds
-                    .map(human_seconds)
-                    .unwrap_or_else(|| "–".to_owned())
-            )?;
+    }
+    for c in run.commands.iter().filter(|c| c.exit_status.is_some()) {
+        writeln!(
+            out,
+            "\n- **Failed:** {} (exit status {})",
+            code(&truncate(&c.command, NAME_WIDTH)),
+            c.exit_status.unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> io::Result<()> {
+    let rate = s
+        .hit_rate
+        .map(|r| format!("{} cache hits", percent(r)))
+        .unwrap_or_else(|| "no cacheable step".to_owned());
+    writeln!(
+        out,
+        "### cachelens: {} (build {}) — {rate}, {}\n",
+        escape(s.source),
+        s.index + 1,
+        s.outcome
+    )?;
+    let steps = s.table_steps(options.all_steps);
+    if steps.is_empty() {
+        writeln!(out, "_No Dockerfile step ran._")?;
+    } else {
+        writeln!(out, "| # | Step | Status | Time |")?;
+        writeln!(out, "|---:|---|---|---:|")?;
+    }
+    for step in steps {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            step.vertex,
+            code(&truncate(&step.name, NAME_WIDTH)),
+            icon(step),
+            step.seconds
+                .map(human_seconds)
+                .unwrap_or_else(|| "–".to_owned())
+        )?;
+    }
+    writeln!(out)?;
+    for fact in s.facts() {
+        let mut label = fact.label.to_owned();
+        label[..1].make_ascii_uppercase();
+        write!(out, "- **{label}:** ")?;
+        for part in &fact.parts {
+            let text = match part {
+                Part::Text(t) => escape(t),
+                Part::Name(t) => code(&truncate(t, NAME_WIDTH)),
+                Part::Rate(r) => percent(*r),
+                Part::Good(t) => escape(t),
+                Part::Bad(t) => format!("❌ {}", escape(t)),
+                Part::Status(st) => status_word(*st).to_owned(),
+            };
+            out.write_all(text.as_bytes())?;
         }
         writeln!(out)?;
-        for fact in s.facts() {
-            let mut label = fact.label.to_owned();
-            label[..1].make_ascii_uppercase();
-            write!(out, "- **{label}:** ")?;
-            for part in &fact.parts {
-                let text = match part {
-                    Part::Text(t) => escape(t),
-                    Part::Name(t) => code(&truncate(t, NAME_WIDTH)),
-                    Part::Rate(r) => percent(*r),
-                    Part::Good(t) => escape(t),
-                    Part::Bad(t) => format!("❌ {}", escape(t)),
-                    Part::Status(st) => status_word(*st).to_owned(),
-                };
-                out.write_all(text.as_bytes())?;
-            }
-            writeln!(out)?;
-        }
     }
     Ok(())
 }

@@ -9,8 +9,11 @@ pub mod table;
 
 use std::io::{self, Write};
 
-use crate::model::Build;
-use crate::summary::Summary;
+use serde::Serialize;
+
+use crate::parse::ParsedLog;
+use crate::parse::codebuild::Run;
+use crate::summary::SourceSummary;
 
 /// Formats of `cachelens steps`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +46,36 @@ pub struct TableOptions {
     pub all_steps: bool,
 }
 
+/// A CodeBuild run with the source it was read from.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord<'a> {
+    /// Where it was read.
+    pub source: &'a str,
+    /// The run.
+    #[serde(flatten)]
+    pub run: &'a Run,
+}
+
+/// The CodeBuild runs of some logs.
+pub fn runs<'a>(logs: impl IntoIterator<Item = (&'a str, Option<&'a Run>)>) -> Vec<RunRecord<'a>> {
+    logs.into_iter()
+        .filter_map(|(source, run)| run.map(|run| RunRecord { source, run }))
+        .collect()
+}
+
 /// Writes step records.
-pub fn write_steps(format: StepsFormat, builds: &[Build], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_steps(format: StepsFormat, logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
     match format {
-        StepsFormat::Json => json::write_steps(builds, out),
-        StepsFormat::Ndjson => ndjson::write_steps(builds, out),
-        StepsFormat::Csv => csv::write_steps(builds, out),
+        StepsFormat::Json => json::write_steps(logs, out),
+        StepsFormat::Ndjson => ndjson::write_steps(logs, out),
+        StepsFormat::Csv => csv::write_steps(logs, out),
     }
 }
 
 /// Writes summaries.
 pub fn write_summary(
     format: SummaryFormat,
-    summaries: &[Summary<'_>],
+    summaries: &[SourceSummary<'_>],
     options: TableOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -64,6 +84,34 @@ pub fn write_summary(
         SummaryFormat::Markdown => markdown::write_summary(summaries, options, out),
         SummaryFormat::Json => json::write_summary(summaries, out),
     }
+}
+
+/// Walks the summaries in input order, a source's CodeBuild run before its
+/// builds, with a blank line between sections.
+fn sections<W: Write + ?Sized>(
+    summaries: &[SourceSummary<'_>],
+    out: &mut W,
+    mut run: impl FnMut(&str, &Run, &mut W) -> io::Result<()>,
+    mut build: impl FnMut(&crate::summary::Summary<'_>, &mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut first = true;
+    let mut gap = |out: &mut W| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
+            writeln!(out)?;
+        }
+        Ok(())
+    };
+    for source in summaries {
+        if let Some(r) = source.run {
+            gap(out)?;
+            run(source.source, r, out)?;
+        }
+        for b in &source.builds {
+            gap(out)?;
+            build(b, out)?;
+        }
+    }
+    Ok(())
 }
 
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.

@@ -1,28 +1,33 @@
-//! NDJSON: one step per line, with its build's source and index.
+//! NDJSON: one step per line, with its build's source, index, CodeBuild build id and phase.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{Build, Step};
+use crate::model::Step;
+use crate::parse::ParsedLog;
 
 #[derive(Serialize)]
 struct Row<'a> {
     source: &'a str,
     build: usize,
+    build_id: Option<&'a str>,
+    phase: Option<&'a str>,
     #[serde(flatten)]
     step: &'a Step,
 }
 
 /// Writes every step of every build, one JSON object a line.
-pub fn write_steps(builds: &[Build], out: &mut dyn Write) -> io::Result<()> {
-    for b in builds {
+pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
+    for b in logs.iter().flat_map(|l| &l.builds) {
         for step in &b.steps {
             serde_json::to_writer(
                 &mut *out,
                 &Row {
                     source: &b.source,
                     build: b.index,
+                    build_id: b.build_id.as_deref(),
+                    phase: b.phase.as_deref(),
                     step,
                 },
             )?;

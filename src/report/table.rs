@@ -7,9 +7,10 @@ use anstyle::{AnsiColor, Style};
 use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, Table};
 
-use super::{TableOptions, truncate};
+use super::{TableOptions, sections, truncate};
 use crate::model::Status;
-use crate::summary::{Part, Summary, human_seconds, percent, status_word};
+use crate::parse::codebuild::Run;
+use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;
 
@@ -44,77 +45,139 @@ fn rate_style(rate: f64) -> Style {
 
 /// Writes one table and its facts per build.
 pub fn write_summary(
-    summaries: &[Summary<'_>],
+    summaries: &[SourceSummary<'_>],
+    options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    sections(
+        summaries,
+        out,
+        |source, run, out| write_run(source, run, options, out),
+        |s, out| write_build(s, options, out),
+    )
+}
+
+fn write_run(
+    source: &str,
+    run: &Run,
     options: TableOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let color = options.color;
-    let bold = Style::new().bold();
-    let dim = Style::new().dimmed();
-    for (n, s) in summaries.iter().enumerate() {
-        if n > 0 {
-            writeln!(out)?;
-        }
-        let outcome_style = if s.outcome == "failed" {
-            status_style(Status::Error)
-        } else {
-            Style::new()
+    let id = run.build_id.as_deref().unwrap_or(source);
+    writeln!(
+        out,
+        "{}",
+        paint(&format!("CodeBuild run {id}"), Style::new().bold(), color)
+    )?;
+    let mut table = Table::new();
+    table.load_style(NOTHING);
+    table
+        .set_header(["phase", "state", "time", ""].map(|h| paint(h, Style::new().dimmed(), color)));
+    for p in &run.phases {
+        let state = p.state.as_deref().unwrap_or("(running)");
+        let style = match state {
+            "SUCCEEDED" => status_style(Status::Cached),
+            "(running)" => Style::new(),
+            _ => status_style(Status::Error),
         };
+        let why = [p.status_code.as_deref(), p.message.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
+        table.add_row([
+            p.name.clone(),
+            paint(state, style, color),
+            p.seconds
+                .map(human_seconds)
+                .unwrap_or_else(|| "-".to_owned()),
+            truncate(&why, NAME_WIDTH).into_owned(),
+        ]);
+    }
+    if let Some(col) = table.column_mut(2) {
+        col.set_cell_alignment(CellAlignment::Right);
+    }
+    writeln!(out, "{table}")?;
+    for c in run.commands.iter().filter(|c| c.exit_status.is_some()) {
         writeln!(
             out,
-            "{} {}",
+            "{}{} {}",
+            paint(&format!("{:<13}", "failed"), Style::new().dimmed(), color),
+            truncate(&c.command, NAME_WIDTH),
             paint(
-                &format!("{} · build {}", s.source, s.index + 1),
-                bold,
+                &format!("exit status {}", c.exit_status.unwrap_or_default()),
+                status_style(Status::Error),
                 color
-            ),
-            paint(&format!("({})", s.outcome), outcome_style, color),
+            )
         )?;
+    }
+    Ok(())
+}
 
-        let mut table = Table::new();
-        table.load_style(NOTHING);
-        table.set_header(["#", "step", "status", "time"].map(|h| paint(h, dim, color)));
-        let steps = s.table_steps(options.all_steps);
-        for step in &steps {
-            let status = step.status.as_str().to_ascii_uppercase();
-            let time = step
-                .seconds
-                .map(human_seconds)
-                .unwrap_or_else(|| "-".to_owned());
-            table.add_row([
-                step.vertex.to_string(),
-                truncate(&step.name, NAME_WIDTH).into_owned(),
-                paint(&status, status_style(step.status), color),
-                time,
-            ]);
-        }
-        if let Some(col) = table.column_mut(0) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-        if let Some(col) = table.column_mut(3) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-        if steps.is_empty() {
-            writeln!(out, "  (no Dockerfile step ran)")?;
-        } else {
-            writeln!(out, "{table}")?;
-        }
+fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> io::Result<()> {
+    let color = options.color;
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let outcome_style = if s.outcome == "failed" {
+        status_style(Status::Error)
+    } else {
+        Style::new()
+    };
+    writeln!(
+        out,
+        "{} {}",
+        paint(
+            &format!("{} · build {}", s.source, s.index + 1),
+            bold,
+            color
+        ),
+        paint(&format!("({})", s.outcome), outcome_style, color),
+    )?;
 
-        for fact in s.facts() {
-            write!(out, "{}", paint(&format!("{:<13}", fact.label), dim, color))?;
-            for part in &fact.parts {
-                let text = match part {
-                    Part::Text(t) => t.clone(),
-                    Part::Name(t) => truncate(t, NAME_WIDTH).into_owned(),
-                    Part::Rate(r) => paint(&percent(*r), rate_style(*r), color),
-                    Part::Good(t) => paint(t, status_style(Status::Cached), color),
-                    Part::Bad(t) => paint(t, status_style(Status::Error), color),
-                    Part::Status(st) => paint(status_word(*st), status_style(*st), color),
-                };
-                out.write_all(text.as_bytes())?;
-            }
-            writeln!(out)?;
+    let mut table = Table::new();
+    table.load_style(NOTHING);
+    table.set_header(["#", "step", "status", "time"].map(|h| paint(h, dim, color)));
+    let steps = s.table_steps(options.all_steps);
+    for step in &steps {
+        let status = step.status.as_str().to_ascii_uppercase();
+        let time = step
+            .seconds
+            .map(human_seconds)
+            .unwrap_or_else(|| "-".to_owned());
+        table.add_row([
+            step.vertex.to_string(),
+            truncate(&step.name, NAME_WIDTH).into_owned(),
+            paint(&status, status_style(step.status), color),
+            time,
+        ]);
+    }
+    if let Some(col) = table.column_mut(0) {
+        col.set_cell_alignment(CellAlignment::Right);
+    }
+    if let Some(col) = table.column_mut(3) {
+        col.set_cell_alignment(CellAlignment::Right);
+    }
+    if steps.is_empty() {
+        writeln!(out, "  (no Dockerfile step ran)")?;
+    } else {
+        writeln!(out, "{table}")?;
+    }
+
+    for fact in s.facts() {
+        write!(out, "{}", paint(&format!("{:<13}", fact.label), dim, color))?;
+        for part in &fact.parts {
+            let text = match part {
+                Part::Text(t) => t.clone(),
+                Part::Name(t) => truncate(t, NAME_WIDTH).into_owned(),
+                Part::Rate(r) => paint(&percent(*r), rate_style(*r), color),
+                Part::Good(t) => paint(t, status_style(Status::Cached), color),
+                Part::Bad(t) => paint(t, status_style(Status::Error), color),
+                Part::Status(st) => paint(status_word(*st), status_style(*st), color),
+            };
+            out.write_all(text.as_bytes())?;
         }
+        writeln!(out)?;
     }
     Ok(())
 }
