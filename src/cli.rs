@@ -35,15 +35,83 @@ pub enum Command {
     /// Every vertex of every build as records (json, ndjson, csv).
     #[command(after_help = EXIT_CODES)]
     Steps(StepsArgs),
+    /// CloudWatch Logs into the local archive (incremental, resumable).
+    #[command(after_help = EXIT_CODES)]
+    Fetch(FetchArgs),
 }
 
 /// Where logs come from.
 #[derive(Debug, Args)]
 pub struct Inputs {
     /// Log files, folders (their *.log, *.log.gz, *.txt) or `-` for standard input;
-    /// standard input when none is given and it is not a terminal. Gzip is read as such.
+    /// standard input when none is given, no CloudWatch source is chosen and it is
+    /// not a terminal. Gzip is read as such.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// CloudWatch Logs (through the local archive) as a source.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "CloudWatch Logs and the archive")]
+pub struct CloudArgs {
+    /// A CodeBuild build (`project:uuid`): its log group and stream come from the
+    /// CodeBuild API when allowed, else `/aws/codebuild/<project>` and `<uuid>`.
+    #[arg(long, value_name = "PROJECT:UUID", conflicts_with = "log_group")]
+    pub build_id: Option<String>,
+    /// A log group: its streams with events in --since/--until (default: the last 7 days).
+    #[arg(long, value_name = "GROUP")]
+    pub log_group: Option<String>,
+    /// One stream of --log-group.
+    #[arg(long, value_name = "STREAM", requires = "log_group")]
+    pub log_stream: Option<String>,
+    /// Oldest events to take: a duration back from now (`7d`, `12h`) or a date/time
+    /// (`2024-01-15`, `2024-01-15T10:00:00Z`).
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub since: Option<i64>,
+    /// Newest events to take, as --since.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub until: Option<i64>,
+    /// The local archive [default: $XDG_CACHE_HOME/cachelens, ~/.cache/cachelens].
+    /// Alone, without --log-group or --build-id, every archived stream is read.
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+    /// Read the archive only: no AWS call.
+    #[arg(long)]
+    pub offline: bool,
+    /// Streams read at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Attempts per AWS request (the SDK's adaptive retry, for throttling and 5xx).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_attempts: u32,
+    /// Do not ask the CodeBuild API for build facts.
+    #[arg(long)]
+    pub no_codebuild_api: bool,
+    /// AWS region [default: AWS_REGION, or the profile's].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS profile [default: AWS_PROFILE, or `default`].
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS endpoint (moto, LocalStack, a VPC endpoint) [default: AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl CloudArgs {
+    /// Whether a CloudWatch source or the archive was chosen.
+    pub fn chosen(&self) -> bool {
+        self.build_id.is_some() || self.log_group.is_some() || self.archive.is_some()
+    }
+}
+
+/// `cachelens fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 /// `cachelens summary`.
@@ -64,6 +132,9 @@ pub struct SummaryArgs {
     /// Colours: auto (a terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+    /// Inside CodeBuild: summarise this build's own log (`--build-id $CODEBUILD_BUILD_ID`).
+    #[arg(long, conflicts_with_all = ["build_id", "log_group"])]
+    pub codebuild: bool,
 }
 
 /// `cachelens steps`.
@@ -109,6 +180,28 @@ pub enum ColorArg {
     Never,
 }
 
+/// `--since`/`--until`: epoch milliseconds from a duration back from now or a date/time.
+fn parse_when(s: &str) -> Result<i64, String> {
+    let now = std::time::SystemTime::now();
+    let at = if let Ok(back) = humantime::parse_duration(s) {
+        now.checked_sub(back)
+            .ok_or_else(|| format!("`{s}` is too far back"))?
+    } else if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        t
+    } else if let Ok(t) = humantime::parse_rfc3339_weak(&format!("{s} 00:00:00")) {
+        t
+    } else {
+        return Err(format!(
+            "`{s}` is neither a duration (7d, 12h) nor a date (2024-01-15, 2024-01-15T10:00:00Z)"
+        ));
+    };
+    let ms = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| format!("`{s}` is before 1970"))?
+        .as_millis();
+    i64::try_from(ms).map_err(|_| format!("`{s}` is too far ahead"))
+}
+
 fn parse_percent(s: &str) -> Result<f64, String> {
     let n: f64 = s
         .trim()
@@ -132,6 +225,19 @@ mod tests {
         assert_eq!(parse_percent("100%"), Ok(1.0));
         assert!(parse_percent("101").is_err());
         assert!(parse_percent("x").is_err());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_when("2024-01-15"), Ok(1_705_276_800_000));
+        assert_eq!(parse_when("2024-01-15T10:00:00Z"), Ok(1_705_312_800_000));
+        let week = parse_when("7d").unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        assert!((now - week - 7 * 86_400_000).abs() < 60_000);
+        assert!(parse_when("last tuesday").is_err());
     }
 
     #[test]

@@ -9,3 +9,4 @@ pub mod parse;
 pub mod report;
 pub mod source;
 pub mod summary;
+pub mod synth;

@@ -1,6 +1,7 @@
 //! The `cachelens` command: parse arguments, dispatch, map errors to exit codes.
 
 mod cli;
+mod cloud;
 mod run;
 
 use std::process::ExitCode;

@@ -14,12 +14,22 @@ use crate::cli::{
     Cli, ColorArg, Command, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, StepsFormatArg,
     SummaryFormatArg,
 };
+use crate::cloud;
 
 /// Runs the command; the exit code on success.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => {
-            let logs = load(&args.inputs)?;
+            let build_id = if args.codebuild {
+                Some(std::env::var("CODEBUILD_BUILD_ID").map_err(|_| {
+                    anyhow::anyhow!(
+                        "--codebuild: CODEBUILD_BUILD_ID is not set (not inside CodeBuild?)"
+                    )
+                })?)
+            } else {
+                None
+            };
+            let logs = load(&args.inputs, build_id)?;
             let summaries: Vec<SourceSummary<'_>> = logs.iter().map(SourceSummary::of).collect();
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,
@@ -55,8 +65,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Fetch(args) => cloud::fetch_command(&args.cloud),
         Command::Steps(args) => {
-            let logs = load(&args.inputs)?;
+            let logs = load(&args.inputs, None)?;
             let format = match args.format {
                 StepsFormatArg::Json => StepsFormat::Json,
                 StepsFormatArg::Ndjson => StepsFormat::Ndjson,
@@ -78,15 +89,22 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 }
 
 /// Reads and parses the inputs; tells on stderr what could not be parsed.
-fn load(inputs: &Inputs) -> Result<Vec<ParsedLog>> {
-    let sources = if inputs.logs.is_empty() {
-        if io::stdin().is_terminal() {
-            bail!("no input: give LOG files or folders, or pipe a build log into `cachelens … -`");
-        }
-        vec![Source::Stdin]
-    } else {
+fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
+    let cloud = inputs.cloud.chosen() || build_id.is_some();
+    let mut sources = if !inputs.logs.is_empty() {
         expand(&inputs.logs)?
+    } else if cloud {
+        Vec::new()
+    } else if io::stdin().is_terminal() {
+        bail!(
+            "no input: give LOG files or folders, --log-group/--build-id, or pipe a build log into `cachelens … -`"
+        );
+    } else {
+        vec![Source::Stdin]
     };
+    if cloud {
+        sources.extend(cloud::sources(&inputs.cloud, build_id)?);
+    }
     let parsed = parse_sources(&sources)?;
     parsed.iter().for_each(report_unparsed);
     Ok(parsed)

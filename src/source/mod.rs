@@ -1,4 +1,11 @@
-//! Where logs come from: files, folders, standard input; gzip is undone by its magic bytes.
+//! Where logs come from: files, folders, standard input (gzip is undone by its
+//! magic bytes), and CloudWatch Logs through the local archive.
+
+pub mod archive;
+pub mod aws;
+pub mod cloudwatch;
+pub mod codebuild;
+pub mod fetch;
 
 use std::fs;
 use std::io::{self, Read};
@@ -20,6 +27,20 @@ pub enum SourceError {
     /// A folder held no log file.
     #[error("{0}: no *.log, *.log.gz or *.txt file in this folder")]
     EmptyFolder(String),
+    /// An archived stream could not be read.
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
+}
+
+/// A log's text and what its source knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The name records carry.
+    pub name: String,
+    /// The log text.
+    pub bytes: Vec<u8>,
+    /// The CodeBuild build id, when known.
+    pub build_id: Option<String>,
 }
 
 /// One log to read.
@@ -29,25 +50,44 @@ pub enum Source {
     File(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// A CloudWatch Logs stream in the local archive.
+    Archived(PathBuf),
 }
 
 impl Source {
     /// The name used in records and messages: the path as given, or `-`.
     pub fn name(&self) -> String {
         match self {
-            Source::File(p) => p.display().to_string(),
+            Source::File(p) | Source::Archived(p) => p.display().to_string(),
             Source::Stdin => "-".to_owned(),
         }
     }
 
-    /// All bytes of the log, decompressed when it is gzip.
-    pub fn read(&self) -> Result<Vec<u8>, SourceError> {
+    /// Reads the log: its text, name and build id.
+    pub fn load(&self) -> Result<Loaded, SourceError> {
+        if let Source::Archived(path) = self {
+            let stream = archive::read_file(path)?;
+            return Ok(Loaded {
+                name: stream.name(),
+                bytes: stream.text(),
+                build_id: stream.build_id(),
+            });
+        }
+        Ok(Loaded {
+            name: self.name(),
+            bytes: self.read()?,
+            build_id: None,
+        })
+    }
+
+    /// All bytes of a file or stdin, decompressed when it is gzip.
+    fn read(&self) -> Result<Vec<u8>, SourceError> {
         let err = |source| SourceError::Read {
             path: self.name(),
             source,
         };
         let raw = match self {
-            Source::File(p) => fs::read(p).map_err(err)?,
+            Source::File(p) | Source::Archived(p) => fs::read(p).map_err(err)?,
             Source::Stdin => {
                 let mut buf = Vec::new();
                 io::stdin().lock().read_to_end(&mut buf).map_err(err)?;
@@ -140,7 +180,7 @@ mod tests {
             names[0].ends_with("b.log") && names[1].ends_with("sub/a.log.gz"),
             "{names:?}"
         );
-        assert_eq!(got[1].read().unwrap(), b"#1 a\n");
+        assert_eq!(got[1].load().unwrap().bytes, b"#1 a\n");
 
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(

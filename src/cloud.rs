@@ -1,0 +1,203 @@
+//! The command line's side of CloudWatch Logs: what to fetch from the flags,
+//! a progress bar on a terminal, and the archived streams to read after.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, bail};
+use humansize::{DECIMAL, format_size};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use cachelens::source::Source;
+use cachelens::source::archive::{Archive, read_header};
+use cachelens::source::aws::{self, AwsOptions};
+use cachelens::source::cloudwatch::{FetchOptions, Progress, Target};
+use cachelens::source::fetch::{Fetched, Request, fetch};
+
+use crate::cli::CloudArgs;
+
+/// A progress bar on stderr (drawn only when stderr is a terminal): streams, events, bytes.
+struct Bar {
+    bar: ProgressBar,
+    events: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Bar {
+    fn new() -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} streams {pos}/{len} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Bar {
+            bar,
+            events: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn streams(&self, total: u64) {
+        self.bar.set_length(total);
+    }
+    fn page(&self, events: u64, bytes: u64) {
+        let e = self.events.fetch_add(events, Ordering::Relaxed) + events;
+        let b = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.bar
+            .set_message(format!("{e} events, {}", format_size(b, DECIMAL)));
+    }
+    fn stream_done(&self) {
+        self.bar.inc(1);
+    }
+}
+
+/// What the flags ask for; `None` when no CloudWatch source was chosen.
+fn request(cloud: &CloudArgs, build_id: Option<String>) -> Option<Request> {
+    if let Some(id) = build_id.or_else(|| cloud.build_id.clone()) {
+        return Some(Request::BuildId(id));
+    }
+    let group = cloud.log_group.clone()?;
+    Some(Request::Logs(match &cloud.log_stream {
+        Some(stream) => Target::Stream {
+            log_group: group,
+            log_stream: stream.clone(),
+        },
+        None => Target::Window {
+            log_group: group,
+            since: Some(cloud.since.unwrap_or_else(seven_days_ago)),
+            until: cloud.until,
+        },
+    }))
+}
+
+fn seven_days_ago() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    now - 7 * 86_400_000
+}
+
+fn archive(cloud: &CloudArgs) -> Archive {
+    Archive::new(
+        cloud
+            .archive
+            .clone()
+            .unwrap_or_else(Archive::default_location),
+    )
+}
+
+/// Fetches what the flags ask for into the archive; says what it did on stderr.
+fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
+    let options = AwsOptions {
+        region: cloud.region.clone(),
+        profile: cloud.profile.clone(),
+        endpoint_url: cloud.endpoint_url.clone(),
+        max_attempts: cloud.max_attempts,
+    };
+    let archive = archive(cloud);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let bar = Arc::new(Bar::new());
+    let fetched = runtime.block_on(async {
+        let config = aws::load(&options).await?;
+        let fetch_options = FetchOptions {
+            concurrency: cloud.concurrency,
+            ..FetchOptions::default()
+        };
+        let progress: Arc<dyn Progress> = bar.clone();
+        anyhow::Ok(
+            fetch(
+                &config,
+                &archive,
+                request,
+                !cloud.no_codebuild_api,
+                &fetch_options,
+                progress,
+            )
+            .await?,
+        )
+    });
+    bar.bar.finish_and_clear();
+    let fetched = fetched?;
+    for note in &fetched.notes {
+        eprintln!("cachelens: {note}");
+    }
+    let r = &fetched.report;
+    eprintln!(
+        "cachelens: {} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
+        r.streams.len(),
+        r.fetched,
+        r.unchanged,
+        r.events,
+        format_size(r.bytes, DECIMAL),
+        r.describe_calls,
+        r.get_calls,
+        archive.root().display()
+    );
+    Ok(fetched)
+}
+
+/// `cachelens fetch`.
+pub fn fetch_command(cloud: &CloudArgs) -> Result<u8> {
+    let Some(request) = request(cloud, None) else {
+        bail!("fetch needs --log-group or --build-id");
+    };
+    if cloud.offline {
+        bail!("fetch --offline has nothing to do");
+    }
+    run_fetch(cloud, &request)?;
+    Ok(0)
+}
+
+/// The archived streams the flags choose, fetched first unless --offline.
+pub fn sources(cloud: &CloudArgs, build_id: Option<String>) -> Result<Vec<Source>> {
+    let archive = archive(cloud);
+    let Some(request) = request(cloud, build_id) else {
+        // --archive alone: every archived stream
+        let files = archive.stream_files(None)?;
+        if files.is_empty() {
+            bail!("archive {} holds no stream", archive.root().display());
+        }
+        return Ok(files.into_iter().map(Source::Archived).collect());
+    };
+    if !cloud.offline {
+        let fetched = run_fetch(cloud, &request)?;
+        return Ok(fetched
+            .report
+            .streams
+            .iter()
+            .map(|(g, s)| Source::Archived(archive.path(g, s)))
+            .collect());
+    }
+    let files = match &request {
+        Request::BuildId(id) => {
+            let (project, uuid) = id.split_once(':').unwrap_or((id.as_str(), ""));
+            vec![archive.path(&format!("/aws/codebuild/{project}"), uuid)]
+        }
+        Request::Logs(Target::Stream {
+            log_group,
+            log_stream,
+        }) => vec![archive.path(log_group, log_stream)],
+        Request::Logs(Target::Window {
+            log_group,
+            since,
+            until,
+        }) => {
+            let mut files = Vec::new();
+            for path in archive.stream_files(Some(log_group))? {
+                let h = read_header(&path)?;
+                let after = since.is_none_or(|t| h.last_event_time.is_some_and(|l| l >= t));
+                let before = until.is_none_or(|t| h.first_event_time.is_some_and(|f| f <= t));
+                if after && before {
+                    files.push(path);
+                }
+            }
+            files
+        }
+    };
+    Ok(files.into_iter().map(Source::Archived).collect())
+}

@@ -1,0 +1,98 @@
+//! A whole fetch: resolve what to read (a build id, a stream, a group in a
+//! time window), ask CodeBuild for build facts where allowed, and read the
+//! streams into the archive.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+
+use super::archive::{Archive, BuildMetadata};
+use super::cloudwatch::{self, FetchError, FetchOptions, FetchReport, Progress, Target};
+use super::codebuild::{self, BuildFacts, CodeBuildError};
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// One CodeBuild build, `project:uuid`; its log is found through the
+    /// CodeBuild API when allowed, else at `/aws/codebuild/<project>`, stream `<uuid>`.
+    BuildId(String),
+    /// A stream, or a group's streams in a window.
+    Logs(Target),
+}
+
+/// The outcome: the report and the notes to tell the user once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// What was read.
+    pub report: FetchReport,
+    /// Things the user should know (no CodeBuild access, …).
+    pub notes: Vec<String>,
+}
+
+/// Runs a fetch into the archive.
+pub async fn fetch(
+    config: &SdkConfig,
+    archive: &Archive,
+    request: &Request,
+    use_codebuild: bool,
+    options: &FetchOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Fetched, FetchError> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
+    let builds = aws_sdk_codebuild::Client::new(config);
+    let mut notes = Vec::new();
+    let denied = |e: CodeBuildError| {
+        format!(
+            "no CodeBuild API facts ({e}); compute type, branch and status come from the logs alone"
+        )
+    };
+
+    let (target, facts): (Target, HashMap<String, BuildFacts>) = match request {
+        Request::BuildId(id) => {
+            let (project, uuid) = id.split_once(':').unwrap_or((id.as_str(), ""));
+            let mut group = format!("/aws/codebuild/{project}");
+            let mut stream = uuid.to_owned();
+            let mut facts = HashMap::new();
+            if use_codebuild {
+                match codebuild::builds(&builds, std::slice::from_ref(id)).await {
+                    Ok(found) => {
+                        if let Some(f) = found.into_iter().next() {
+                            group = f.log_group.clone().unwrap_or(group);
+                            stream = f.log_stream.clone().unwrap_or(stream);
+                            facts.insert(stream.clone(), f);
+                        }
+                    }
+                    Err(e) => notes.push(denied(e)),
+                }
+            }
+            (
+                Target::Stream {
+                    log_group: group,
+                    log_stream: stream,
+                },
+                facts,
+            )
+        }
+        Request::Logs(target) => {
+            let mut facts = HashMap::new();
+            let (group, since) = match target {
+                Target::Window {
+                    log_group, since, ..
+                } => (log_group, *since),
+                Target::Stream { log_group, .. } => (log_group, None),
+            };
+            if use_codebuild && let Some(project) = group.strip_prefix("/aws/codebuild/") {
+                match codebuild::project_builds(&builds, project, since).await {
+                    Ok(found) => facts = found,
+                    Err(e) => notes.push(denied(e)),
+                }
+            }
+            (target.clone(), facts)
+        }
+    };
+    let metadata =
+        |stream: &str| -> Option<BuildMetadata> { facts.get(stream).map(|f| f.metadata.clone()) };
+    let report = cloudwatch::fetch(&logs, archive, &target, &metadata, options, progress).await?;
+    Ok(Fetched { report, notes })
+}
