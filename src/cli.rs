@@ -83,9 +83,12 @@ pub struct CloudArgs {
     /// Streams read at the same time.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
-    /// Attempts per AWS request (the SDK's adaptive retry, for throttling and 5xx).
+    /// Attempts per AWS request (the SDK's standard retry with backoff, for throttling and 5xx).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_attempts: u32,
+    /// Pages (of up to 10,000 events) between two checkpoints of a long stream.
+    #[arg(long, value_name = "N", default_value_t = 10, hide = true)]
+    pub checkpoint_pages: usize,
     /// Do not ask the CodeBuild API for build facts.
     #[arg(long)]
     pub no_codebuild_api: bool,

@@ -106,7 +106,7 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         let config = aws::load(&options).await?;
         let fetch_options = FetchOptions {
             concurrency: cloud.concurrency,
-            ..FetchOptions::default()
+            checkpoint_pages: cloud.checkpoint_pages,
         };
         let progress: Arc<dyn Progress> = bar.clone();
         anyhow::Ok(

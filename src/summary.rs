@@ -35,6 +35,12 @@ pub struct Summary<'a> {
     pub source: &'a str,
     /// Index of the build in its source.
     pub index: usize,
+    /// The CodeBuild build id, when known.
+    pub build_id: Option<&'a str>,
+    /// The CodeBuild phase it ran in, when known.
+    pub phase: Option<&'a str>,
+    /// The buildspec command that ran it, when known.
+    pub command: Option<&'a str>,
     /// `succeeded` or `failed`.
     pub outcome: &'static str,
     /// Vertices with a header.
@@ -99,6 +105,9 @@ impl<'a> Summary<'a> {
         Summary {
             source: &build.source,
             index: build.index,
+            build_id: build.build_id.as_deref(),
+            phase: build.phase.as_deref(),
+            command: build.command.as_deref(),
             outcome: if build.failed() {
                 "failed"
             } else {

@@ -9,6 +9,13 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# a real AWS-API server for the CloudWatch Logs / CodeBuild tests (tests/support)
+if ! command -v moto_server >/dev/null; then
+  echo "tests/run.sh: installing moto[server] from PyPI" >&2
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+fi
+command -v moto_server >/dev/null || { echo "tests/run.sh: moto_server is not on PATH after install" >&2; exit 1; }
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # benchmarks once each, as tests (criterion's test mode), then every test suite

@@ -1,6 +1,7 @@
 //! AWS configuration shared by every AWS client: the default credential and
 //! region chains, `--profile`, `--region`, `--endpoint-url` (and
-//! `AWS_ENDPOINT_URL`), the SDK's adaptive retry for throttling and 5xx, and one
+//! `AWS_ENDPOINT_URL`), the SDK's standard retry (exponential backoff with jitter)
+//! for throttling and 5xx, and one
 //! HTTPS client (rustls with ring).
 
 use std::time::Duration;
@@ -18,7 +19,7 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     /// `--endpoint-url`; else `AWS_ENDPOINT_URL[_CLOUDWATCH_LOGS]` (moto, LocalStack, a VPC endpoint).
     pub endpoint_url: Option<String>,
-    /// Attempts per request, the first included (SDK retry, adaptive mode).
+    /// Attempts per request, the first included (SDK standard retry).
     pub max_attempts: u32,
 }
 
@@ -35,7 +36,7 @@ pub async fn load(options: &AwsOptions) -> Result<SdkConfig, AwsConfigError> {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    let retry = RetryConfig::adaptive()
+    let retry = RetryConfig::standard()
         .with_max_attempts(options.max_attempts.max(1))
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(20));

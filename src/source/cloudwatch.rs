@@ -64,21 +64,12 @@ pub enum FetchError {
 }
 
 /// How a fetch goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FetchOptions {
     /// Streams read at the same time.
     pub concurrency: usize,
     /// Pages (of up to 10,000 events) between two checkpoints of a long stream.
     pub checkpoint_pages: usize,
-}
-
-impl Default for FetchOptions {
-    fn default() -> Self {
-        FetchOptions {
-            concurrency: 8,
-            checkpoint_pages: 10,
-        }
-    }
 }
 
 /// Requests made and data moved, for the user and for tests.
@@ -317,7 +308,7 @@ fn describe_error<R>(
     log_group: &str,
 ) -> FetchError
 where
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if e.as_service_error()
         .is_some_and(|s| s.is_resource_not_found_exception())
@@ -327,8 +318,17 @@ where
     FetchError::Aws {
         call: "DescribeLogStreams",
         target: log_group.to_owned(),
-        message: DisplayErrorContext(&e).to_string(),
+        message: one_line(&e),
     }
+}
+
+/// An SDK error and its causes on one line.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    DisplayErrorContext(e)
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads one stream into the archive; `false` when it was archived and unchanged.
@@ -376,7 +376,7 @@ async fn fetch_stream(
                     FetchError::Aws {
                         call: "GetLogEvents",
                         target: format!("{log_group}/{}", listing.name),
-                        message: DisplayErrorContext(&e).to_string(),
+                        message: one_line(&e),
                     }
                 }
             })?;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_codebuild::Client;
-use aws_sdk_codebuild::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_codebuild::error::ProvideErrorMetadata;
 use aws_sdk_codebuild::types::{Build, SortOrderType};
 
 use super::archive::BuildMetadata;
@@ -47,7 +47,7 @@ fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     call: &'static str,
     e: E,
 ) -> CodeBuildError {
-    let message = DisplayErrorContext(&e).to_string();
+    let message = super::cloudwatch::one_line(&e);
     match e.code() {
         Some("AccessDeniedException" | "UnauthorizedOperation" | "ResourceNotFoundException") => {
             CodeBuildError::Denied { call, message }
