@@ -4,6 +4,7 @@
 //! records, [`report`] writes them out.
 
 pub mod analyze;
+pub mod cost;
 pub mod model;
 pub mod parse;
 pub mod report;

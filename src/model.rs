@@ -3,7 +3,7 @@
 //! Field names are part of the command-line contract (`steps --format json`,
 //! DESIGN.md): rename nothing without changing the contract.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a vertex is, from its name (see `grammars/vertex-name.ebnf`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -203,4 +203,38 @@ pub fn hit_rate<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Option<f64> {
         cached += u32::from(s.status == Status::Cached);
     }
     (cacheable > 0).then(|| f64::from(cached) / f64::from(cacheable))
+}
+
+/// What CodeBuild's API says of a build (kept in the archive).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuildMetadata {
+    /// `project:uuid`.
+    pub build_id: Option<String>,
+    /// The project.
+    pub project: Option<String>,
+    /// `SUCCEEDED`, `FAILED`, …
+    pub status: Option<String>,
+    /// `BUILD_GENERAL1_SMALL`, …
+    pub compute_type: Option<String>,
+    /// Branch, tag or commit the build ran on.
+    pub source_version: Option<String>,
+    /// The commit it resolved to.
+    pub resolved_source_version: Option<String>,
+    /// Who or what started it.
+    pub initiator: Option<String>,
+    /// Start time, epoch milliseconds.
+    pub start_time: Option<i64>,
+    /// End time, epoch milliseconds.
+    pub end_time: Option<i64>,
+}
+
+/// Where a log came from, beyond its text: what the source knows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Origin {
+    /// The CodeBuild build id, when known.
+    pub build_id: Option<String>,
+    /// CodeBuild API facts, when fetched.
+    pub metadata: Option<BuildMetadata>,
+    /// Timestamp of the log's first event (CloudWatch), epoch milliseconds.
+    pub first_event_ms: Option<i64>,
 }

@@ -5,7 +5,7 @@ use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
 use super::vertex_name::parse_vertex_name;
-use crate::model::{Build, Cache, CacheExport, CacheImport, Kind, Status, Step, hit_rate};
+use crate::model::{Build, Cache, CacheExport, CacheImport, Kind, Origin, Status, Step, hit_rate};
 
 /// Everything read from one source.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,8 @@ pub struct ParsedLog {
     pub unparsed_outside: u64,
     /// The CodeBuild run, when the log holds `[Container]` agent lines.
     pub run: Option<Run>,
+    /// What the source knows beyond the text (set by the reader, not the parser).
+    pub origin: Origin,
     /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
     /// component is missing`), with their line numbers.
     pub errors_outside: Vec<(u64, String)>,
@@ -326,6 +328,7 @@ impl<'s> Assembler<'s> {
             unparsed_outside: self.unparsed_outside,
             errors_outside: self.errors_outside,
             run: self.run,
+            origin: Origin::default(),
         }
     }
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::BuildMetadata;
+
 /// Format version written in every header.
 pub const VERSION: u32 = 1;
 
@@ -34,29 +36,6 @@ pub enum ArchiveError {
         /// What is wrong.
         message: String,
     },
-}
-
-/// What the archive knows of a CodeBuild build, from the CodeBuild API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct BuildMetadata {
-    /// `project:uuid`.
-    pub build_id: Option<String>,
-    /// The project.
-    pub project: Option<String>,
-    /// `SUCCEEDED`, `FAILED`, …
-    pub status: Option<String>,
-    /// `BUILD_GENERAL1_SMALL`, …
-    pub compute_type: Option<String>,
-    /// Branch, tag or commit the build ran on.
-    pub source_version: Option<String>,
-    /// The commit it resolved to.
-    pub resolved_source_version: Option<String>,
-    /// Who or what started it.
-    pub initiator: Option<String>,
-    /// Start time, epoch milliseconds.
-    pub start_time: Option<i64>,
-    /// End time, epoch milliseconds.
-    pub end_time: Option<i64>,
 }
 
 /// Line 1 of a stream file: where it came from and where to resume.

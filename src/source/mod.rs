@@ -33,14 +33,14 @@ pub enum SourceError {
 }
 
 /// A log's text and what its source knows about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
     /// The name records carry.
     pub name: String,
     /// The log text.
     pub bytes: Vec<u8>,
-    /// The CodeBuild build id, when known.
-    pub build_id: Option<String>,
+    /// What the source knows beyond the text.
+    pub origin: crate::model::Origin,
 }
 
 /// One log to read.
@@ -70,13 +70,17 @@ impl Source {
             return Ok(Loaded {
                 name: stream.name(),
                 bytes: stream.text(),
-                build_id: stream.build_id(),
+                origin: crate::model::Origin {
+                    build_id: stream.build_id(),
+                    first_event_ms: stream.header.first_event_time,
+                    metadata: stream.header.build.clone(),
+                },
             });
         }
         Ok(Loaded {
             name: self.name(),
             bytes: self.read()?,
-            build_id: None,
+            origin: crate::model::Origin::default(),
         })
     }
 

@@ -1,4 +1,8 @@
 //! Work over many logs, in parallel with rayon; results keep the input order.
+//! Then the tables (polars) that aggregate them: hit rates, time saved, cost.
+
+pub mod frames;
+pub mod key;
 
 use rayon::prelude::*;
 
@@ -13,12 +17,13 @@ pub fn parse_sources(sources: &[Source]) -> Result<Vec<ParsedLog>, SourceError> 
         .map(|s| {
             let loaded = s.load()?;
             let mut log = parse_log(&loaded.bytes, &loaded.name);
-            if let Some(id) = loaded.build_id {
+            if let Some(id) = &loaded.origin.build_id {
                 for b in &mut log.builds {
                     b.build_id = Some(id.clone());
                 }
-                log.run.get_or_insert_default().build_id = Some(id);
+                log.run.get_or_insert_default().build_id = Some(id.clone());
             }
+            log.origin = loaded.origin;
             Ok(log)
         })
         .collect()
