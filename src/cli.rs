@@ -38,6 +38,37 @@ pub enum Command {
     /// CloudWatch Logs into the local archive (incremental, resumable).
     #[command(after_help = EXIT_CODES)]
     Fetch(FetchArgs),
+    /// Aggregates over many builds: hit rates, time saved, cost; tables into a folder.
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
+}
+
+/// `cachelens report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The folder to write (replaced whole).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Price table (TOML, any subset of the embedded one's keys) [default: embedded, dated].
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+    /// CodeBuild compute type where the CodeBuild API did not say
+    /// (`general1.medium`, `BUILD_GENERAL1_LARGE`, …) [default: general1.small].
+    #[arg(long, value_name = "TYPE")]
+    pub compute_type: Option<String>,
+    /// The ECR repository holding the registry cache: its unique layers are measured
+    /// (DescribeImages, BatchGetImage) for the storage cost.
+    #[arg(long, value_name = "NAME", conflicts_with = "cache_size_gb")]
+    pub cache_repo: Option<String>,
+    /// The cache repository's size in GB, when it cannot be measured.
+    #[arg(long, value_name = "GB")]
+    pub cache_size_gb: Option<f64>,
+    /// More logs (files, folders) whose executed steps only add samples for the time
+    /// a cached step saves, e.g. older builds than the window.
+    #[arg(long, value_name = "LOG")]
+    pub history: Vec<PathBuf>,
 }
 
 /// Where logs come from.

@@ -12,6 +12,7 @@ use cachelens::source::Source;
 use cachelens::source::archive::{Archive, read_header};
 use cachelens::source::aws::{self, AwsOptions};
 use cachelens::source::cloudwatch::{FetchOptions, Progress, Target};
+use cachelens::source::ecr::{self, RepositorySize};
 use cachelens::source::fetch::{Fetched, Request, fetch};
 
 use crate::cli::CloudArgs;
@@ -88,19 +89,37 @@ fn archive(cloud: &CloudArgs) -> Archive {
     )
 }
 
-/// Fetches what the flags ask for into the archive; says what it did on stderr.
-fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
-    let options = AwsOptions {
+fn aws_options(cloud: &CloudArgs) -> AwsOptions {
+    AwsOptions {
         region: cloud.region.clone(),
         profile: cloud.profile.clone(),
         endpoint_url: cloud.endpoint_url.clone(),
         max_attempts: cloud.max_attempts,
-    };
-    let archive = archive(cloud);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+        .context("starting the async runtime")
+}
+
+/// Measures the cache repository in ECR.
+pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
+    let options = aws_options(cloud);
+    runtime()?.block_on(async {
+        let config = aws::load(&options).await?;
+        let client = aws_sdk_ecr::Client::new(&config);
+        anyhow::Ok(ecr::repository_size(&client, repository).await?)
+    })
+}
+
+/// Fetches what the flags ask for into the archive; says what it did on stderr.
+fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
+    let options = aws_options(cloud);
+    let archive = archive(cloud);
+    let runtime = runtime()?;
     let bar = Arc::new(Bar::new());
     let fetched = runtime.block_on(async {
         let config = aws::load(&options).await?;

@@ -4,15 +4,18 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{Result, bail};
 
+use cachelens::analyze::frames::{Options, Storage, analyze};
 use cachelens::analyze::parse_sources;
+use cachelens::cost::Pricing;
 use cachelens::parse::ParsedLog;
+use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::source::{Source, expand};
-use cachelens::summary::SourceSummary;
+use cachelens::summary::{SourceSummary, percent};
 
 use crate::cli::{
-    Cli, ColorArg, Command, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, StepsFormatArg,
-    SummaryFormatArg,
+    Cli, ColorArg, Command, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, ReportArgs,
+    StepsFormatArg, SummaryFormatArg,
 };
 use crate::cloud;
 
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Fetch(args) => cloud::fetch_command(&args.cloud),
+        Command::Report(args) => report(&args),
         Command::Steps(args) => {
             let logs = load(&args.inputs, None)?;
             let format = match args.format {
@@ -81,6 +85,89 @@ pub fn run(cli: Cli) -> Result<u8> {
             })
         }
     }
+}
+
+/// `cachelens report`: analyse, write the tables, print the headline.
+fn report(args: &ReportArgs) -> Result<u8> {
+    let logs = load(&args.inputs, None)?;
+    if !found_builds(&logs) {
+        return Ok(EXIT_NO_BUILD);
+    }
+    let history = if args.history.is_empty() {
+        Vec::new()
+    } else {
+        let sources = expand(&args.history)?;
+        let parsed = parse_sources(&sources)?;
+        parsed.iter().for_each(report_unparsed);
+        parsed
+    };
+    let pricing = match &args.pricing {
+        Some(path) => Pricing::with_file(path)?,
+        None => Pricing::embedded(),
+    };
+    let storage = match (&args.cache_repo, args.cache_size_gb) {
+        (Some(repo), _) => {
+            let size = cloud::repository_size(&args.inputs.cloud, repo)?;
+            Some(Storage {
+                gb: size.unique_bytes as f64 / 1e9,
+                source: format!(
+                    "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
+                    size.images,
+                    size.blobs,
+                    size.summed_bytes as f64 / 1e9
+                ),
+            })
+        }
+        (None, Some(gb)) => Some(Storage {
+            gb,
+            source: "--cache-size-gb".to_owned(),
+        }),
+        (None, None) => None,
+    };
+    let options = Options {
+        pricing: &pricing,
+        compute_type: args.compute_type.clone(),
+        since_ms: args.inputs.cloud.since,
+        until_ms: args.inputs.cloud.until,
+        storage,
+    };
+    let analysis = analyze(&logs, &history, &options)?;
+    let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+    tables::write(&analysis, &pricing, &sources, &args.out)?;
+    let t = &analysis.totals;
+    let money = |x: f64| format!("{x:.2} {}", t.currency);
+    write_out(|out| {
+        writeln!(
+            out,
+            "{} builds in {} runs, {} to {}: hit rate {}",
+            t.builds,
+            t.runs,
+            t.first_day.as_deref().unwrap_or("?"),
+            t.last_day.as_deref().unwrap_or("?"),
+            t.hit_rate.map_or_else(|| "n/a".to_owned(), percent)
+        )?;
+        writeln!(
+            out,
+            "saved {:.1} compute minutes ({} cached steps of unknown time), {:.0} billed minutes: {}",
+            t.saved_seconds / 60.0,
+            t.saved_unknown,
+            t.billed_minutes_without_cache - t.billed_minutes,
+            money(t.compute_saved)
+        )?;
+        writeln!(
+            out,
+            "cache overhead {:.1} minutes: {}; storage: {}; net: {}",
+            t.overhead_seconds / 60.0,
+            money(t.overhead_cost),
+            t.storage_cost.map_or_else(
+                || "unknown (--cache-repo or --cache-size-gb)".to_owned(),
+                money
+            ),
+            money(t.net)
+        )?;
+        writeln!(out, "tables written to {}", args.out.display())
+    })?;
+    Ok(0)
 }
 
 /// Whether any log held a BuildKit build.

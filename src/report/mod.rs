@@ -6,6 +6,7 @@ pub mod json;
 pub mod markdown;
 pub mod ndjson;
 pub mod table;
+pub mod tables;
 
 use std::io::{self, Write};
 

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod aws;
 pub mod cloudwatch;
 pub mod codebuild;
+pub mod ecr;
 pub mod fetch;
 
 use std::fs;

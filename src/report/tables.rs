@@ -1,0 +1,234 @@
+//! The tables of an analysis on disk: every table as CSV, Parquet and JSON,
+//! the headline figures as `totals.json`, and the steps as a Parquet dataset
+//! partitioned `year=/week=/project=` for Athena, Trino, Spark or DuckDB.
+//!
+//! The folder is written whole beside its destination and renamed into place:
+//! a failed or killed run leaves the previous report as it was.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::analyze::frames::{Analysis, Totals};
+use crate::cost::Pricing;
+
+/// A failure to write a report.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// A table could not be written.
+    #[error("{path}: {source}")]
+    Table {
+        /// The file.
+        path: String,
+        /// Why.
+        source: PolarsError,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+    move |source| WriteError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// `totals.json`: the figures, the prices they used and how they were made.
+#[derive(Debug, Serialize)]
+pub struct TotalsFile<'a> {
+    /// The headline figures.
+    pub totals: &'a Totals,
+    /// The price table used.
+    pub pricing: &'a Pricing,
+    /// Where the logs came from.
+    pub sources: &'a [String],
+    /// How the figures are made.
+    pub assumptions: &'static [&'static str],
+}
+
+/// How every figure is made; shown in `totals.json` and the reports.
+pub const ASSUMPTIONS: &[&str] = &[
+    "Hit rate counts Dockerfile instructions other than FROM; internal, auth, exporter and cache import/export vertices never count.",
+    "A cached step saves the median DONE time of the same step (same project and step key: instruction and arguments, without stage prefix or image digests) in builds where it executed, in the window or the history.",
+    "A cached step whose key never executed is counted apart as 'unknown', never as zero.",
+    "Saved times of one build are added up; steps of parallel stages overlap, so this is an upper bound.",
+    "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
+    "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
+    "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
+];
+
+/// Writes the analysis into `out` (replaced whole).
+pub fn write(
+    analysis: &Analysis,
+    pricing: &Pricing,
+    sources: &[String],
+    out: &Path,
+) -> Result<(), WriteError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".cachelens-report-")
+        .tempdir_in(parent)
+        .map_err(io_err(parent))?;
+    write_into(analysis, pricing, sources, tmp.path())?;
+    let staged = tmp.keep();
+    let old = out
+        .exists()
+        .then(|| parent.join(format!(".cachelens-old-{}", std::process::id())));
+    if let Some(old) = &old {
+        fs::rename(out, old).map_err(io_err(out))?;
+    }
+    fs::rename(&staged, out).map_err(io_err(out))?;
+    if let Some(old) = old {
+        fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    }
+    Ok(())
+}
+
+fn write_into(
+    analysis: &Analysis,
+    pricing: &Pricing,
+    sources: &[String],
+    dir: &Path,
+) -> Result<(), WriteError> {
+    let tables = dir.join("tables");
+    fs::create_dir_all(&tables).map_err(io_err(&tables))?;
+    let named: [(&str, &DataFrame); 9] = [
+        ("steps", &analysis.steps),
+        ("builds", &analysis.builds),
+        ("runs", &analysis.runs),
+        ("weekly", &analysis.weekly),
+        ("hit_rate_by_week", &analysis.by_week),
+        ("hit_rate_by_day", &analysis.by_day),
+        ("hit_rate_by_project", &analysis.by_project),
+        ("hit_rate_by_branch", &analysis.by_branch),
+        ("step_keys", &analysis.step_keys),
+    ];
+    for (name, df) in named {
+        write_table(df, &tables.join(name))?;
+    }
+    write_dataset(&analysis.steps, &dir.join("dataset/steps"))?;
+    let totals = TotalsFile {
+        totals: &analysis.totals,
+        pricing,
+        sources,
+        assumptions: ASSUMPTIONS,
+    };
+    let path = dir.join("totals.json");
+    let mut w = BufWriter::new(File::create(&path).map_err(io_err(&path))?);
+    serde_json::to_writer_pretty(&mut w, &totals).map_err(|e| io_err(&path)(e.into()))?;
+    w.write_all(b"\n")
+        .and_then(|()| w.flush())
+        .map_err(io_err(&path))
+}
+
+/// `<stem>.csv`, `<stem>.parquet` and `<stem>.json` of one table.
+pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
+    let mut df = df.clone();
+    let with = |ext: &str| -> PathBuf { stem.with_extension(ext) };
+    let table_err = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| WriteError::Table { path, source }
+    };
+
+    let csv = with("csv");
+    let mut f = File::create(&csv).map_err(io_err(&csv))?;
+    CsvWriter::new(&mut f)
+        .finish(&mut df)
+        .map_err(table_err(&csv))?;
+
+    let parquet = with("parquet");
+    let f = File::create(&parquet).map_err(io_err(&parquet))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(table_err(&parquet))?;
+
+    let json = with("json");
+    let mut f = File::create(&json).map_err(io_err(&json))?;
+    JsonWriter::new(&mut f)
+        .with_json_format(JsonFormat::Json)
+        .finish(&mut df)
+        .map_err(table_err(&json))?;
+    Ok(())
+}
+
+/// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
+/// time go under `year=unknown/week=unknown`).
+fn write_dataset(steps: &DataFrame, dir: &Path) -> Result<(), WriteError> {
+    let err = |source| WriteError::Table {
+        path: dir.display().to_string(),
+        source,
+    };
+    let weeks = steps.column("week").map_err(err)?.str().map_err(err)?;
+    let split = |i: usize| -> Vec<String> {
+        weeks
+            .iter()
+            .map(|w| {
+                w.and_then(|w| w.split_once("-W"))
+                    .map(|(y, n)| if i == 0 { y } else { n }.to_owned())
+                    .unwrap_or_else(|| "unknown".to_owned())
+            })
+            .collect()
+    };
+    let mut with_parts = steps.clone();
+    with_parts
+        .with_column(Column::new("year".into(), split(0)))
+        .map_err(err)?;
+    with_parts
+        .with_column(Column::new("week_number".into(), split(1)))
+        .map_err(err)?;
+    let parts = with_parts
+        .partition_by_stable(["year", "week_number", "project"], true)
+        .map_err(err)?;
+    for mut part in parts {
+        let key = |name: &str| -> String {
+            part.column(name)
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_owned)))
+                .unwrap_or_else(|| "unknown".to_owned())
+        };
+        let folder = dir
+            .join(format!("year={}", key("year")))
+            .join(format!("week={}", key("week_number")))
+            .join(format!("project={}", encode(&key("project"))));
+        fs::create_dir_all(&folder).map_err(io_err(&folder))?;
+        // the partition columns live in the path, as Hive-style readers expect
+        part = part.drop_many(["year", "week_number", "project"]);
+        let path = folder.join("part-0.parquet");
+        let f = File::create(&path).map_err(io_err(&path))?;
+        ParquetWriter::new(f)
+            .finish(&mut part)
+            .map_err(|source| WriteError::Table {
+                path: path.display().to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// A partition value safe as a folder name.
+fn encode(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
