@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod cost;
+pub mod demo;
 pub mod model;
 pub mod parse;
 pub mod report;

@@ -98,7 +98,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     } else {
         let sources = expand(&args.history)?;
         let parsed = parse_sources(&sources)?;
-        parsed.iter().for_each(report_unparsed);
+        report_unparsed(&parsed);
         parsed
     };
     let pricing = match &args.pricing {
@@ -193,37 +193,59 @@ fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
     let parsed = parse_sources(&sources)?;
-    parsed.iter().for_each(report_unparsed);
+    report_unparsed(&parsed);
     Ok(parsed)
 }
 
-/// Says on stderr what in a log was not understood: nothing is dropped silently.
-fn report_unparsed(log: &ParsedLog) {
-    let source = &log.source;
-    if log.builds.is_empty() {
+/// Says on stderr what in the logs was not understood: nothing is dropped
+/// silently, and many logs do not flood the terminal (ten lines of each kind).
+fn report_unparsed(logs: &[ParsedLog]) {
+    const SHOWN: usize = 10;
+    let empty: Vec<&ParsedLog> = logs.iter().filter(|l| l.builds.is_empty()).collect();
+    for log in empty.iter().take(SHOWN) {
         let said = log
             .errors_outside
             .first()
             .map(|(line, msg)| format!("; the client said at line {line}: {msg}"))
             .unwrap_or_default();
         eprintln!(
-            "cachelens: {source}: no BuildKit build found ({} lines read){said}",
-            log.lines
+            "cachelens: {}: no BuildKit build found ({} lines read){said}",
+            log.source, log.lines
         );
-        return;
     }
-    for b in log.builds.iter().filter(|b| b.unparsed_lines > 0) {
+    if empty.len() > SHOWN {
         eprintln!(
-            "cachelens: {source}: build {}: {} unparsed lines (first at line {})",
+            "cachelens: … and {} more logs without a BuildKit build",
+            empty.len() - SHOWN
+        );
+    }
+    let unparsed: Vec<_> = logs
+        .iter()
+        .flat_map(|l| &l.builds)
+        .filter(|b| b.unparsed_lines > 0)
+        .collect();
+    for b in unparsed.iter().take(SHOWN) {
+        eprintln!(
+            "cachelens: {}: build {}: {} unparsed lines (first at line {})",
+            b.source,
             b.index + 1,
             b.unparsed_lines,
             b.first_unparsed_line.unwrap_or(0)
         );
     }
-    if log.unparsed_outside > 0 {
+    if unparsed.len() > SHOWN {
         eprintln!(
-            "cachelens: {source}: {} lines outside any build were not BuildKit output",
-            log.unparsed_outside
+            "cachelens: … and {} more builds with unparsed lines",
+            unparsed.len() - SHOWN
+        );
+    }
+    let with_builds = logs.iter().filter(|l| !l.builds.is_empty());
+    let (outside, holding) = with_builds
+        .filter(|l| l.unparsed_outside > 0)
+        .fold((0, 0), |(n, m), l| (n + l.unparsed_outside, m + 1));
+    if outside > 0 {
+        eprintln!(
+            "cachelens: {outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
         );
     }
 }
