@@ -182,7 +182,7 @@ fn adapt(log: &[u8], registry_repo: &str, project: &str, rng: &mut SplitMix) -> 
 /// Writes the demo archive into `dir` (its streams replaced); returns the number of runs.
 pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
     let archive = Archive::new(dir);
-    let mut rng = SplitMix(0x00ca_c4e1_e45d_e40);
+    let mut rng = SplitMix(0x000c_ac4e_1e45_de40);
     let mut runs = 0;
     for day in 0..WEEKS * 7 {
         let date =
