@@ -1,0 +1,55 @@
+//! Builds per second through the whole analysis (parse + rayon rows + polars
+//! tables) on the shipped demo archive, with 1 and 2 rayon threads.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use cachelens::analyze::frames::{Options, analyze};
+use cachelens::analyze::parse_sources;
+use cachelens::cost::Pricing;
+use cachelens::source::Source;
+use cachelens::source::archive::Archive;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn demo(c: &mut Criterion) {
+    let archive = Archive::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo"));
+    let sources: Vec<Source> = archive
+        .stream_files(None)
+        .expect("demo archive")
+        .into_iter()
+        .map(Source::Archived)
+        .collect();
+    let logs = parse_sources(&sources).expect("demo logs");
+    let builds: usize = logs.iter().map(|l| l.builds.len()).sum();
+    let pricing = Pricing::embedded();
+    let options = Options {
+        pricing: &pricing,
+        compute_type: None,
+        since_ms: None,
+        until_ms: None,
+        storage: None,
+    };
+    let mut group = c.benchmark_group("analyze");
+    group.throughput(Throughput::Elements(builds as u64));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        group.bench_function(format!("demo-read-parse-analyze/{threads}-threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let logs = parse_sources(black_box(&sources)).expect("logs");
+                    analyze(&logs, &[], &options).expect("analysis")
+                })
+            })
+        });
+        group.bench_function(format!("demo-analyze-only/{threads}-threads"), |b| {
+            b.iter(|| pool.install(|| analyze(black_box(&logs), &[], &options).expect("analysis")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, demo);
+criterion_main!(benches);
