@@ -2,10 +2,11 @@
 //! end of `grammars/buildkit-plain.ebnf`.
 
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
+use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
 use super::vertex_name::parse_vertex_name;
-use crate::model::{Build, Cache, CacheExport, CacheImport, Kind, Status, Step, hit_rate};
+use crate::model::{Build, Cache, CacheExport, CacheImport, Format, Kind, Status, Step, hit_rate};
 
 /// Everything read from one source.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +30,9 @@ pub struct ParsedLog {
 pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
     let mut asm = Assembler::new(source);
     let mut lines = Lines::new(input);
+    let mut framer = Framer::new();
     while let Some((number, line)) = lines.next_line() {
-        asm.line(number, line);
+        asm.line(number, framer.strip(line));
     }
     asm.finish()
 }
@@ -59,7 +61,7 @@ struct VertexState {
     lines: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct BuildState {
     /// Vertex number → index + 1 into `vertices` (0: not seen).
     slots: Vec<u32>,
@@ -75,6 +77,10 @@ struct BuildState {
     warnings: Vec<String>,
     phase: Option<String>,
     command: Option<String>,
+    format: Format,
+    framing: Option<Framing>,
+    started_at: Option<WallClock>,
+    ended_at: Option<WallClock>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
 }
@@ -123,6 +129,9 @@ struct Assembler<'s> {
     errors_outside: Vec<(u64, String)>,
     lines: u64,
     run: Option<Run>,
+    /// Framing and wall-clock time of the line being read.
+    framing: Option<Framing>,
+    time: Option<WallClock>,
 }
 
 impl<'s> Assembler<'s> {
@@ -139,11 +148,21 @@ impl<'s> Assembler<'s> {
             errors_outside: Vec::new(),
             lines: 0,
             run: None,
+            framing: None,
+            time: None,
         }
     }
 
-    fn line(&mut self, number: u64, line: &[u8]) {
+    fn line(&mut self, number: u64, framed: Framed<'_>) {
         self.lines = number;
+        self.framing = framed.framing;
+        self.time = framed.time;
+        if framed.own {
+            // the CI's own line (ci-framing rule F3): a block ends as at a blank line
+            self.block = None;
+            return;
+        }
+        let line = framed.content;
         if line.starts_with(b"[Container] ")
             && let Some(agent) = parse_agent_line(line)
         {
@@ -281,11 +300,14 @@ impl<'s> Assembler<'s> {
 
     /// The current build, taking this line and the unparsed lines before it.
     fn belongs(&mut self, number: u64) -> &mut BuildState {
-        let build = self.current.get_or_insert_with(|| BuildState {
-            first_line: number,
-            ..BuildState::default()
+        let build = self.current.get_or_insert_with(|| {
+            new_build(self.run.as_ref(), number, self.framing, Format::Plain)
         });
         build.last_line = number;
+        if let Some(time) = self.time {
+            build.started_at.get_or_insert(time);
+            build.ended_at = Some(time);
+        }
         if self.pending > 0 {
             build.unparsed += self.pending;
             if build.first_unparsed.is_none() {
@@ -305,7 +327,12 @@ impl<'s> Assembler<'s> {
 
     fn start_build(&mut self, number: u64) {
         self.end_build();
-        self.current = Some(new_build(self.run.as_ref(), number));
+        self.current = Some(new_build(
+            self.run.as_ref(),
+            number,
+            self.framing,
+            Format::Plain,
+        ));
     }
 
     fn end_build(&mut self) {
@@ -330,18 +357,36 @@ impl<'s> Assembler<'s> {
     }
 }
 
-/// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
-/// its ASCII fast path beats the lossy decoder on the common, valid case.)
 /// A build starting at this line, in the run's current phase and command (rule C2).
-fn new_build(run: Option<&Run>, number: u64) -> BuildState {
+fn new_build(
+    run: Option<&Run>,
+    number: u64,
+    framing: Option<Framing>,
+    format: Format,
+) -> BuildState {
     BuildState {
+        slots: Vec::new(),
+        vertices: Vec::new(),
+        named: Vec::new(),
+        max_vertex: 0,
         first_line: number,
+        last_line: number,
+        unparsed: 0,
+        first_unparsed: None,
+        error: None,
+        warnings: Vec::new(),
         phase: run.and_then(Run::current_phase).map(str::to_owned),
         command: run.and_then(Run::current_command).map(str::to_owned),
-        ..BuildState::default()
+        format,
+        framing,
+        started_at: None,
+        ended_at: None,
+        closed: false,
     }
 }
 
+/// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
+/// its ASCII fast path beats the lossy decoder on the common, valid case.)
 fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
@@ -419,6 +464,11 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         build_id: None,
         phase: state.phase,
         command: state.command,
+        format: state.format,
+        approximate: state.format == Format::Tty,
+        framing: state.framing,
+        started_at: state.started_at,
+        ended_at: state.ended_at,
     }
 }
 
