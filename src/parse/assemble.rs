@@ -1,10 +1,14 @@
 //! Classified lines into builds and steps: the assembler rules A1–A6 at the
-//! end of `grammars/buildkit-plain.ebnf`.
+//! end of `grammars/buildkit-plain.ebnf`, C1–C3 of `codebuild.ebnf` and R8–R10
+//! of `rawjson.md`. Lines are framed (`ci-framing.ebnf`) first; each line is
+//! then read in the format its shape says (or the one `FormatIn` forces).
 
+use super::FormatIn;
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
 use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
+use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
 use super::vertex_name::parse_vertex_name;
 use crate::model::{Build, Cache, CacheExport, CacheImport, Format, Kind, Status, Step, hit_rate};
 
@@ -26,9 +30,17 @@ pub struct ParsedLog {
     pub errors_outside: Vec<(u64, String)>,
 }
 
-/// Parses a whole log. Pure: no I/O, never fails, never panics.
+/// A pretty-printed rawjson object longer than this is given up (rule R10).
+const MAX_OBJECT_BYTES: usize = 64 << 20;
+
+/// Parses a whole log in every format. Pure: no I/O, never fails, never panics.
 pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
-    let mut asm = Assembler::new(source);
+    parse_log_as(input, source, FormatIn::Auto)
+}
+
+/// Parses a whole log in the formats `format` allows.
+pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
+    let mut asm = Assembler::new(source, format);
     let mut lines = Lines::new(input);
     let mut framer = Framer::new();
     while let Some((number, line)) = lines.next_line() {
@@ -81,6 +93,8 @@ struct BuildState {
     framing: Option<Framing>,
     started_at: Option<WallClock>,
     ended_at: Option<WallClock>,
+    /// The rawjson objects of the build (format rawjson).
+    trace: Option<Trace>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
 }
@@ -115,8 +129,17 @@ impl BuildState {
     }
 }
 
+/// The first lines of a pretty-printed rawjson object (rule R10).
+struct JsonObject {
+    first_line: u64,
+    lines: u64,
+    text: Vec<u8>,
+}
+
 struct Assembler<'s> {
     source: &'s str,
+    format_in: FormatIn,
+    json: Option<JsonObject>,
     builds: Vec<Build>,
     current: Option<BuildState>,
     /// Vertex number of the previous line when it was a vertex line of the same block (rule A1).
@@ -135,9 +158,11 @@ struct Assembler<'s> {
 }
 
 impl<'s> Assembler<'s> {
-    fn new(source: &'s str) -> Self {
+    fn new(source: &'s str, format_in: FormatIn) -> Self {
         Assembler {
             source,
+            format_in,
+            json: None,
             builds: Vec::new(),
             current: None,
             block: None,
@@ -168,9 +193,18 @@ impl<'s> Assembler<'s> {
         {
             return self.agent_line(number, &agent);
         }
+        if self.format_in.accepts(Format::Rawjson)
+            && self.recap != RecapState::Open
+            && (self.json.is_some() || starts_object(line))
+        {
+            return self.json_line(number, line);
+        }
         match parse_line(line) {
             Line::Blank => self.block = None,
-            Line::Vertex(n, body) => self.vertex_line(number, n, body),
+            Line::Vertex(n, body) if self.format_in.accepts(Format::Plain) => {
+                self.vertex_line(number, n, body)
+            }
+            Line::Vertex(..) => self.text_line(number, line),
             Line::Recap(recap) => self.recap_line(number, line, recap),
             Line::Client(client) => self.client_line(number, client),
             Line::Text(text) => self.text_line(number, text),
@@ -236,8 +270,83 @@ impl<'s> Assembler<'s> {
             return true;
         };
         build.closed
+            || build.format != Format::Plain
             || (n == 0 && build.has_vertices())
             || (n == 1 && is_header && build.max_vertex >= 2)
+    }
+
+    /// A line of a rawjson object, or the first line of one (rule R10).
+    fn json_line(&mut self, number: u64, line: &[u8]) {
+        self.block = None;
+        self.recap = RecapState::None;
+        let mut pending = self.json.take();
+        let first = pending.as_ref().map_or(number, |p| p.first_line);
+        let text: &[u8] = match &mut pending {
+            Some(p) => {
+                p.text.push(b'\n');
+                p.text.extend_from_slice(line);
+                p.lines += 1;
+                &p.text
+            }
+            None => line,
+        };
+        match parse_status(text) {
+            Ok(status) => {
+                let new = match &self.current {
+                    None => true,
+                    Some(b) => match &b.trace {
+                        Some(trace) => b.closed || trace.starts_new_build(&status),
+                        None => b.closed || b.format != Format::Rawjson || b.has_vertices(),
+                    },
+                };
+                if new {
+                    self.end_build();
+                    self.current = Some(new_build(
+                        self.run.as_ref(),
+                        first,
+                        self.framing,
+                        Format::Rawjson,
+                    ));
+                }
+                let build = self.belongs(number);
+                let warnings = build.trace.get_or_insert_default().apply(&status, first);
+                for w in warnings {
+                    build.warn(w);
+                }
+            }
+            Err(RawJsonError::Incomplete) if text.len() < MAX_OBJECT_BYTES => {
+                self.json = Some(pending.unwrap_or_else(|| JsonObject {
+                    first_line: number,
+                    lines: 1,
+                    text: line.to_vec(),
+                }));
+            }
+            Err(_) => match pending {
+                // the lines before were no object: this one may be anything
+                Some(p) if p.lines > 1 => {
+                    self.unparsed(p.first_line, p.lines - 1);
+                    self.line_again(number, line);
+                }
+                _ => self.unparsed(number, 1),
+            },
+        }
+    }
+
+    /// Reads a line that ended a failed rawjson object as a line of its own.
+    fn line_again(&mut self, number: u64, line: &[u8]) {
+        let framed = Framed {
+            content: line,
+            framing: self.framing,
+            time: self.time,
+            own: false,
+        };
+        self.line(number, framed);
+    }
+
+    /// `count` lines from `first` that no rule accepts.
+    fn unparsed(&mut self, first: u64, count: u64) {
+        self.pending += count;
+        self.pending_first.get_or_insert(first);
     }
 
     fn recap_line(&mut self, number: u64, line: &[u8], recap: Recap<'_>) {
@@ -345,6 +454,9 @@ impl<'s> Assembler<'s> {
     }
 
     fn finish(mut self) -> ParsedLog {
+        if let Some(p) = self.json.take() {
+            self.unparsed(p.first_line, p.lines);
+        }
         self.end_build();
         ParsedLog {
             source: self.source.to_owned(),
@@ -381,6 +493,7 @@ fn new_build(
         framing,
         started_at: None,
         ended_at: None,
+        trace: None,
         closed: false,
     }
 }
@@ -396,6 +509,27 @@ fn lossy(bytes: &[u8]) -> String {
 
 /// Turns the state of one build into its record.
 fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
+    if let Some(trace) = state.trace.take() {
+        let (steps, first, last) = trace.finish();
+        for s in steps {
+            state.vertices.push(VertexState {
+                number: s.number,
+                name: Some(s.name),
+                header_line: s.line,
+                digest: s.digest,
+                status: Some(s.status),
+                seconds: s.seconds,
+                error: s.error,
+                lines: 1,
+            });
+            state.named.push(state.vertices.len() - 1);
+        }
+        // rule R9
+        if state.started_at.is_none() {
+            state.started_at = first.map(WallClock::DateTime);
+            state.ended_at = last.map(WallClock::DateTime);
+        }
+    }
     // rule A5: lines of vertices no header named stay unparsed
     let mut unparsed = state.unparsed;
     for v in state.vertices.iter().filter(|v| v.name.is_none()) {
