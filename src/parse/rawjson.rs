@@ -144,6 +144,8 @@ pub struct Trace {
     /// Digest, or group id, → index into `vertices`.
     keys: HashMap<String, usize>,
     vertices: Vec<TraceVertex>,
+    /// Indexes into `vertices` in the order they were first mentioned (rule R3).
+    printed: Vec<usize>,
     first_start: Option<Time>,
     last_completion: Option<Time>,
 }
@@ -187,6 +189,7 @@ impl Trace {
 
     /// Applies one object read at `line`; returns its warnings, decoded (rule R7).
     pub fn apply(&mut self, status: &SolveStatus<'_>, line: u64) -> Vec<String> {
+        let before = self.vertices.iter().filter(|t| t.mentioned).count();
         for v in &status.vertexes {
             self.vertex(v, line);
         }
@@ -203,6 +206,12 @@ impl Trace {
             if let Ok(bytes) = STANDARD.decode(w.short.as_bytes()) {
                 warnings.push(String::from_utf8_lossy(&bytes).into_owned());
             }
+        }
+        if self.vertices.iter().filter(|t| t.mentioned).count() > before {
+            let new = (0..self.vertices.len())
+                .filter(|&i| self.vertices[i].mentioned && !self.printed.contains(&i))
+                .collect::<Vec<_>>();
+            self.printed.extend(new);
         }
         warnings
     }
@@ -285,12 +294,28 @@ impl Trace {
     }
 
     /// The steps (rules R3–R5) and the wall-clock span (rule R9).
-    pub fn finish(self) -> (Vec<TraceStep>, Option<NaiveDateTime>, Option<NaiveDateTime>) {
-        let steps = self
-            .vertices
+    pub fn finish(mut self) -> (Vec<TraceStep>, Option<NaiveDateTime>, Option<NaiveDateTime>) {
+        // rule R3's order: by first start, as the printer shows a vertex once it
+        // starts; a vertex mentioned before it started stays after the one before it
+        let mut last = None;
+        let mut order: Vec<(Option<Time>, usize)> = self
+            .printed
+            .iter()
+            .map(|&i| {
+                let first = self.vertices[i].intervals.iter().map(|(s, _)| *s).min();
+                last = first.or(last);
+                (last, i)
+            })
+            .collect();
+        order.sort_by_key(|(at, _)| *at);
+        let mut vertices: Vec<Option<TraceVertex>> = std::mem::take(&mut self.vertices)
             .into_iter()
-            .enumerate()
-            .filter(|(_, t)| t.mentioned)
+            .map(Some)
+            .collect();
+        let steps = order
+            .iter()
+            .map(|(_, i)| i)
+            .filter_map(|&i| vertices[i].take().map(|t| (i, t)))
             .map(|(i, t)| {
                 let status = match (t.completed, t.error.is_empty()) {
                     (false, _) => Status::Incomplete,
@@ -482,11 +507,12 @@ mod tests {
         );
         let (steps, first, last) = t.finish();
         assert_eq!(steps.len(), 2, "the never-started vertex is no step");
-        assert_eq!((steps[0].number, steps[0].status), (1, Status::Done));
-        assert_eq!(steps[0].seconds, Some(2.2), "%.1f of 2.25 rounds to even");
-        assert_eq!(steps[0].line, 1);
-        assert_eq!((steps[1].number, steps[1].status), (2, Status::Cached));
-        assert_eq!(steps[1].seconds, None);
+        // printed (and listed) when first started: the cached FROM first
+        assert_eq!((steps[0].number, steps[0].status), (2, Status::Cached));
+        assert_eq!(steps[0].seconds, None);
+        assert_eq!((steps[1].number, steps[1].status), (1, Status::Done));
+        assert_eq!(steps[1].seconds, Some(2.2), "%.1f of 2.25 rounds to even");
+        assert_eq!(steps[1].line, 1);
         assert_eq!(first.unwrap().to_string(), "2024-01-01 12:00:00");
         assert_eq!(last.unwrap().to_string(), "2024-01-01 12:00:03.250");
     }
