@@ -1,6 +1,6 @@
 //! Classified lines into builds and steps: the assembler rules A1–A6 at the
-//! end of `grammars/buildkit-plain.ebnf`, C1–C3 of `codebuild.ebnf` and R8–R10
-//! of `rawjson.md`. Lines are framed (`ci-framing.ebnf`) first; each line is
+//! end of `grammars/buildkit-plain.ebnf`, C1–C3 of `codebuild.ebnf`, R8–R10
+//! of `rawjson.md` and T1–T3 of `buildkit-tty.ebnf`. Lines are framed (`ci-framing.ebnf`) first; each line is
 //! then read in the format its shape says (or the one `FormatIn` forces).
 
 use super::FormatIn;
@@ -9,6 +9,7 @@ use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
 use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
+use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::parse_vertex_name;
 use crate::model::{Build, Cache, CacheExport, CacheImport, Format, Kind, Status, Step, hit_rate};
 
@@ -95,6 +96,8 @@ struct BuildState {
     ended_at: Option<WallClock>,
     /// The rawjson objects of the build (format rawjson).
     trace: Option<Trace>,
+    /// The frames of the build (format tty).
+    frames: Option<Frames>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
 }
@@ -199,8 +202,18 @@ impl<'s> Assembler<'s> {
         {
             return self.json_line(number, line);
         }
+        if self.format_in.accepts(Format::Tty)
+            && self.recap != RecapState::Open
+            && matches!(line.first(), Some(b'[' | b' '))
+            && let Some(tty) = parse_tty_line(line)
+            && self.tty_line(number, tty)
+        {
+            return;
+        }
         match parse_line(line) {
             Line::Blank => self.block = None,
+            // rule A6: the recap of a v0.8 tty display repeats `#N` output lines
+            Line::Vertex(..) if self.recap == RecapState::Open => self.belongs_if_any(number),
             Line::Vertex(n, body) if self.format_in.accepts(Format::Plain) => {
                 self.vertex_line(number, n, body)
             }
@@ -330,6 +343,41 @@ impl<'s> Assembler<'s> {
                 _ => self.unparsed(number, 1),
             },
         }
+    }
+
+    /// A line of a tty frame (rules T1–T3); `false` when it stands alone
+    /// (a sub-line or warning outside a tty build) and is read as another line.
+    fn tty_line(&mut self, number: u64, line: TtyLine<'_>) -> bool {
+        let tty_build = self
+            .current
+            .as_ref()
+            .filter(|b| !b.closed && b.format == Format::Tty);
+        let new = match (&line, tty_build.and_then(|b| b.frames.as_ref())) {
+            (TtyLine::Header { seconds, .. }, Some(frames)) => frames.starts_new_build(*seconds),
+            (TtyLine::Header { .. } | TtyLine::Step(_), None) => true,
+            (TtyLine::Sub | TtyLine::Warn(_), None) => return false,
+            (_, Some(_)) => false,
+        };
+        self.block = None;
+        self.recap = RecapState::None;
+        if new {
+            self.end_build();
+            self.current = Some(new_build(
+                self.run.as_ref(),
+                number,
+                self.framing,
+                Format::Tty,
+            ));
+        }
+        let build = self.belongs(number);
+        let frames = build.frames.get_or_insert_default();
+        match line {
+            TtyLine::Header { seconds, finished } => frames.header(seconds, finished),
+            TtyLine::Step(step) => frames.step(&step, number),
+            TtyLine::Warn(text) => build.warn(lossy(text)),
+            TtyLine::Sub => {}
+        }
+        true
     }
 
     /// Reads a line that ended a failed rawjson object as a line of its own.
@@ -494,6 +542,7 @@ fn new_build(
         started_at: None,
         ended_at: None,
         trace: None,
+        frames: None,
         closed: false,
     }
 }
@@ -509,6 +558,22 @@ fn lossy(bytes: &[u8]) -> String {
 
 /// Turns the state of one build into its record.
 fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
+    if let Some(frames) = state.frames.take() {
+        // rule T3
+        for (number, line, status, name, seconds) in frames.finish() {
+            state.vertices.push(VertexState {
+                number,
+                name: Some(name),
+                header_line: line,
+                digest: None,
+                status: Some(status),
+                seconds,
+                error: None,
+                lines: 1,
+            });
+            state.named.push(state.vertices.len() - 1);
+        }
+    }
     if let Some(trace) = state.trace.take() {
         let (steps, first, last) = trace.finish();
         for s in steps {

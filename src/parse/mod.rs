@@ -2,9 +2,9 @@
 //!
 //! Each module mirrors a grammar in `grammars/`: [`lines`] and [`plain`] the
 //! line rules of `buildkit-plain.ebnf`, [`framing`] `ci-framing.ebnf`,
-//! [`rawjson`] `rawjson.md`, [`vertex_name`] `vertex-name.ebnf`, [`codebuild`]
+//! [`rawjson`] `rawjson.md`, [`tty`] `buildkit-tty.ebnf`, [`vertex_name`] `vertex-name.ebnf`, [`codebuild`]
 //! `codebuild.ebnf`, and [`assemble`] the assembler rules at the end of
-//! `buildkit-plain.ebnf`, `codebuild.ebnf` and `rawjson.md`.
+//! `buildkit-plain.ebnf`, `codebuild.ebnf`, `rawjson.md` and `buildkit-tty.ebnf`.
 //! Pure functions of bytes: no I/O, no clock.
 
 pub mod assemble;
@@ -13,6 +13,7 @@ pub mod framing;
 pub mod lines;
 pub mod plain;
 pub mod rawjson;
+pub mod tty;
 pub mod vertex_name;
 
 pub use assemble::{ParsedLog, parse_log, parse_log_as};
