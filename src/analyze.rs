@@ -2,13 +2,16 @@
 
 use rayon::prelude::*;
 
-use crate::parse::{ParsedLog, parse_log};
+use crate::parse::{FormatIn, ParsedLog, parse_log_as};
 use crate::source::{Source, SourceError};
 
-/// Reads and parses every source, one rayon task each.
-pub fn parse_sources(sources: &[Source]) -> Result<Vec<ParsedLog>, SourceError> {
+/// Reads and parses every source in the formats `format` allows, one rayon task each.
+pub fn parse_sources(sources: &[Source], format: FormatIn) -> Result<Vec<ParsedLog>, SourceError> {
     sources
         .par_iter()
-        .map(|s| s.read().map(|bytes| parse_log(&bytes, &s.name())))
+        .map(|s| {
+            s.read()
+                .map(|bytes| parse_log_as(&bytes, &s.name(), format))
+        })
         .collect()
 }

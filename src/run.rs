@@ -87,7 +87,7 @@ fn load(inputs: &Inputs) -> Result<Vec<ParsedLog>> {
     } else {
         expand(&inputs.logs)?
     };
-    let parsed = parse_sources(&sources)?;
+    let parsed = parse_sources(&sources, inputs.format_in.into())?;
     parsed.iter().for_each(report_unparsed);
     Ok(parsed)
 }
