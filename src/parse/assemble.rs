@@ -191,24 +191,32 @@ impl<'s> Assembler<'s> {
             return;
         }
         let line = framed.content;
-        if line.starts_with(b"[Container] ")
-            && let Some(agent) = parse_agent_line(line)
-        {
-            return self.agent_line(number, &agent);
-        }
-        if self.format_in.accepts(Format::Rawjson)
-            && self.recap != RecapState::Open
-            && (self.json.is_some() || starts_object(line))
-        {
-            return self.json_line(number, line);
-        }
-        if self.format_in.accepts(Format::Tty)
-            && self.recap != RecapState::Open
-            && matches!(line.first(), Some(b'[' | b' '))
-            && let Some(tty) = parse_tty_line(line)
-            && self.tty_line(number, tty)
-        {
-            return;
+        // which format reads the line: its first byte tells every plain vertex line at once
+        match line.first() {
+            Some(b'#') | None => {}
+            Some(b'[') if line.starts_with(b"[Container] ") => {
+                if let Some(agent) = parse_agent_line(line) {
+                    return self.agent_line(number, &agent);
+                }
+            }
+            Some(&first) => {
+                if self.format_in.accepts(Format::Rawjson)
+                    && self.recap != RecapState::Open
+                    && (self.json.is_some() || first == b'{')
+                    && (self.json_line(number, line)
+                        || starts_object(line) && self.json_line(number, line))
+                {
+                    return;
+                }
+                if matches!(first, b'[' | b' ')
+                    && self.format_in.accepts(Format::Tty)
+                    && self.recap != RecapState::Open
+                    && let Some(tty) = parse_tty_line(line)
+                    && self.tty_line(number, tty)
+                {
+                    return;
+                }
+            }
         }
         match parse_line(line) {
             Line::Blank => self.block = None,
@@ -288,8 +296,10 @@ impl<'s> Assembler<'s> {
             || (n == 1 && is_header && build.max_vertex >= 2)
     }
 
-    /// A line of a rawjson object, or the first line of one (rule R10).
-    fn json_line(&mut self, number: u64, line: &[u8]) {
+    /// A line of a rawjson object, or the first line of one (rule R10); `false`
+    /// when the lines before it were no object after all: it is then to be read
+    /// as a line of its own.
+    fn json_line(&mut self, number: u64, line: &[u8]) -> bool {
         self.block = None;
         self.recap = RecapState::None;
         let mut pending = self.json.take();
@@ -338,11 +348,12 @@ impl<'s> Assembler<'s> {
                 // the lines before were no object: this one may be anything
                 Some(p) if p.lines > 1 => {
                     self.unparsed(p.first_line, p.lines - 1);
-                    self.line_again(number, line);
+                    return false;
                 }
                 _ => self.unparsed(number, 1),
             },
         }
+        true
     }
 
     /// A line of a tty frame (rules T1–T3); `false` when it stands alone
@@ -378,17 +389,6 @@ impl<'s> Assembler<'s> {
             TtyLine::Sub => {}
         }
         true
-    }
-
-    /// Reads a line that ended a failed rawjson object as a line of its own.
-    fn line_again(&mut self, number: u64, line: &[u8]) {
-        let framed = Framed {
-            content: line,
-            framing: self.framing,
-            time: self.time,
-            own: false,
-        };
-        self.line(number, framed);
     }
 
     /// `count` lines from `first` that no rule accepts.

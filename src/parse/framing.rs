@@ -91,11 +91,16 @@ impl Framer {
     }
 
     /// The line without its framing.
+    #[inline]
     pub fn strip<'a>(&mut self, line: &'a [u8]) -> Framed<'a> {
         // the hot path: a bare log's BuildKit lines
         if self.region.is_none() && matches!(line.first(), Some(b'#' | b'{') | None) {
             return Framed::bare(line);
         }
+        self.strip_framed(line)
+    }
+
+    fn strip_framed<'a>(&mut self, line: &'a [u8]) -> Framed<'a> {
         if line.is_empty() {
             return Framed::bare(line);
         }
