@@ -120,7 +120,7 @@ pub struct Step {
     pub seconds: Option<f64>,
     /// Whether the build cache can serve this step (a Dockerfile instruction other than `FROM`).
     pub cacheable: bool,
-    /// The `#N sha256:…` vertex digest (BuildKit ≤ v0.8 prints it).
+    /// The vertex digest: `#N sha256:…` (BuildKit ≤ v0.8 prints it), or rawjson's `digest`.
     pub digest: Option<String>,
     /// The `ERROR:` message when the status is `error`.
     pub error: Option<String>,

@@ -372,13 +372,15 @@ fn merge_intervals(intervals: &[(Time, Option<Time>)]) -> Vec<(Time, Option<Time
     merged
 }
 
-/// The sum of the closed intervals, rounded as the printer's `%.1f` rounds.
+/// The sum of the closed intervals' seconds, as Go's `Duration.Seconds` gives
+/// them, rounded as the printer's `%.1f` rounds.
 fn printer_seconds(merged: &[(Time, Option<Time>)]) -> f64 {
-    let nanos: i64 = merged
+    const NANOS: i64 = 1_000_000_000;
+    let secs: f64 = merged
         .iter()
         .filter_map(|(start, stop)| stop.map(|s| (s - *start).num_nanoseconds().unwrap_or(0)))
+        .map(|d| (d / NANOS) as f64 + (d % NANOS) as f64 / 1e9)
         .sum();
-    let secs = nanos as f64 / 1e9;
     format!("{secs:.1}").parse().unwrap_or(secs)
 }
 
