@@ -144,7 +144,7 @@ impl Framer {
             .or_else(|| {
                 let width = indent_width(line);
                 let content = &line[width..];
-                (width > 0 && starts_vertex_line(content)).then(|| {
+                (width > 0 && starts_buildkit_line(content)).then(|| {
                     self.indent = width;
                     Framed {
                         content,
@@ -196,11 +196,11 @@ fn jenkins_line(line: &[u8]) -> Option<Framed<'_>> {
 }
 
 /// `clock , SP , ( pipeline-step | content )`: when `weak`, only before a
-/// vertex line or a pipeline step (rule F2).
+/// BuildKit line or a pipeline step (rule F2).
 fn clock_line(line: &[u8], weak: bool) -> Option<Framed<'_>> {
     let (content, time) = terminated(clock, char(' ')).parse(line).ok()?;
     let own = pipeline_step(content);
-    (!weak || own || starts_vertex_line(content)).then_some(Framed {
+    (!weak || own || starts_buildkit_line(content)).then_some(Framed {
         content,
         framing: Some(Framing::JenkinsClock),
         time: Some(WallClock::Time(time)),
@@ -252,9 +252,12 @@ fn pipeline_step(content: &[u8]) -> bool {
             .is_some_and(|r| RESULTS.contains(&r))
 }
 
-/// A BuildKit vertex line starts here: `"#" , digit`.
-fn starts_vertex_line(content: &[u8]) -> bool {
+/// A BuildKit line starts here (rule F2): a plain vertex line (`"#" , digit`),
+/// a rawjson object (`{`) or a tty frame header (`[+] `).
+fn starts_buildkit_line(content: &[u8]) -> bool {
     matches!(content, [b'#', d, ..] if d.is_ascii_digit())
+        || content.first() == Some(&b'{')
+        || content.starts_with(b"[+] ")
 }
 
 /// The width of `indent` (0 when the line does not start with one).
