@@ -1,7 +1,8 @@
 //! Classified lines into builds and steps: the assembler rules A1–A6 at the
 //! end of `grammars/buildkit-plain.ebnf`, C1–C3 of `codebuild.ebnf`, R8–R10
-//! of `rawjson.md` and T1–T3 of `buildkit-tty.ebnf`. Lines are framed (`ci-framing.ebnf`) first; each line is
-//! then read in the format its shape says (or the one `FormatIn` forces).
+//! of `rawjson.md` and T1–T3 of `buildkit-tty.ebnf`. Each line loses its CI
+//! framing (`ci-framing.ebnf`) first, then is read in the format its shape
+//! says (or the one `FormatIn` forces).
 
 use super::FormatIn;
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
@@ -315,13 +316,10 @@ impl<'s> Assembler<'s> {
         };
         match parse_status(text) {
             Ok(status) => {
-                let new = match &self.current {
-                    None => true,
-                    Some(b) => match &b.trace {
-                        Some(trace) => b.closed || trace.starts_new_build(&status),
-                        None => b.closed || b.format != Format::Rawjson || b.has_vertices(),
-                    },
-                };
+                // rule R8 (a rawjson build has its trace from its first object on)
+                let new = self.current.as_ref().is_none_or(|b| {
+                    b.closed || b.trace.as_ref().is_none_or(|t| t.starts_new_build(&status))
+                });
                 if new {
                     self.end_build();
                     self.current = Some(new_build(
