@@ -189,31 +189,34 @@ impl Trace {
 
     /// Applies one object read at `line`; returns its warnings, decoded (rule R7).
     pub fn apply(&mut self, status: &SolveStatus<'_>, line: u64) -> Vec<String> {
-        let before = self.vertices.iter().filter(|t| t.mentioned).count();
         for v in &status.vertexes {
             self.vertex(v, line);
         }
         for m in status.statuses.iter().chain(&status.logs) {
-            if let Some(&i) = self.keys.get(m.vertex.as_ref()) {
-                self.vertices[i].mentioned = true;
-            }
+            self.mention_digest(&m.vertex);
         }
         let mut warnings = Vec::new();
         for w in &status.warnings {
-            if let Some(&i) = self.keys.get(w.vertex.as_ref()) {
-                self.vertices[i].mentioned = true;
-            }
+            self.mention_digest(&w.vertex);
             if let Ok(bytes) = STANDARD.decode(w.short.as_bytes()) {
                 warnings.push(String::from_utf8_lossy(&bytes).into_owned());
             }
         }
-        if self.vertices.iter().filter(|t| t.mentioned).count() > before {
-            let new = (0..self.vertices.len())
-                .filter(|&i| self.vertices[i].mentioned && !self.printed.contains(&i))
-                .collect::<Vec<_>>();
-            self.printed.extend(new);
-        }
         warnings
+    }
+
+    fn mention_digest(&mut self, digest: &str) {
+        if let Some(&i) = self.keys.get(digest) {
+            self.mention(i);
+        }
+    }
+
+    /// Rule R3: the vertex at `index` would have a plain header from now on.
+    fn mention(&mut self, index: usize) {
+        if !self.vertices[index].mentioned {
+            self.vertices[index].mentioned = true;
+            self.printed.push(index);
+        }
     }
 
     /// Rules R1, R2 and R6 for one `vertex` object.
@@ -268,7 +271,7 @@ impl Trace {
                         error: v.error.clone().into_owned(),
                     },
                 );
-                t.mentioned |= members.values().any(|m| m.started && !m.weak);
+                let revealed = members.values().any(|m| m.started && !m.weak);
                 t.cached = members.values().all(|m| m.cached);
                 t.error = members
                     .values()
@@ -278,6 +281,9 @@ impl Trace {
                 let merged = merge_intervals(&t.intervals);
                 t.started = !merged.is_empty();
                 t.completed = merged.last().is_some_and(|(_, stop)| stop.is_some());
+                if revealed {
+                    self.mention(index);
+                }
             }
             _ => {
                 // "allow a duplicate initial vertex that shouldn't reset state"
@@ -285,10 +291,12 @@ impl Trace {
                     return;
                 }
                 t.started = v.started.is_some();
-                t.mentioned |= t.started;
                 t.completed = v.completed.is_some();
                 t.cached = v.cached;
                 t.error = v.error.clone().into_owned();
+                if t.started {
+                    self.mention(index);
+                }
             }
         }
     }
