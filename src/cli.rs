@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use cachelens::model::Format;
+use cachelens::parse::FormatIn;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
@@ -81,6 +83,10 @@ pub struct Inputs {
     pub logs: Vec<PathBuf>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    /// Progress format of the logs: auto tells plain, rawjson and tty apart line by
+    /// line (a log may change format); the others read only that one.
+    #[arg(long, value_enum, default_value_t = FormatInArg::Auto)]
+    pub format_in: FormatInArg,
 }
 
 /// CloudWatch Logs (through the local archive) as a source.
@@ -146,6 +152,30 @@ impl CloudArgs {
 pub struct FetchArgs {
     #[command(flatten)]
     pub cloud: CloudArgs,
+}
+
+/// `--format-in`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatInArg {
+    /// Every format, as each line's shape says.
+    Auto,
+    /// `--progress=plain` output.
+    Plain,
+    /// `--progress=rawjson` output.
+    Rawjson,
+    /// The final frame of `--progress=tty` output (less precise).
+    Tty,
+}
+
+impl From<FormatInArg> for FormatIn {
+    fn from(arg: FormatInArg) -> Self {
+        match arg {
+            FormatInArg::Auto => FormatIn::Auto,
+            FormatInArg::Plain => FormatIn::Only(Format::Plain),
+            FormatInArg::Rawjson => FormatIn::Only(Format::Rawjson),
+            FormatInArg::Tty => FormatIn::Only(Format::Tty),
+        }
+    }
 }
 
 /// `cachelens summary`.

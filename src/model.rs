@@ -5,6 +5,31 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::parse::framing::{Framing, WallClock};
+
+/// The progress format a build was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `--progress=plain` (`grammars/buildkit-plain.ebnf`).
+    Plain,
+    /// `--progress=rawjson` (`grammars/rawjson.md`).
+    Rawjson,
+    /// The final frame of `--progress=tty` (`grammars/buildkit-tty.ebnf`).
+    Tty,
+}
+
+impl Format {
+    /// The name used in JSON and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Plain => "plain",
+            Format::Rawjson => "rawjson",
+            Format::Tty => "tty",
+        }
+    }
+}
+
 /// What a vertex is, from its name (see `grammars/vertex-name.ebnf`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -95,7 +120,7 @@ pub struct Step {
     pub seconds: Option<f64>,
     /// Whether the build cache can serve this step (a Dockerfile instruction other than `FROM`).
     pub cacheable: bool,
-    /// The `#N sha256:…` vertex digest (BuildKit ≤ v0.8 prints it).
+    /// The vertex digest: `#N sha256:…` (BuildKit ≤ v0.8 prints it), or rawjson's `digest`.
     pub digest: Option<String>,
     /// The `ERROR:` message when the status is `error`.
     pub error: Option<String>,
@@ -172,6 +197,20 @@ pub struct Build {
     pub phase: Option<String>,
     /// The buildspec command that ran it, from `[Container]` lines.
     pub command: Option<String>,
+    /// The progress format it was read from.
+    pub format: Format,
+    /// The records are less precise than BuildKit's own (read from a tty frame):
+    /// `vertex` numbers are display positions given by cachelens, names may be cut
+    /// at the terminal's width, and a vertex still running when the frame was
+    /// drawn reads as `done`.
+    pub approximate: bool,
+    /// The CI framing of the build's first line, when it had one.
+    pub framing: Option<Framing>,
+    /// Wall-clock time of the build's first line: a CI timestamp, or (rawjson) the
+    /// first vertex start.
+    pub started_at: Option<WallClock>,
+    /// Wall-clock time of the build's last line, or (rawjson) the last vertex completion.
+    pub ended_at: Option<WallClock>,
 }
 
 impl Build {

@@ -97,7 +97,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         Vec::new()
     } else {
         let sources = expand(&args.history)?;
-        let parsed = parse_sources(&sources)?;
+        let parsed = parse_sources(&sources, args.inputs.format_in.into())?;
         report_unparsed(&parsed);
         parsed
     };
@@ -192,7 +192,7 @@ fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     if cloud {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
-    let parsed = parse_sources(&sources)?;
+    let parsed = parse_sources(&sources, inputs.format_in.into())?;
     report_unparsed(&parsed);
     Ok(parsed)
 }

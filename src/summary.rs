@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Build, CacheExport, CacheImport, Kind, Status, Step};
+use crate::model::{Build, CacheExport, CacheImport, Format, Kind, Status, Step};
 use crate::parse::ParsedLog;
 use crate::parse::codebuild::Run;
 
@@ -43,6 +43,10 @@ pub struct Summary<'a> {
     pub command: Option<&'a str>,
     /// `succeeded` or `failed`.
     pub outcome: &'static str,
+    /// The progress format the build was read from.
+    pub format: Format,
+    /// Read from a tty frame: less precise (see [`Build::approximate`]).
+    pub approximate: bool,
     /// Vertices with a header.
     pub steps: usize,
     /// Cacheable steps (Dockerfile instructions other than `FROM`).
@@ -113,6 +117,8 @@ impl<'a> Summary<'a> {
             } else {
                 "succeeded"
             },
+            format: build.format,
+            approximate: build.approximate,
             steps: build.steps.len(),
             cacheable: build.cacheable().count(),
             cached: build
@@ -278,6 +284,16 @@ impl Summary<'_> {
         }
         for w in self.warnings {
             facts.push(fact("warning", vec![Part::Name(w.clone())]));
+        }
+        if self.approximate {
+            facts.push(fact(
+                "approximate",
+                vec![Text(format!(
+                    "read from the final {} frame: step numbers are display positions, \
+                     names may be cut at the terminal width",
+                    self.format.as_str()
+                ))],
+            ));
         }
         if self.unparsed_lines > 0 {
             facts.push(fact(

@@ -445,3 +445,34 @@ fn colour_on_a_terminal_unless_no_color() {
         "NO_COLOR=1 turns them off"
     );
 }
+
+#[test]
+fn format_in_reads_one_format_or_tells_them_apart() {
+    let raw = fixture("rawjson-pairs/nodeapp-src-change.rawjson.log");
+    for args in [
+        &["steps"][..],
+        &["steps", "--format-in", "auto"],
+        &["steps", "--format-in", "rawjson"],
+    ] {
+        let out = run_file(args, &raw);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let b = &builds_of(&out)[0];
+        assert_eq!(
+            (b["format"].as_str(), b["hit_rate"].as_f64()),
+            (Some("rawjson"), Some(0.6))
+        );
+    }
+    let out = run_file(&["summary", "--format-in", "plain"], &raw);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "rawjson read as plain holds no build"
+    );
+    let tty = run_file(
+        &["summary", "--format", "json", "--format-in", "tty"],
+        &fixture("tty/buildx-tty.log"),
+    );
+    assert!(tty.status.success(), "{}", stderr(&tty));
+    let out = run(&["steps", "--format-in", "xml"], None);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -18,6 +18,14 @@ command -v moto_server >/dev/null || { echo "tests/run.sh: moto_server is not on
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# real dockerd + BuildKit end to end (tests/e2e/dockerd.sh: installs Debian's docker.io,
+# docker-registry and busybox-static when missing, starts and stops its own daemons)
+if [ "$(id -u)" = 0 ]; then
+  cargo build --locked
+  tests/e2e/dockerd.sh "${CARGO_TARGET_DIR:-target}/debug/cachelens"
+else
+  echo "tests/run.sh: SKIPPED the dockerd end to end: it needs root" >&2
+fi
 # benchmarks once each, as tests (criterion's test mode), then every test suite
 cargo test --benches --locked
 cargo test --locked

@@ -5,12 +5,23 @@
 
 use std::collections::HashSet;
 
-use cachelens::model::Kind;
-use cachelens::parse::parse_log;
+use cachelens::model::{Format, Kind};
+use cachelens::parse::{FormatIn, parse_log_as};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let log = parse_log(data, "fuzz");
+    for format in [
+        FormatIn::Auto,
+        FormatIn::Only(Format::Plain),
+        FormatIn::Only(Format::Rawjson),
+        FormatIn::Only(Format::Tty),
+    ] {
+        check(data, format);
+    }
+});
+
+fn check(data: &[u8], format: FormatIn) {
+    let log = parse_log_as(data, "fuzz", format);
 
     for build in &log.builds {
         // hit_rate is a ratio: None, or within 0..=1 (NaN fails this check too).
@@ -42,6 +53,10 @@ fuzz_target!(|data: &[u8]| {
             );
         }
 
+        // Only the formats asked for are read; only tty records are approximate.
+        assert!(format.accepts(build.format), "build {}: {:?}", build.index, build.format);
+        assert_eq!(build.approximate, build.format == Format::Tty);
+
         // A build's first line is not after its last.
         assert!(
             build.lines[0] <= build.lines[1],
@@ -50,4 +65,4 @@ fuzz_target!(|data: &[u8]| {
             build.lines
         );
     }
-});
+}

@@ -6,17 +6,17 @@ pub mod key;
 
 use rayon::prelude::*;
 
-use crate::parse::{ParsedLog, parse_log};
+use crate::parse::{FormatIn, ParsedLog, parse_log_as};
 use crate::source::{Source, SourceError};
 
-/// Reads and parses every source, one rayon task each; builds carry their
-/// source's CodeBuild build id when it knows one.
-pub fn parse_sources(sources: &[Source]) -> Result<Vec<ParsedLog>, SourceError> {
+/// Reads and parses every source in the formats `format` allows, one rayon
+/// task each; builds carry their source's CodeBuild build id when it knows one.
+pub fn parse_sources(sources: &[Source], format: FormatIn) -> Result<Vec<ParsedLog>, SourceError> {
     sources
         .par_iter()
         .map(|s| {
             let loaded = s.load()?;
-            let mut log = parse_log(&loaded.bytes, &loaded.name);
+            let mut log = parse_log_as(&loaded.bytes, &loaded.name, format);
             if let Some(id) = &loaded.origin.build_id {
                 for b in &mut log.builds {
                     b.build_id = Some(id.clone());

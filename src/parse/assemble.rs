@@ -1,11 +1,20 @@
 //! Classified lines into builds and steps: the assembler rules A1–A6 at the
-//! end of `grammars/buildkit-plain.ebnf`.
+//! end of `grammars/buildkit-plain.ebnf`, C1–C3 of `codebuild.ebnf`, R8–R10
+//! of `rawjson.md` and T1–T3 of `buildkit-tty.ebnf`. Each line loses its CI
+//! framing (`ci-framing.ebnf`) first, then is read in the format its shape
+//! says (or the one `FormatIn` forces).
 
+use super::FormatIn;
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
+use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
+use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
+use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::parse_vertex_name;
-use crate::model::{Build, Cache, CacheExport, CacheImport, Kind, Origin, Status, Step, hit_rate};
+use crate::model::{
+    Build, Cache, CacheExport, CacheImport, Format, Kind, Origin, Status, Step, hit_rate,
+};
 
 /// Everything read from one source.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,12 +36,21 @@ pub struct ParsedLog {
     pub errors_outside: Vec<(u64, String)>,
 }
 
-/// Parses a whole log. Pure: no I/O, never fails, never panics.
+/// A pretty-printed rawjson object longer than this is given up (rule R10).
+const MAX_OBJECT_BYTES: usize = 64 << 20;
+
+/// Parses a whole log in every format. Pure: no I/O, never fails, never panics.
 pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
-    let mut asm = Assembler::new(source);
+    parse_log_as(input, source, FormatIn::Auto)
+}
+
+/// Parses a whole log in the formats `format` allows.
+pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
+    let mut asm = Assembler::new(source, format);
     let mut lines = Lines::new(input);
+    let mut framer = Framer::new();
     while let Some((number, line)) = lines.next_line() {
-        asm.line(number, line);
+        asm.line(number, framer.strip(line));
     }
     asm.finish()
 }
@@ -61,7 +79,7 @@ struct VertexState {
     lines: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct BuildState {
     /// Vertex number → index + 1 into `vertices` (0: not seen).
     slots: Vec<u32>,
@@ -77,6 +95,14 @@ struct BuildState {
     warnings: Vec<String>,
     phase: Option<String>,
     command: Option<String>,
+    format: Format,
+    framing: Option<Framing>,
+    started_at: Option<WallClock>,
+    ended_at: Option<WallClock>,
+    /// The rawjson objects of the build (format rawjson).
+    trace: Option<Trace>,
+    /// The frames of the build (format tty).
+    frames: Option<Frames>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
 }
@@ -111,8 +137,17 @@ impl BuildState {
     }
 }
 
+/// The first lines of a pretty-printed rawjson object (rule R10).
+struct JsonObject {
+    first_line: u64,
+    lines: u64,
+    text: Vec<u8>,
+}
+
 struct Assembler<'s> {
     source: &'s str,
+    format_in: FormatIn,
+    json: Option<JsonObject>,
     builds: Vec<Build>,
     current: Option<BuildState>,
     /// Vertex number of the previous line when it was a vertex line of the same block (rule A1).
@@ -125,12 +160,17 @@ struct Assembler<'s> {
     errors_outside: Vec<(u64, String)>,
     lines: u64,
     run: Option<Run>,
+    /// Framing and wall-clock time of the line being read.
+    framing: Option<Framing>,
+    time: Option<WallClock>,
 }
 
 impl<'s> Assembler<'s> {
-    fn new(source: &'s str) -> Self {
+    fn new(source: &'s str, format_in: FormatIn) -> Self {
         Assembler {
             source,
+            format_in,
+            json: None,
             builds: Vec::new(),
             current: None,
             block: None,
@@ -141,19 +181,56 @@ impl<'s> Assembler<'s> {
             errors_outside: Vec::new(),
             lines: 0,
             run: None,
+            framing: None,
+            time: None,
         }
     }
 
-    fn line(&mut self, number: u64, line: &[u8]) {
+    fn line(&mut self, number: u64, framed: Framed<'_>) {
         self.lines = number;
-        if line.starts_with(b"[Container] ")
-            && let Some(agent) = parse_agent_line(line)
-        {
-            return self.agent_line(number, &agent);
+        self.framing = framed.framing;
+        self.time = framed.time;
+        if framed.own {
+            // the CI's own line (ci-framing rule F3): a block ends as at a blank line
+            self.block = None;
+            return;
+        }
+        let line = framed.content;
+        // which format reads the line: its first byte tells every plain vertex line at once
+        match line.first() {
+            Some(b'#') | None => {}
+            Some(b'[') if line.starts_with(b"[Container] ") => {
+                if let Some(agent) = parse_agent_line(line) {
+                    return self.agent_line(number, &agent);
+                }
+            }
+            Some(&first) => {
+                if self.format_in.accepts(Format::Rawjson)
+                    && self.recap != RecapState::Open
+                    && (self.json.is_some() || first == b'{')
+                    && (self.json_line(number, line)
+                        || starts_object(line) && self.json_line(number, line))
+                {
+                    return;
+                }
+                if matches!(first, b'[' | b' ')
+                    && self.format_in.accepts(Format::Tty)
+                    && self.recap != RecapState::Open
+                    && let Some(tty) = parse_tty_line(line)
+                    && self.tty_line(number, tty)
+                {
+                    return;
+                }
+            }
         }
         match parse_line(line) {
             Line::Blank => self.block = None,
-            Line::Vertex(n, body) => self.vertex_line(number, n, body),
+            // rule A6: the recap of a v0.8 tty display repeats `#N` output lines
+            Line::Vertex(..) if self.recap == RecapState::Open => self.belongs_if_any(number),
+            Line::Vertex(n, body) if self.format_in.accepts(Format::Plain) => {
+                self.vertex_line(number, n, body)
+            }
+            Line::Vertex(..) => self.text_line(number, line),
             Line::Recap(recap) => self.recap_line(number, line, recap),
             Line::Client(client) => self.client_line(number, client),
             Line::Text(text) => self.text_line(number, text),
@@ -219,8 +296,107 @@ impl<'s> Assembler<'s> {
             return true;
         };
         build.closed
+            || build.format != Format::Plain
             || (n == 0 && build.has_vertices())
             || (n == 1 && is_header && build.max_vertex >= 2)
+    }
+
+    /// A line of a rawjson object, or the first line of one (rule R10); `false`
+    /// when the lines before it were no object after all: it is then to be read
+    /// as a line of its own.
+    fn json_line(&mut self, number: u64, line: &[u8]) -> bool {
+        self.block = None;
+        self.recap = RecapState::None;
+        let mut pending = self.json.take();
+        let first = pending.as_ref().map_or(number, |p| p.first_line);
+        let text: &[u8] = match &mut pending {
+            Some(p) => {
+                p.text.push(b'\n');
+                p.text.extend_from_slice(line);
+                p.lines += 1;
+                &p.text
+            }
+            None => line,
+        };
+        match parse_status(text) {
+            Ok(status) => {
+                // rule R8 (a rawjson build has its trace from its first object on)
+                let new = self.current.as_ref().is_none_or(|b| {
+                    b.closed || b.trace.as_ref().is_none_or(|t| t.starts_new_build(&status))
+                });
+                if new {
+                    self.end_build();
+                    self.current = Some(new_build(
+                        self.run.as_ref(),
+                        first,
+                        self.framing,
+                        Format::Rawjson,
+                    ));
+                }
+                let build = self.belongs(number);
+                let warnings = build.trace.get_or_insert_default().apply(&status, first);
+                for w in warnings {
+                    build.warn(w);
+                }
+            }
+            Err(RawJsonError::Incomplete) if text.len() < MAX_OBJECT_BYTES => {
+                self.json = Some(pending.unwrap_or_else(|| JsonObject {
+                    first_line: number,
+                    lines: 1,
+                    text: line.to_vec(),
+                }));
+            }
+            Err(_) => match pending {
+                // the lines before were no object: this one may be anything
+                Some(p) if p.lines > 1 => {
+                    self.unparsed(p.first_line, p.lines - 1);
+                    return false;
+                }
+                _ => self.unparsed(number, 1),
+            },
+        }
+        true
+    }
+
+    /// A line of a tty frame (rules T1–T3); `false` when it stands alone
+    /// (a sub-line or warning outside a tty build) and is read as another line.
+    fn tty_line(&mut self, number: u64, line: TtyLine<'_>) -> bool {
+        let tty_build = self
+            .current
+            .as_ref()
+            .filter(|b| !b.closed && b.format == Format::Tty);
+        let new = match (&line, tty_build.and_then(|b| b.frames.as_ref())) {
+            (TtyLine::Header { seconds, .. }, Some(frames)) => frames.starts_new_build(*seconds),
+            (TtyLine::Header { .. } | TtyLine::Step(_), None) => true,
+            (TtyLine::Sub | TtyLine::Warn(_), None) => return false,
+            (_, Some(_)) => false,
+        };
+        self.block = None;
+        self.recap = RecapState::None;
+        if new {
+            self.end_build();
+            self.current = Some(new_build(
+                self.run.as_ref(),
+                number,
+                self.framing,
+                Format::Tty,
+            ));
+        }
+        let build = self.belongs(number);
+        let frames = build.frames.get_or_insert_default();
+        match line {
+            TtyLine::Header { seconds, finished } => frames.header(seconds, finished),
+            TtyLine::Step(step) => frames.step(&step, number),
+            TtyLine::Warn(text) => build.warn(lossy(text)),
+            TtyLine::Sub => {}
+        }
+        true
+    }
+
+    /// `count` lines from `first` that no rule accepts.
+    fn unparsed(&mut self, first: u64, count: u64) {
+        self.pending += count;
+        self.pending_first.get_or_insert(first);
     }
 
     fn recap_line(&mut self, number: u64, line: &[u8], recap: Recap<'_>) {
@@ -283,11 +459,14 @@ impl<'s> Assembler<'s> {
 
     /// The current build, taking this line and the unparsed lines before it.
     fn belongs(&mut self, number: u64) -> &mut BuildState {
-        let build = self.current.get_or_insert_with(|| BuildState {
-            first_line: number,
-            ..BuildState::default()
+        let build = self.current.get_or_insert_with(|| {
+            new_build(self.run.as_ref(), number, self.framing, Format::Plain)
         });
         build.last_line = number;
+        if let Some(time) = self.time {
+            build.started_at.get_or_insert(time);
+            build.ended_at = Some(time);
+        }
         if self.pending > 0 {
             build.unparsed += self.pending;
             if build.first_unparsed.is_none() {
@@ -307,7 +486,12 @@ impl<'s> Assembler<'s> {
 
     fn start_build(&mut self, number: u64) {
         self.end_build();
-        self.current = Some(new_build(self.run.as_ref(), number));
+        self.current = Some(new_build(
+            self.run.as_ref(),
+            number,
+            self.framing,
+            Format::Plain,
+        ));
     }
 
     fn end_build(&mut self) {
@@ -320,6 +504,9 @@ impl<'s> Assembler<'s> {
     }
 
     fn finish(mut self) -> ParsedLog {
+        if let Some(p) = self.json.take() {
+            self.unparsed(p.first_line, p.lines);
+        }
         self.end_build();
         ParsedLog {
             source: self.source.to_owned(),
@@ -333,18 +520,38 @@ impl<'s> Assembler<'s> {
     }
 }
 
-/// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
-/// its ASCII fast path beats the lossy decoder on the common, valid case.)
 /// A build starting at this line, in the run's current phase and command (rule C2).
-fn new_build(run: Option<&Run>, number: u64) -> BuildState {
+fn new_build(
+    run: Option<&Run>,
+    number: u64,
+    framing: Option<Framing>,
+    format: Format,
+) -> BuildState {
     BuildState {
+        slots: Vec::new(),
+        vertices: Vec::new(),
+        named: Vec::new(),
+        max_vertex: 0,
         first_line: number,
+        last_line: number,
+        unparsed: 0,
+        first_unparsed: None,
+        error: None,
+        warnings: Vec::new(),
         phase: run.and_then(Run::current_phase).map(str::to_owned),
         command: run.and_then(Run::current_command).map(str::to_owned),
-        ..BuildState::default()
+        format,
+        framing,
+        started_at: None,
+        ended_at: None,
+        trace: None,
+        frames: None,
+        closed: false,
     }
 }
 
+/// Text kept from the log; invalid UTF-8 becomes U+FFFD. (`str::from_utf8` first:
+/// its ASCII fast path beats the lossy decoder on the common, valid case.)
 fn lossy(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
@@ -354,6 +561,43 @@ fn lossy(bytes: &[u8]) -> String {
 
 /// Turns the state of one build into its record.
 fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
+    if let Some(frames) = state.frames.take() {
+        // rule T3
+        for (number, line, status, name, seconds) in frames.finish() {
+            state.vertices.push(VertexState {
+                number,
+                name: Some(name),
+                header_line: line,
+                digest: None,
+                status: Some(status),
+                seconds,
+                error: None,
+                lines: 1,
+            });
+            state.named.push(state.vertices.len() - 1);
+        }
+    }
+    if let Some(trace) = state.trace.take() {
+        let (steps, first, last) = trace.finish();
+        for s in steps {
+            state.vertices.push(VertexState {
+                number: s.number,
+                name: Some(s.name),
+                header_line: s.line,
+                digest: s.digest,
+                status: Some(s.status),
+                seconds: s.seconds,
+                error: s.error,
+                lines: 1,
+            });
+            state.named.push(state.vertices.len() - 1);
+        }
+        // rule R9
+        if state.started_at.is_none() {
+            state.started_at = first.map(WallClock::DateTime);
+            state.ended_at = last.map(WallClock::DateTime);
+        }
+    }
     // rule A5: lines of vertices no header named stay unparsed
     let mut unparsed = state.unparsed;
     for v in state.vertices.iter().filter(|v| v.name.is_none()) {
@@ -422,6 +666,11 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         build_id: None,
         phase: state.phase,
         command: state.command,
+        format: state.format,
+        approximate: state.format == Format::Tty,
+        framing: state.framing,
+        started_at: state.started_at,
+        ended_at: state.ended_at,
     }
 }
 

@@ -19,8 +19,10 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    /// Lines of `input`; escape sequences are looked for only when the input has one.
+    /// Lines of `input` (a leading UTF-8 byte order mark skipped); escape
+    /// sequences are looked for only when the input has one.
     pub fn new(input: &'a [u8]) -> Self {
+        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
         Lines {
             rest: input,
             number: 0,
@@ -144,6 +146,11 @@ mod tests {
         assert_eq!(got[0].1, b"#5 CACHED".to_vec());
         assert_eq!(got[1].1, b"#6 DONE 1.0s".to_vec());
         assert_eq!(got[2].1, b"".to_vec());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        assert_eq!(all(b"\xef\xbb\xbf#1 a\n")[0].1, b"#1 a".to_vec());
     }
 
     #[test]

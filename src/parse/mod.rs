@@ -1,15 +1,39 @@
 //! BuildKit progress output into builds and steps.
 //!
 //! Each module mirrors a grammar in `grammars/`: [`lines`] and [`plain`] the
-//! line rules of `buildkit-plain.ebnf`, [`vertex_name`] `vertex-name.ebnf`,
-//! [`codebuild`] `codebuild.ebnf`, and [`assemble`] the assembler rules at the
-//! end of `buildkit-plain.ebnf` and `codebuild.ebnf`.
+//! line rules of `buildkit-plain.ebnf`, [`framing`] `ci-framing.ebnf`,
+//! [`rawjson`] `rawjson.md`, [`tty`] `buildkit-tty.ebnf`, [`vertex_name`] `vertex-name.ebnf`, [`codebuild`]
+//! `codebuild.ebnf`, and [`assemble`] the assembler rules at the end of
+//! `buildkit-plain.ebnf`, `codebuild.ebnf`, `rawjson.md` and `buildkit-tty.ebnf`.
 //! Pure functions of bytes: no I/O, no clock.
 
 pub mod assemble;
 pub mod codebuild;
+pub mod framing;
 pub mod lines;
 pub mod plain;
+pub mod rawjson;
+pub mod tty;
 pub mod vertex_name;
 
-pub use assemble::{ParsedLog, parse_log};
+pub use assemble::{ParsedLog, parse_log, parse_log_as};
+
+use crate::model::Format;
+
+/// Which progress formats to read: every one, told apart line by line and
+/// region by region, or only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormatIn {
+    /// Plain, rawjson and tty, as each line's shape says.
+    #[default]
+    Auto,
+    /// Only this format; lines of the others are unparsed.
+    Only(Format),
+}
+
+impl FormatIn {
+    /// Whether lines of `format` are read.
+    pub fn accepts(self, format: Format) -> bool {
+        self == FormatIn::Auto || self == FormatIn::Only(format)
+    }
+}

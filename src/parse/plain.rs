@@ -237,7 +237,13 @@ fn client_line(i: &[u8]) -> PResult<'_, Client<'_>> {
         value(
             Client::Info,
             alt((
-                recognize((digit1, tag(" warning"), opt(tag("s")), tag(" found"))),
+                recognize((
+                    opt(tag(" ")),
+                    digit1,
+                    tag(" warning"),
+                    opt(tag("s")),
+                    tag(" found"),
+                )),
                 tag("View build details: "),
                 tag("What's next:"),
                 tag("Successfully built "),
@@ -383,6 +389,10 @@ mod tests {
         );
         assert_eq!(
             parse_line(b"2 warnings found (use docker --debug to expand):"),
+            Line::Client(Client::Info)
+        );
+        assert_eq!(
+            parse_line(b" 1 warning found (use docker --debug to expand):"),
             Line::Client(Client::Info)
         );
         assert_eq!(

@@ -1,0 +1,285 @@
+//! The tty progress display as a log keeps it: `grammars/buildkit-tty.ebnf`,
+//! rule by rule, one cleaned line into a [`TtyLine`], and the frames of a
+//! build ([`Frames`], rules T1 and T3). Less precise than plain: see the grammar.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1};
+use nom::character::complete::{char, digit1};
+use nom::combinator::{map, map_res, opt, recognize, rest, value};
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser};
+
+use crate::model::Status;
+
+type PResult<'a, O> = IResult<&'a [u8], O, ()>;
+
+/// Rule `tty-line`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TtyLine<'a> {
+    /// `frame-header`: the frame's time and whether it says FINISHED.
+    Header {
+        /// Seconds since the build started.
+        seconds: f64,
+        /// The final frame of a build that completed.
+        finished: bool,
+    },
+    /// `step-line`.
+    Step(TtyStep<'a>),
+    /// `sub-line`.
+    Sub,
+    /// `warn-line`: the message.
+    Warn(&'a [u8]),
+}
+
+/// One `step-line`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TtyStep<'a> {
+    /// From the `CACHED` and `state` words.
+    pub status: Status,
+    /// The (maybe cut) vertex name.
+    pub name: &'a [u8],
+    /// The timer.
+    pub seconds: f64,
+}
+
+/// Parses a cleaned line; `None` when it is no `tty-line`.
+pub fn parse_tty_line(line: &[u8]) -> Option<TtyLine<'_>> {
+    match line.first()? {
+        b'[' => frame_header(line).ok().map(|(_, l)| l),
+        b' ' => alt((
+            value(TtyLine::Sub, tag(" => => ")),
+            map(warn_line, TtyLine::Warn),
+            map(step_line, TtyLine::Step),
+        ))
+        .parse(line)
+        .ok()
+        .map(|(_, l)| l),
+        _ => None,
+    }
+}
+
+/// `frame-header = "[+]" SP phase SP seconds "s" SP "(" count "/" count ")" [ SP "FINISHED" ] …`.
+fn frame_header(i: &[u8]) -> PResult<'_, TtyLine<'_>> {
+    let (i, seconds) = preceded(
+        (
+            tag("[+] "),
+            take_while1(|c: u8| c.is_ascii_alphabetic()),
+            char(' '),
+        ),
+        terminated(seconds, char('s')),
+    )
+    .parse(i)?;
+    let (i, _) = (tag(" ("), digit1, char('/'), digit1, char(')')).parse(i)?;
+    let (i, finished) = opt(tag(" FINISHED")).parse(i)?;
+    let (i, _) = rest(i)?;
+    Ok((
+        i,
+        TtyLine::Header {
+            seconds,
+            finished: finished.is_some(),
+        },
+    ))
+}
+
+/// `step-line = " => " [ "CACHED" SP ] [ state SP ] name { SP } SP timer`.
+fn step_line(i: &[u8]) -> PResult<'_, TtyStep<'_>> {
+    let (i, (cached, state)) = preceded(
+        tag(" => "),
+        (
+            opt(tag("CACHED ")),
+            opt(alt((
+                value(Status::Error, tag("ERROR ")),
+                value(Status::Canceled, tag("CANCELED ")),
+            ))),
+        ),
+    )
+    .parse(i)?;
+    let (name, seconds) = timer_at_end(i)?;
+    let status = state.unwrap_or(if cached.is_some() {
+        Status::Cached
+    } else {
+        Status::Done
+    });
+    Ok((
+        &i[i.len()..],
+        TtyStep {
+            status,
+            name,
+            seconds,
+        },
+    ))
+}
+
+/// `warn-line = " => WARN: " message { SP } [ SP timer ]`.
+fn warn_line(i: &[u8]) -> PResult<'_, &[u8]> {
+    let (i, text) = preceded(tag(" => WARN: "), rest).parse(i)?;
+    let message = timer_at_end(text).map_or(text.trim_ascii_end(), |(m, _)| m);
+    Ok((i, message))
+}
+
+/// Splits `text { SP } SP timer`: the text (without the padding) and the seconds.
+fn timer_at_end(i: &[u8]) -> Result<(&[u8], f64), nom::Err<()>> {
+    let i = i.trim_ascii_end();
+    let at = i
+        .iter()
+        .rposition(|&c| c == b' ')
+        .ok_or(nom::Err::Error(()))?;
+    let (_, secs) = terminated(seconds, (char('s'), nom::combinator::eof)).parse(&i[at + 1..])?;
+    let text = i[..at].trim_ascii_end();
+    if text.is_empty() {
+        return Err(nom::Err::Error(()));
+    }
+    Ok((text, secs))
+}
+
+/// `seconds = digit , { digit } , "." , digit`.
+fn seconds(i: &[u8]) -> PResult<'_, f64> {
+    map_res(recognize((digit1, char('.'), digit1)), |d: &[u8]| {
+        std::str::from_utf8(d).map_err(drop)?.parse().map_err(drop)
+    })
+    .parse(i)
+}
+
+/// The frames of one build (rules T1–T3).
+#[derive(Debug, Default)]
+pub struct Frames {
+    /// Steps of the frame being read, with the line of each.
+    steps: Vec<(u64, Status, String, f64)>,
+    last_seconds: Option<f64>,
+    finished: bool,
+}
+
+impl Frames {
+    /// Rule T2: whether a header at `seconds` starts another build.
+    pub fn starts_new_build(&self, seconds: f64) -> bool {
+        self.finished || self.last_seconds.is_some_and(|last| seconds < last)
+    }
+
+    /// Rule T1: a new frame replaces the one before.
+    pub fn header(&mut self, seconds: f64, finished: bool) {
+        self.steps.clear();
+        self.last_seconds = Some(seconds);
+        self.finished = finished;
+    }
+
+    /// A step of the current frame, read at `line`.
+    pub fn step(&mut self, step: &TtyStep<'_>, line: u64) {
+        self.steps.push((
+            line,
+            step.status,
+            String::from_utf8_lossy(step.name).into_owned(),
+            step.seconds,
+        ));
+    }
+
+    /// Rule T3: the last frame's steps, numbered in display order: (number,
+    /// line, status, name, seconds of a done step).
+    pub fn finish(self) -> impl Iterator<Item = (u32, u64, Status, String, Option<f64>)> {
+        self.steps
+            .into_iter()
+            .zip(1u32..)
+            .map(|((line, status, name, secs), n)| {
+                (
+                    n,
+                    line,
+                    status,
+                    name,
+                    (status == Status::Done).then_some(secs),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(line: &str) -> TtyStep<'_> {
+        match parse_tty_line(line.as_bytes()) {
+            Some(TtyLine::Step(s)) => s,
+            other => panic!("{line:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(
+            parse_tty_line(b"[+] Building 16.5s (16/16) FINISHED                 docker:default"),
+            Some(TtyLine::Header {
+                seconds: 16.5,
+                finished: true
+            })
+        );
+        assert_eq!(
+            parse_tty_line(b"[+] Building 2.1s (7/9)"),
+            Some(TtyLine::Header {
+                seconds: 2.1,
+                finished: false
+            })
+        );
+        assert_eq!(parse_tty_line(b"[+] Building"), None);
+        assert_eq!(parse_tty_line(b"[internal] x"), None);
+    }
+
+    #[test]
+    fn steps_and_others() {
+        let s = step(" => CACHED [2/5] RUN apk add --no-cache git                    0.0s");
+        assert_eq!(
+            (s.status, s.name, s.seconds),
+            (
+                Status::Cached,
+                &b"[2/5] RUN apk add --no-cache git"[..],
+                0.0
+            )
+        );
+        let s = step(" => [3/5] COPY . .                                    0.1s");
+        assert_eq!((s.status, s.name), (Status::Done, &b"[3/5] COPY . ."[..]));
+        let s = step(" => ERROR [4/5] RUN npm test                        12.3s");
+        assert_eq!((s.status, s.seconds), (Status::Error, 12.3));
+        let s = step(" => CANCELED [lint 3/3] RUN make lint  120.5s");
+        assert_eq!(s.status, Status::Canceled);
+        let s = step(" => [internal] load build definition from Dockerfile     0.0s");
+        assert_eq!(s.name, b"[internal] load build definition from Dockerfile");
+        assert_eq!(
+            parse_tty_line(b" => => transferring dockerfile: 412B              0.0s"),
+            Some(TtyLine::Sub)
+        );
+        assert_eq!(
+            parse_tty_line(b" => => # npm WARN deprecated x"),
+            Some(TtyLine::Sub)
+        );
+        assert_eq!(
+            parse_tty_line(b" => WARN: FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)   0.0s"),
+            Some(TtyLine::Warn(
+                b"FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)"
+            ))
+        );
+        for not in [
+            " => ",
+            " => [2/5] RUN x",
+            " > [2/5] RUN x:",
+            "  => x 0.1s",
+            " =>  0.1s",
+        ] {
+            assert_eq!(parse_tty_line(not.as_bytes()), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn the_last_frame_wins() {
+        let mut f = Frames::default();
+        f.header(0.5, false);
+        f.step(&step(" => [1/2] FROM x  0.1s"), 2);
+        f.header(1.5, true);
+        f.step(&step(" => CACHED [1/2] FROM x  0.0s"), 4);
+        f.step(&step(" => [2/2] RUN a  1.2s"), 5);
+        assert!(f.starts_new_build(0.1));
+        let steps: Vec<_> = f.finish().collect();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            steps[0],
+            (1, 4, Status::Cached, "[1/2] FROM x".into(), None)
+        );
+        assert_eq!(steps[1].4, Some(1.2));
+    }
+}
