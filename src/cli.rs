@@ -53,13 +53,8 @@ pub struct ReportArgs {
     /// The folder to write (replaced whole).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Price table (TOML, any subset of the embedded one's keys) [default: embedded, dated].
-    #[arg(long, value_name = "FILE")]
-    pub pricing: Option<PathBuf>,
-    /// CodeBuild compute type where the CodeBuild API did not say
-    /// (`general1.medium`, `BUILD_GENERAL1_LARGE`, …) [default: general1.small].
-    #[arg(long, value_name = "TYPE")]
-    pub compute_type: Option<String>,
+    #[command(flatten)]
+    pub cost: CostArgs,
     /// The ECR repository holding the registry cache: its unique layers are measured
     /// (DescribeImages, BatchGetImage) for the storage cost.
     #[arg(long, value_name = "NAME", conflicts_with = "cache_size_gb")]
@@ -67,8 +62,21 @@ pub struct ReportArgs {
     /// The cache repository's size in GB, when it cannot be measured.
     #[arg(long, value_name = "GB")]
     pub cache_size_gb: Option<f64>,
+}
+
+/// What time and money are worth, and where the typical step times come from.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cost")]
+pub struct CostArgs {
+    /// Price table (TOML, any subset of the embedded one's keys) [default: embedded, dated].
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+    /// CodeBuild compute type where the CodeBuild API did not say
+    /// (`general1.medium`, `BUILD_GENERAL1_LARGE`, …) [default: general1.small].
+    #[arg(long, value_name = "TYPE")]
+    pub compute_type: Option<String>,
     /// More logs (files, folders) whose executed steps only add samples for the time
-    /// a cached step saves, e.g. older builds than the window.
+    /// a cached step saves, e.g. older builds of the same project.
     #[arg(long, value_name = "LOG")]
     pub history: Vec<PathBuf>,
 }
@@ -199,6 +207,9 @@ pub struct SummaryArgs {
     /// Inside CodeBuild: summarise this build's own log (`--build-id $CODEBUILD_BUILD_ID`).
     #[arg(long, conflicts_with_all = ["build_id", "log_group"])]
     pub codebuild: bool,
+    /// With --history: the time and compute dollars each build's cache hits saved.
+    #[command(flatten)]
+    pub cost: CostArgs,
 }
 
 /// `cachelens steps`.

@@ -4,17 +4,17 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{Result, bail};
 
-use cachelens::analyze::frames::{Options, Storage, analyze};
+use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
 use cachelens::analyze::parse_sources;
-use cachelens::cost::Pricing;
-use cachelens::parse::ParsedLog;
+use cachelens::cost::{Pricing, time_cost};
+use cachelens::parse::{FormatIn, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::source::{Source, expand};
-use cachelens::summary::{SourceSummary, percent};
+use cachelens::summary::{Savings, SourceSummary, percent};
 
 use crate::cli::{
-    Cli, ColorArg, Command, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, ReportArgs,
+    Cli, ColorArg, Command, CostArgs, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, ReportArgs,
     StepsFormatArg, SummaryFormatArg,
 };
 use crate::cloud;
@@ -33,7 +33,16 @@ pub fn run(cli: Cli) -> Result<u8> {
                 None
             };
             let logs = load(&args.inputs, build_id)?;
-            let summaries: Vec<SourceSummary<'_>> = logs.iter().map(SourceSummary::of).collect();
+            let mut summaries: Vec<SourceSummary<'_>> =
+                logs.iter().map(SourceSummary::of).collect();
+            if !args.cost.history.is_empty() && found_builds(&logs) {
+                add_savings(
+                    &mut summaries,
+                    &logs,
+                    &args.cost,
+                    args.inputs.format_in.into(),
+                )?;
+            }
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,
                 SummaryFormatArg::Markdown => SummaryFormat::Markdown,
@@ -87,24 +96,66 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// The logs of `--history`.
+fn history(cost: &CostArgs, format: FormatIn) -> Result<Vec<ParsedLog>> {
+    if cost.history.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parsed = parse_sources(&expand(&cost.history)?, format)?;
+    report_unparsed(&parsed);
+    Ok(parsed)
+}
+
+fn pricing(cost: &CostArgs) -> Result<Pricing> {
+    Ok(match &cost.pricing {
+        Some(path) => Pricing::with_file(path)?,
+        None => Pricing::embedded(),
+    })
+}
+
+/// What each summarised build's cache hits saved, from the typical step times of `--history`.
+fn add_savings(
+    summaries: &mut [SourceSummary<'_>],
+    logs: &[ParsedLog],
+    cost: &CostArgs,
+    format: FormatIn,
+) -> Result<()> {
+    let history = history(cost, format)?;
+    let pricing = pricing(cost)?;
+    let options = Options {
+        pricing: &pricing,
+        compute_type: cost.compute_type.clone(),
+        since_ms: None,
+        until_ms: None,
+        storage: None,
+    };
+    let analysis = analyze(logs, &history, &options)?;
+    let saved = build_savings(&analysis)?;
+    for b in summaries.iter_mut().flat_map(|s| &mut s.builds) {
+        if let Some(s) = saved
+            .iter()
+            .find(|s| s.source == b.source && s.index == b.index)
+        {
+            b.savings = Some(Savings {
+                seconds: s.seconds,
+                unknown: s.unknown,
+                cost: time_cost(pricing.rate(&s.compute_type)?, s.seconds),
+                currency: pricing.currency.clone(),
+                compute_type: s.compute_type.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
     let logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    let history = if args.history.is_empty() {
-        Vec::new()
-    } else {
-        let sources = expand(&args.history)?;
-        let parsed = parse_sources(&sources, args.inputs.format_in.into())?;
-        report_unparsed(&parsed);
-        parsed
-    };
-    let pricing = match &args.pricing {
-        Some(path) => Pricing::with_file(path)?,
-        None => Pricing::embedded(),
-    };
+    let history = history(&args.cost, args.inputs.format_in.into())?;
+    let pricing = pricing(&args.cost)?;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
         (Some(repo), _) => {
             let size = cloud::repository_size(&args.inputs.cloud, repo)?;
@@ -126,7 +177,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let options = Options {
         pricing: &pricing,
-        compute_type: args.compute_type.clone(),
+        compute_type: args.cost.compute_type.clone(),
         since_ms: args.inputs.cloud.since,
         until_ms: args.inputs.cloud.until,
         storage,

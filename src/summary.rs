@@ -81,9 +81,26 @@ pub struct Summary<'a> {
     pub unparsed_lines: u64,
     /// First of them.
     pub first_unparsed_line: Option<u64>,
+    /// What the cache hits saved, when typical step times are known (`--history`).
+    pub savings: Option<Savings>,
     /// The build's steps (for the per-step table).
     #[serde(skip)]
     pub build: &'a Build,
+}
+
+/// What a build's cache hits saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Savings {
+    /// Seconds (the median executed time of each cached step's key, added up).
+    pub seconds: f64,
+    /// Cached steps whose time is unknown: never seen executed.
+    pub unknown: u32,
+    /// What those seconds cost at the compute type's price.
+    pub cost: f64,
+    /// The price table's currency.
+    pub currency: String,
+    /// The compute type priced.
+    pub compute_type: String,
 }
 
 impl<'a> Summary<'a> {
@@ -142,6 +159,7 @@ impl<'a> Summary<'a> {
             warnings: &build.warnings,
             unparsed_lines: build.unparsed_lines,
             first_unparsed_line: build.first_unparsed_line,
+            savings: None,
             build,
         }
     }
@@ -240,6 +258,22 @@ impl Summary<'_> {
                     Part::Status(miss.status),
                     Text(format!(", #{}, line {})", miss.vertex, miss.line)),
                 ],
+            ));
+        }
+        if let Some(saved) = &self.savings {
+            let unknown = match saved.unknown {
+                0 => String::new(),
+                n => format!(", {n} cached steps of unknown time"),
+            };
+            facts.push(fact(
+                "time saved",
+                vec![Text(format!(
+                    "{} ≈ {:.3} {} of {} compute{unknown}",
+                    human_seconds(saved.seconds),
+                    saved.cost,
+                    saved.currency,
+                    saved.compute_type
+                ))],
             ));
         }
         if self.imports.is_empty() {

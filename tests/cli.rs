@@ -476,3 +476,40 @@ fn format_in_reads_one_format_or_tells_them_apart() {
     let out = run(&["steps", "--format-in", "xml"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn summary_prices_the_time_saved_from_history() {
+    let log = real("nodeapp-partial-src-change.log");
+    let json = |history: &str| {
+        let out = run(
+            &[
+                "summary",
+                "--format",
+                "json",
+                "--compute-type",
+                "general1.medium",
+                "--history",
+                real(history).to_str().unwrap(),
+                log.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        builds_of(&out)[0]["savings"].clone()
+    };
+    // cached here: WORKDIR, COPY package*.json, RUN npm ci; the cold build ran them in 0.0 s, 0.0 s and 3.2 s
+    let saved = json("nodeapp-cold.log");
+    assert_eq!(saved["seconds"], 3.2);
+    assert_eq!(saved["unknown"], 0);
+    assert!((saved["cost"].as_f64().unwrap() - 3.2 / 60.0 * 0.01).abs() < 1e-12);
+    assert_eq!(saved["compute_type"], "general1.medium");
+    // a warm history never ran them: unknown, not zero
+    let saved = json("nodeapp-warm.log");
+    assert_eq!(
+        (saved["seconds"].as_f64(), saved["unknown"].as_u64()),
+        (Some(0.0), Some(3))
+    );
+    // without history, no savings line
+    let plain = builds_of(&run_file(&["summary", "--format", "json"], &log));
+    assert_eq!(plain[0]["savings"], Value::Null);
+}

@@ -126,6 +126,58 @@ pub struct Totals {
     pub default_compute_type: String,
 }
 
+/// What one build's cache hits saved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuildSavings {
+    /// The build's source.
+    pub source: String,
+    /// Its index in the source.
+    pub index: usize,
+    /// Seconds saved (sum of the medians of its cached steps' keys).
+    pub seconds: f64,
+    /// Cached steps whose time is unknown (their key never executed).
+    pub unknown: u32,
+    /// The compute type its run was billed at.
+    pub compute_type: String,
+}
+
+/// What each build of an analysis saved, in build order.
+pub fn build_savings(analysis: &Analysis) -> Result<Vec<BuildSavings>, AnalyzeError> {
+    let df = analysis
+        .builds
+        .clone()
+        .lazy()
+        .join(
+            analysis
+                .runs
+                .clone()
+                .lazy()
+                .select([col("run"), col("compute_type")]),
+            [col("run")],
+            [col("run")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .sort(["build"], SortMultipleOptions::default())
+        .collect()?;
+    let source = df.column("source")?.str()?;
+    let index = df.column("index")?.u32()?;
+    let seconds = df.column("saved_seconds")?.f64()?;
+    let unknown = df.column("saved_unknown")?.u32()?;
+    let compute = df.column("compute_type")?.str()?;
+    Ok((0..df.height())
+        .map(|i| BuildSavings {
+            source: source.get(i).unwrap_or_default().to_owned(),
+            index: index.get(i).unwrap_or_default() as usize,
+            seconds: seconds.get(i).unwrap_or_default(),
+            unknown: unknown.get(i).unwrap_or_default(),
+            compute_type: compute
+                .get(i)
+                .unwrap_or(cost::DEFAULT_COMPUTE_TYPE)
+                .to_owned(),
+        })
+        .collect())
+}
+
 /// A build's facts that do not come from its steps.
 struct Context {
     run: u32,
