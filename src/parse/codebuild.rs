@@ -224,16 +224,7 @@ impl Run {
         match line.event {
             AgentEvent::EnteringPhase(name) => {
                 self.close_open_phase(line.time);
-                self.phases.push(Phase {
-                    name: text(name),
-                    state: None,
-                    started: line.time,
-                    ended: None,
-                    seconds: None,
-                    status_code: None,
-                    message: None,
-                    line: number,
-                });
+                self.phases.push(Phase::new(text(name), line.time, number));
             }
             AgentEvent::PhaseComplete(name, state) => {
                 let name = text(name);
@@ -294,6 +285,16 @@ impl Run {
         }
     }
 
+    fn start_command(&mut self, command: String, started: NaiveDateTime, line: u64) {
+        self.commands.push(RunCommand {
+            command,
+            phase: self.current_phase().map(str::to_owned),
+            started,
+            exit_status: None,
+            line,
+        });
+    }
+
     /// The phase in progress, if any.
     pub fn current_phase(&self) -> Option<&str> {
         self.phases
@@ -315,6 +316,28 @@ impl Run {
 }
 
 impl Phase {
+    fn new(name: String, started: NaiveDateTime, line: u64) -> Self {
+        Phase {
+            name,
+            state: None,
+            started,
+            ended: None,
+            seconds: None,
+            status_code: None,
+            message: None,
+            line,
+        }
+    }
+
+    /// Why the phase ended as it did: `CODE: message`, empty when the agent said nothing.
+    pub fn reason(&self) -> String {
+        [self.status_code.as_deref(), self.message.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ")
+    }
+
     fn end(&mut self, at: NaiveDateTime) {
         self.ended = Some(at);
         self.seconds = Some((at - self.started).num_microseconds().unwrap_or(0) as f64 / 1e6);

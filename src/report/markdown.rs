@@ -75,11 +75,7 @@ fn write_run(
     writeln!(out, "| Phase | State | Time | |")?;
     writeln!(out, "|---|---|---:|---|")?;
     for p in &run.phases {
-        let why = [p.status_code.as_deref(), p.message.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ");
+        let why = p.reason();
         writeln!(
             out,
             "| {} | {} | {} | {} |",

@@ -81,11 +81,7 @@ fn write_run(
             "(running)" => Style::new(),
             _ => status_style(Status::Error),
         };
-        let why = [p.status_code.as_deref(), p.message.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ");
+        let why = p.reason();
         table.add_row([
             p.name.clone(),
             paint(state, style, color),
