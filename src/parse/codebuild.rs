@@ -256,29 +256,22 @@ impl Run {
                     p.message = Some(text(message)).filter(|m| !m.is_empty());
                 }
             }
-            AgentEvent::RunningCommand(command) => self.commands.push(RunCommand {
-                command: text(command),
-                phase: self.current_phase().map(str::to_owned),
-                started: line.time,
-                exit_status: None,
-                line: number,
-            }),
+            AgentEvent::RunningCommand(command) => {
+                self.start_command(text(command), line.time, number);
+            }
             AgentEvent::CommandFailed(command, status) => {
                 let command = text(command);
-                match self
+                if !self.commands.iter().any(|c| c.command == command) {
+                    // its "Running command" line is not in the log
+                    self.start_command(command.clone(), line.time, number);
+                }
+                if let Some(c) = self
                     .commands
                     .iter_mut()
                     .rev()
                     .find(|c| c.command == command)
                 {
-                    Some(c) => c.exit_status = Some(status),
-                    None => self.commands.push(RunCommand {
-                        command,
-                        phase: self.current_phase().map(str::to_owned),
-                        started: line.time,
-                        exit_status: Some(status),
-                        line: number,
-                    }),
+                    c.exit_status = Some(status);
                 }
             }
             AgentEvent::Other => {}
