@@ -17,7 +17,7 @@
 //! `FROM` another stage whose first instruction missed while a stage with its
 //! own base missed, belongs to that miss's cascade.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -549,7 +549,7 @@ pub fn diagnose(
         for g in &groups {
             diagnosis
                 .causes
-                .push(step_cause(target, baseline, peers, g, &stages));
+                .push(step_cause(target, baseline, peers, g));
         }
     }
     Ok(diagnosis)
@@ -681,6 +681,10 @@ fn build_cause(
             ));
         }
     }
+    // a new base image explains the misses of its stage better than the rest
+    if baseline.is_some_and(|b| base_changed(target, b, root).is_some()) {
+        return None;
+    }
     // 4. --no-cache: only WORKDIR (which BuildKit reports CACHED anyway) "hit"
     let workdir = |s: &Step| s.instruction.as_deref() == Some("WORKDIR");
     if imports.is_empty()
@@ -748,19 +752,25 @@ fn base_of<'a>(build: &'a Build, stage: Option<&str>) -> Option<&'a Step> {
         .or_else(|| build.steps.iter().find(|s| s.kind == Kind::From))
 }
 
+/// The `FROM` of `root`'s stage now and in the baseline, when their digests differ.
+fn base_changed<'a, 'b>(
+    target: &'a Build,
+    baseline: &'b Build,
+    root: &Step,
+) -> Option<(&'a Step, &'b Step)> {
+    let now = base_of(target, root.stage.as_deref())?;
+    let then = same_step(baseline, now)?;
+    let (d1, d0) = (image_digest(now)?, image_digest(then)?);
+    (d1 != d0).then_some((now, then))
+}
+
 fn image_digest(step: &Step) -> Option<&str> {
     let at = step.name.find("@sha256:")?;
     Some(step.name[at + 1..].split_whitespace().next().unwrap_or(""))
 }
 
 /// The cause of one first miss (and its cascade).
-fn step_cause(
-    target: &Build,
-    baseline: Option<&Build>,
-    peers: Peers,
-    group: &Group<'_>,
-    _stages: &[Stage<'_>],
-) -> Cause {
+fn step_cause(target: &Build, baseline: Option<&Build>, peers: Peers, group: &Group<'_>) -> Cause {
     let root = group.root;
     let make = |kind: CauseKind, summary: String, evidence: Vec<Evidence>, fix: &str| Cause {
         cause: kind,
@@ -776,10 +786,8 @@ fn step_cause(
     // base image
     checked.push("base image digest");
     if let Some(b) = baseline
-        && let Some(now) = base_of(target, root.stage.as_deref())
-        && let Some(then) = same_step(b, now)
+        && let Some((now, then)) = base_changed(target, b, root)
         && let (Some(d1), Some(d0)) = (image_digest(now), image_digest(then))
-        && d1 != d0
     {
         return make(
             CauseKind::BaseImageChanged,
@@ -888,7 +896,174 @@ pub fn project_of(build: &Build) -> Option<&str> {
         .and_then(|id| id.split_once(':').map(|(p, _)| p))
 }
 
-/// Distinct keys of a build's cacheable steps (for tests and reports).
-pub fn step_keys(build: &Build) -> BTreeSet<String> {
-    build.cacheable().filter_map(step_key).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_log;
+
+    const H0: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn build(source: &str, text: &str) -> Build {
+        parse_log(text.as_bytes(), source).builds.remove(0)
+    }
+
+    fn node(from: &str, install: &str, s: [&str; 3], import: Option<&str>) -> String {
+        let import = import.map_or_else(String::new, |e| {
+            format!("#9 importing cache manifest from reg/app:cache\n#9 {e}\n\n")
+        });
+        format!(
+            "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n{import}\
+             #2 [1/4] FROM {from}\n#2 DONE 0.1s\n\n\
+             #3 [internal] load build context\n#3 transferring context: 217B done\n#3 DONE 0.0s\n\n\
+             #4 [2/4] COPY package.json ./\n#4 {}\n\n#5 [3/4] RUN {install}\n#5 {}\n\n\
+             #6 [4/4] COPY . .\n#6 {}\n",
+            s[0], s[1], s[2]
+        )
+    }
+
+    const HIT: [&str; 3] = ["CACHED", "CACHED", "CACHED"];
+    const MISS: [&str; 3] = ["DONE 0.1s", "DONE 3.0s", "DONE 0.1s"];
+
+    fn one(target: &Build, baseline: &Build) -> Cause {
+        let d = diagnose(target, Some(baseline), Peers::of([baseline])).unwrap();
+        assert_eq!(d.causes.len(), 1, "{d:#?}");
+        d.causes.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn base_image_digest_change() {
+        let old = build(
+            "a",
+            &node(&format!("node:20@sha256:{H0}"), "npm ci", HIT, None),
+        );
+        let new = build(
+            "b",
+            &node(
+                &format!("node:20@sha256:{H1}"),
+                "npm ci",
+                ["DONE 0.1s", "DONE 3.0s", "DONE 0.1s"],
+                None,
+            ),
+        );
+        let c = one(&new, &old);
+        // the context transfer did not grow, and the FROM's DONE is no evidence: the digest is
+        assert_eq!(c.cause, CauseKind::BaseImageChanged, "{c:#?}");
+        assert_eq!(c.step.as_ref().unwrap().name, "[2/4] COPY package.json ./");
+        assert_eq!(c.cascade.len(), 2);
+        assert!(
+            c.evidence
+                .iter()
+                .any(|e| e.source == "a" && e.text.contains(H0))
+        );
+    }
+
+    #[test]
+    fn changed_run_text_is_an_instruction_change() {
+        let old = build("a", &node("node:20", "npm ci", HIT, None));
+        let new = build(
+            "b",
+            &node(
+                "node:20",
+                "npm ci --omit=dev",
+                ["CACHED", "DONE 3.0s", "DONE 0.1s"],
+                None,
+            ),
+        );
+        let c = one(&new, &old);
+        assert_eq!(c.cause, CauseKind::InstructionChanged);
+        assert_eq!(c.step.as_ref().unwrap().name, "[3/4] RUN npm ci --omit=dev");
+        assert_eq!(c.cascade.len(), 1);
+        assert_eq!(
+            c.evidence[1].text, "#5 [3/4] RUN npm ci",
+            "the baseline's text"
+        );
+    }
+
+    #[test]
+    fn import_failures_are_told_apart() {
+        let old = build("a", &node("node:20", "npm ci", HIT, Some("DONE 0.2s")));
+        for (error, reason) in [
+            (
+                "ERROR: unexpected status code 401 Unauthorized",
+                "unauthorized",
+            ),
+            (
+                "ERROR: pull access denied, repository does not exist",
+                "denied",
+            ),
+            (
+                "ERROR: dial tcp 10.0.0.1:443: connect: connection refused",
+                "unreachable",
+            ),
+            ("ERROR: reg/app:cache: not found", "not found"),
+        ] {
+            let new = build("b", &node("node:20", "npm ci", MISS, Some(error)));
+            let c = one(&new, &old);
+            assert_eq!(c.cause, CauseKind::CacheImportFailed);
+            assert!(c.summary.contains(reason), "{error}: {}", c.summary);
+            assert_eq!(c.cascade.len(), 2, "one cause for the whole build");
+            assert!(
+                c.evidence
+                    .iter()
+                    .any(|e| e.line == 5 && e.text == format!("#9 {error}"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_export_in_the_baseline() {
+        let mut old = build("a", &node("node:20", "npm ci", MISS, None));
+        old.cache.exports.push(crate::model::CacheExport {
+            name: "exporting cache".into(),
+            seconds: None,
+            ok: false,
+            error: Some("failed to push: denied".into()),
+            vertex: 7,
+        });
+        let new = build("b", &node("node:20", "npm ci", MISS, Some("DONE 0.2s")));
+        let c = one(&new, &old);
+        assert_eq!(c.cause, CauseKind::CacheExportFailed);
+        assert!(c.summary.contains("denied"));
+    }
+
+    #[test]
+    fn nothing_missed_and_nothing_cacheable() {
+        let warm = build("a", &node("node:20", "npm ci", HIT, None));
+        let d = diagnose(&warm, None, Peers::default()).unwrap();
+        assert!(d.causes.is_empty());
+        assert_eq!((d.cached, d.cacheable), (3, 3));
+        let empty = build("c", "#1 [1/1] FROM x\n#1 DONE 0.0s\n");
+        assert!(matches!(
+            diagnose(&empty, None, Peers::default()),
+            Err(DiagnoseError::NoCacheableStep { .. })
+        ));
+    }
+
+    #[test]
+    fn manifests_and_stage_order() {
+        let b = build(
+            "m",
+            "#1 [final 2/2] COPY --from=builder /out /out\n#1 DONE 0.1s\n\n\
+             #2 [builder 2/3] COPY go.mod go.sum ./\n#2 DONE 0.1s\n\n\
+             #3 [builder 1/3] FROM golang:1\n#3 DONE 0.0s\n\n\
+             #4 [builder 3/3] RUN go build\n#4 DONE 9.0s\n\n\
+             #5 [final 1/2] WORKDIR /app\n#5 CACHED\n",
+        );
+        let (groups, stages) = groups(&b);
+        assert_eq!(
+            stages[0].name,
+            Some("builder"),
+            "a stage before the stages that copy from it"
+        );
+        assert_eq!(
+            groups.len(),
+            1,
+            "the final stage's miss is the builder's cascade"
+        );
+        assert_eq!(groups[0].root.vertex, 2);
+        assert!(is_manifest_copy(groups[0].root));
+        assert_eq!(groups[0].cascade.len(), 2);
+        assert_eq!(pick_baseline(&b, &[]), None);
+    }
 }
