@@ -194,9 +194,21 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
         }
         None => None,
     };
-    // every build in input order, with its project and branch where known
-    let builds: Vec<(&Build, Option<&str>, Option<&str>)> = logs
-        .iter()
+    // every build in input order (in time order when every log has a start
+    // time: CloudWatch streams), with its project and branch where known
+    let started = |l: &ParsedLog| {
+        l.origin
+            .metadata
+            .as_ref()
+            .and_then(|m| m.start_time)
+            .or(l.origin.first_event_ms)
+    };
+    let mut ordered: Vec<&ParsedLog> = logs.iter().collect();
+    if ordered.iter().all(|l| started(l).is_some()) {
+        ordered.sort_by_key(|l| started(l));
+    }
+    let builds: Vec<(&Build, Option<&str>, Option<&str>)> = ordered
+        .into_iter()
         .flat_map(|l| {
             let branch = l
                 .origin

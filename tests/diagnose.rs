@@ -174,3 +174,33 @@ fn every_build_with_all_and_no_panic_on_any_log() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cacheable Dockerfile step"));
 }
+
+#[test]
+fn the_archive_gives_a_baseline_of_the_same_project() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo");
+    let out = run(&[
+        "diagnose",
+        "--archive",
+        demo.to_str().unwrap(),
+        "--offline",
+        "--all",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diagnoses = got["diagnoses"].as_array().unwrap();
+    assert!(diagnoses.len() >= 100, "{}", diagnoses.len());
+    let group = |s: &Value| s.as_str().unwrap().rsplit_once('/').unwrap().0.to_owned();
+    let mut with_baseline = 0;
+    for d in diagnoses {
+        if d["baseline"].is_object() {
+            with_baseline += 1;
+            assert_eq!(group(&d["source"]), group(&d["baseline"]["source"]));
+        }
+        for c in d["causes"].as_array().unwrap() {
+            assert!(!c["evidence"].as_array().unwrap().is_empty());
+        }
+    }
+    assert!(with_baseline > 0);
+}
