@@ -177,9 +177,27 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
     use cachelens::model::Build;
     use cachelens::report::diagnose::{self as out_dx, DiagnoseFormat};
 
-    let logs = load(&args.inputs, None)?;
+    let mut logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
+    }
+    // --build-id: the build's own stream is diagnosed; the other archived streams
+    // of its log group are the candidates for its baseline
+    let mut diagnosed: Option<Vec<String>> = None;
+    if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
+        let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+        let groups: std::collections::BTreeSet<&str> = own
+            .iter()
+            .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
+            .collect();
+        let mut extra = Vec::new();
+        for g in groups {
+            extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
+        }
+        let mut others = parse_sources(&extra, args.inputs.format_in.into())?;
+        others.retain(|l| !own.contains(&l.source));
+        logs.extend(others);
+        diagnosed = Some(own);
     }
     let given = match &args.baseline {
         Some(path) => {
@@ -218,11 +236,16 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
             l.builds.iter().map(move |b| (b, dx::project_of(b), branch))
         })
         .collect();
-    let targets: Vec<usize> = if args.all {
-        (0..builds.len()).collect()
-    } else {
-        vec![builds.len() - 1]
-    };
+    let mut targets: Vec<usize> = (0..builds.len())
+        .filter(|&i| {
+            diagnosed
+                .as_ref()
+                .is_none_or(|own| own.contains(&builds[i].0.source))
+        })
+        .collect();
+    if !args.all {
+        targets = targets.last().copied().into_iter().collect();
+    }
     let mut diagnoses = Vec::new();
     for t in targets {
         let (target, project, branch) = builds[t];

@@ -204,3 +204,39 @@ fn the_archive_gives_a_baseline_of_the_same_project() {
     }
     assert!(with_baseline > 0);
 }
+
+/// `start_time` of an archived stream, from its header line.
+fn started(demo: &Path, source: &str) -> i64 {
+    let (group, stream) = source.rsplit_once('/').unwrap();
+    let path = demo
+        .join(group.replace('/', "%2F"))
+        .join(format!("{stream}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    header["build"]["start_time"].as_i64().unwrap()
+}
+
+#[test]
+fn a_build_id_is_compared_with_an_earlier_build_of_its_project() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo");
+    let out = run(&[
+        "diagnose",
+        "--archive",
+        demo.to_str().unwrap(),
+        "--offline",
+        "--build-id",
+        "web:0219b718-3e1e-44e0-ad26-813c7a2aa375",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &got["diagnoses"][0];
+    assert_eq!(
+        d["source"],
+        "/aws/codebuild/web/0219b718-3e1e-44e0-ad26-813c7a2aa375"
+    );
+    let baseline = d["baseline"]["source"].as_str().expect("a baseline");
+    assert!(baseline.starts_with("/aws/codebuild/web/"));
+    assert!(started(&demo, baseline) < started(&demo, d["source"].as_str().unwrap()));
+}
