@@ -103,6 +103,8 @@ pub enum CauseKind {
     CacheExportFailed,
     /// The import succeeded but no step hit.
     CacheImportNoHit,
+    /// The missed step itself failed: a failed step is never cached.
+    StepFailed,
     /// None of the checks explains the miss.
     Unknown,
 }
@@ -121,6 +123,7 @@ impl CauseKind {
             CauseKind::InlineCacheGap => "inline-cache-gap",
             CauseKind::CacheExportFailed => "cache-export-failed",
             CauseKind::CacheImportNoHit => "cache-import-no-hit",
+            CauseKind::StepFailed => "step-failed",
             CauseKind::Unknown => "unknown",
         }
     }
@@ -681,8 +684,10 @@ fn build_cause(
             ));
         }
     }
-    // a new base image explains the misses of its stage better than the rest
-    if baseline.is_some_and(|b| base_changed(target, b, root).is_some()) {
+    // a new base image or a failed step explains the misses of its stage better than the rest
+    if root.status == Status::Error
+        || baseline.is_some_and(|b| base_changed(target, b, root).is_some())
+    {
         return None;
     }
     // 4. --no-cache: only WORKDIR (which BuildKit reports CACHED anyway) "hit"
@@ -783,6 +788,35 @@ fn step_cause(target: &Build, baseline: Option<&Build>, peers: Peers, group: &Gr
     let before = baseline.and_then(|b| same_step(b, root));
     let mut checked: Vec<&str> = Vec::new();
 
+    // the step failed
+    if root.status == Status::Error {
+        let mut ev = vec![evidence(target, root)];
+        if let Some([_, line]) = target
+            .error_lines
+            .iter()
+            .find(|[v, _]| *v == u64::from(root.vertex))
+            .copied()
+        {
+            ev.push(Evidence {
+                source: target.source.clone(),
+                line,
+                text: format!(
+                    "#{} ERROR: {}",
+                    root.vertex,
+                    root.error.as_deref().unwrap_or("")
+                ),
+            });
+        }
+        return make(
+            CauseKind::StepFailed,
+            format!(
+                "the step failed ({}): a failed step is never cached, so it runs again next time",
+                root.error.as_deref().unwrap_or("error")
+            ),
+            ev,
+            "fix the step's error; until then it re-runs (with everything after it) on every build",
+        );
+    }
     // base image
     checked.push("base image digest");
     if let Some(b) = baseline
