@@ -807,6 +807,26 @@ mod tests {
     }
 
     #[test]
+    fn the_context_transfer_and_error_lines_are_kept() {
+        let log = parse(
+            "#1 [internal] load .dockerignore\n#1 transferring context: 34B done\n#1 DONE 0.0s\n\n\
+             #2 [internal] load build context\n#2 transferring context: 1.2kB 0.1s\n\
+             #2 transferring context: 1.58kB 0.2s done\n#2 DONE 0.2s\n\n\
+             #3 importing cache manifest from reg/app:x\n#3 ERROR: reg/app:x: not found\n",
+        );
+        let b = &log.builds[0];
+        let c = b.context.as_ref().expect("context");
+        assert_eq!(
+            (c.size.as_str(), c.bytes, c.line),
+            ("1.58kB", Some(1580), 7)
+        );
+        assert_eq!(c.text, "#2 transferring context: 1.58kB 0.2s done");
+        assert_eq!(b.error_lines, vec![[3, 11]]);
+        assert_eq!(crate::model::parse_size("2.1MB"), Some(2_100_000));
+        assert_eq!(crate::model::parse_size("x"), None);
+    }
+
+    #[test]
     fn nothing_to_find_in_junk() {
         let log = parse_log(&[0xff, 0x00, b'\n', b'#', b'\n', 0x1b], "junk");
         assert!(log.builds.is_empty());
