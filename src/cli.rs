@@ -43,6 +43,42 @@ pub enum Command {
     /// Aggregates over many builds: hit rates, time saved, cost; tables into a folder.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Why a build missed the cache: first miss per stage, its cascade, the cause
+    /// with evidence lines and a fix, against a baseline build that hit.
+    #[command(after_help = EXIT_CODES)]
+    Diagnose(DiagnoseArgs),
+}
+
+/// `cachelens diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// The build to compare with: the last build of this log. Default: the most
+    /// recent earlier build of the inputs (same CodeBuild project and branch when
+    /// known) in which the first miss was CACHED or that had a higher hit rate.
+    #[arg(long, value_name = "LOG")]
+    pub baseline: Option<PathBuf>,
+    /// Diagnose every build of the inputs, not only the last one.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = DiagnoseFormatArg::Text)]
+    pub format: DiagnoseFormatArg,
+    /// Colours: auto (a terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// `--format` of `diagnose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnoseFormatArg {
+    /// Text for a terminal or a CI log.
+    Text,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// JSON for machines.
+    Json,
 }
 
 /// `cachelens report`.

@@ -80,6 +80,12 @@ fn seven_days_ago() -> i64 {
     now - 7 * 86_400_000
 }
 
+/// Every archived stream of a log group (the candidates for a baseline).
+pub fn group_streams(cloud: &CloudArgs, log_group: &str) -> Result<Vec<Source>> {
+    let files = archive(cloud).stream_files(Some(log_group))?;
+    Ok(files.into_iter().map(Source::Archived).collect())
+}
+
 fn archive(cloud: &CloudArgs) -> Archive {
     Archive::new(
         cloud

@@ -211,6 +211,57 @@ pub struct Build {
     pub started_at: Option<WallClock>,
     /// Wall-clock time of the build's last line, or (rawjson) the last vertex completion.
     pub ended_at: Option<WallClock>,
+    /// What `[internal] load build context` transferred, when it said.
+    pub context: Option<ContextTransfer>,
+    /// `[vertex, line]` of each vertex's last `#N ERROR:` line (plain format).
+    pub error_lines: Vec<[u64; 2]>,
+}
+
+/// The build context transfer: the last `transferring context: 354B done` status
+/// line of `[internal] load build context`. BuildKit sends only what changed since
+/// the builder's last transfer of the same context, so an unchanged context sends
+/// the same small size (file metadata) every time and a changed one sends more.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextTransfer {
+    /// The size as printed (`354B`, `1.58kB`).
+    pub size: String,
+    /// The size in bytes (`kB` = 1000 B, as BuildKit's go-units prints).
+    pub bytes: Option<u64>,
+    /// 1-based line of the status line.
+    pub line: u64,
+    /// The status line as read (`#6 transferring context: 354B done`, without CI framing).
+    pub text: String,
+}
+
+impl ContextTransfer {
+    /// Reads `#6 transferring context: 354B done`.
+    pub fn from_line(text: &str, line: u64) -> Option<ContextTransfer> {
+        let status = text.split_once(' ').map_or(text, |(_, rest)| rest);
+        let rest = status.strip_prefix("transferring context:")?.trim_start();
+        let size = rest.split_whitespace().next()?.to_owned();
+        Some(ContextTransfer {
+            bytes: parse_size(&size),
+            size,
+            line,
+            text: text.to_owned(),
+        })
+    }
+}
+
+/// `354B`, `1.58kB`, `2.1MB`, `3GB` in bytes (decimal units, as go-units `HumanSize`).
+pub fn parse_size(size: &str) -> Option<u64> {
+    let at = size.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = size.split_at(at);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "B" => 1.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    Some((number * scale).round() as u64)
 }
 
 impl Build {

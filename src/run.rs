@@ -14,8 +14,8 @@ use cachelens::source::{Source, expand};
 use cachelens::summary::{Savings, SourceSummary, percent};
 
 use crate::cli::{
-    Cli, ColorArg, Command, CostArgs, EXIT_BELOW_MIN_HIT_RATE, EXIT_NO_BUILD, Inputs, ReportArgs,
-    StepsFormatArg, SummaryFormatArg,
+    Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
+    EXIT_NO_BUILD, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
 };
 use crate::cloud;
 
@@ -79,6 +79,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Fetch(args) => cloud::fetch_command(&args.cloud),
         Command::Report(args) => report(&args),
+        Command::Diagnose(args) => diagnose(&args),
         Command::Steps(args) => {
             let logs = load(&args.inputs, None)?;
             let format = match args.format {
@@ -218,6 +219,117 @@ fn report(args: &ReportArgs) -> Result<u8> {
         )?;
         writeln!(out, "tables written to {}", args.out.display())
     })?;
+    Ok(0)
+}
+
+/// `cachelens diagnose`: the last build (or every build) against its baseline.
+fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
+    use cachelens::analyze::diagnose::{self as dx, Peers};
+    use cachelens::model::Build;
+    use cachelens::report::diagnose::{self as out_dx, DiagnoseFormat};
+
+    let mut logs = load(&args.inputs, None)?;
+    if !found_builds(&logs) {
+        return Ok(EXIT_NO_BUILD);
+    }
+    // --build-id: the build's own stream is diagnosed; the other archived streams
+    // of its log group are the candidates for its baseline
+    let mut diagnosed: Option<Vec<String>> = None;
+    if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
+        let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+        let groups: std::collections::BTreeSet<&str> = own
+            .iter()
+            .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
+            .collect();
+        let mut extra = Vec::new();
+        for g in groups {
+            extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
+        }
+        let mut others = parse_sources(&extra, args.inputs.format_in.into())?;
+        others.retain(|l| !own.contains(&l.source));
+        logs.extend(others);
+        diagnosed = Some(own);
+    }
+    let given = match &args.baseline {
+        Some(path) => {
+            let sources = expand(std::slice::from_ref(path))?;
+            let parsed = parse_sources(&sources, args.inputs.format_in.into())?;
+            report_unparsed(&parsed);
+            let last = parsed.into_iter().flat_map(|l| l.builds).last();
+            match last {
+                Some(b) => Some(b),
+                None => bail!("--baseline {}: no BuildKit build found", path.display()),
+            }
+        }
+        None => None,
+    };
+    // every build in input order (in time order when every log has a start
+    // time: CloudWatch streams), with its project and branch where known
+    let started = |l: &ParsedLog| {
+        l.origin
+            .metadata
+            .as_ref()
+            .and_then(|m| m.start_time)
+            .or(l.origin.first_event_ms)
+    };
+    let mut ordered: Vec<&ParsedLog> = logs.iter().collect();
+    if ordered.iter().all(|l| started(l).is_some()) {
+        ordered.sort_by_key(|l| started(l));
+    }
+    let builds: Vec<(&Build, Option<&str>, Option<&str>)> = ordered
+        .into_iter()
+        .flat_map(|l| {
+            let branch = l
+                .origin
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source_version.as_deref());
+            l.builds.iter().map(move |b| (b, dx::project_of(b), branch))
+        })
+        .collect();
+    let mut targets: Vec<usize> = (0..builds.len())
+        .filter(|&i| {
+            diagnosed
+                .as_ref()
+                .is_none_or(|own| own.contains(&builds[i].0.source))
+        })
+        .collect();
+    if !args.all {
+        targets = targets.last().copied().into_iter().collect();
+    }
+    let mut diagnoses = Vec::new();
+    for t in targets {
+        let (target, project, branch) = builds[t];
+        let same = |(_, p, br): &(&Build, Option<&str>, Option<&str>)| {
+            *p == project && (branch.is_none() || br.is_none() || *br == branch)
+        };
+        let earlier: Vec<&Build> = builds[..t]
+            .iter()
+            .filter(|b| same(b))
+            .map(|b| b.0)
+            .collect();
+        let baseline = match &given {
+            Some(b) => Some(b),
+            None => dx::pick_baseline(target, &earlier),
+        };
+        let others = builds
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| *i != t && same(b))
+            .map(|(_, b)| b.0)
+            .chain(given.iter());
+        match dx::diagnose(target, baseline, Peers::of(others)) {
+            Ok(d) => diagnoses.push(d),
+            Err(e) => eprintln!("cachelens: {e}"),
+        }
+    }
+    let format = match args.format {
+        DiagnoseFormatArg::Text => DiagnoseFormat::Text,
+        DiagnoseFormatArg::Markdown => DiagnoseFormat::Markdown,
+        DiagnoseFormatArg::Json => DiagnoseFormat::Json,
+    };
+    let color = use_color(args.color);
+    write_out(|out| out_dx::write(format, &diagnoses, color, out))?;
     Ok(0)
 }
 

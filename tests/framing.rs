@@ -143,8 +143,12 @@ fn records(bytes: &[u8]) -> Value {
             "framing",
             "started_at",
             "ended_at",
+            "error_lines",
         ] {
             b.remove(field);
+        }
+        if let Some(c) = b.get_mut("context").and_then(Value::as_object_mut) {
+            c.remove("line");
         }
         for s in b["steps"].as_array_mut().unwrap() {
             s.as_object_mut().unwrap().remove("line");

@@ -1,6 +1,7 @@
 //! Work over many logs, in parallel with rayon; results keep the input order.
 //! Then the tables (polars) that aggregate them: hit rates, time saved, cost.
 
+pub mod diagnose;
 pub mod frames;
 pub mod key;
 

@@ -13,7 +13,8 @@ use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::parse_vertex_name;
 use crate::model::{
-    Build, Cache, CacheExport, CacheImport, Format, Kind, Origin, Status, Step, hit_rate,
+    Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Kind, Origin, Status, Step,
+    hit_rate,
 };
 
 /// Everything read from one source.
@@ -75,6 +76,10 @@ struct VertexState {
     status: Option<Status>,
     seconds: Option<f64>,
     error: Option<String>,
+    /// Line of the last `#N ERROR:` line.
+    error_line: Option<u64>,
+    /// The last `transferring context:` status line (rule A7: kept only for that shape).
+    context: Option<(u64, String)>,
     /// Lines seen for this vertex (counted as unparsed if no header ever names it).
     lines: u64,
 }
@@ -266,11 +271,16 @@ impl<'s> Assembler<'s> {
                     Terminal::Canceled => (Status::Canceled, None, None),
                 };
                 // rule A3: the last terminal line wins
+                vertex.error_line = error.as_ref().map(|_| number);
                 vertex.status = Some(status);
                 vertex.seconds = seconds;
                 vertex.error = error;
             }
             Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
+            // rule A7: the context size is kept for the miss diagnosis
+            Body::Named(text) if !is_header && text.starts_with(b"transferring context:") => {
+                vertex.context = Some((number, format!("#{n} {}", lossy(text))));
+            }
             Body::Warning(w) => build.warn(lossy(w)),
             Body::Named(_) | Body::Digest(_) | Body::Log | Body::Interruption => {}
         }
@@ -572,6 +582,8 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 status: Some(status),
                 seconds,
                 error: None,
+                error_line: None,
+                context: None,
                 lines: 1,
             });
             state.named.push(state.vertices.len() - 1);
@@ -588,6 +600,8 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 status: Some(s.status),
                 seconds: s.seconds,
                 error: s.error,
+                error_line: None,
+                context: None,
                 lines: 1,
             });
             state.named.push(state.vertices.len() - 1);
@@ -604,6 +618,8 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         unparsed += v.lines;
     }
     let mut cache = Cache::default();
+    let mut context = None;
+    let mut error_lines = Vec::new();
     let mut steps = Vec::with_capacity(state.named.len());
     for &i in &state.named {
         let v = std::mem::take(&mut state.vertices[i]);
@@ -619,6 +635,9 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             _ => None,
         });
         let seconds = v.seconds.filter(|_| status == Status::Done);
+        if let Some(line) = v.error_line {
+            error_lines.push([u64::from(v.number), line]);
+        }
         match parsed.kind {
             Kind::CacheImport => cache.imports.push(CacheImport {
                 reference: parsed.args.unwrap_or_default().to_owned(),
@@ -634,6 +653,12 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 error: failure.filter(|_| !ok),
                 vertex: v.number,
             }),
+            Kind::Internal if name == "[internal] load build context" && context.is_none() => {
+                context = v
+                    .context
+                    .as_ref()
+                    .and_then(|(line, text)| ContextTransfer::from_line(text, *line));
+            }
             _ => {}
         }
         steps.push(Step {
@@ -671,6 +696,8 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         framing: state.framing,
         started_at: state.started_at,
         ended_at: state.ended_at,
+        context,
+        error_lines,
     }
 }
 
@@ -777,6 +804,26 @@ mod tests {
         );
         assert!(b.failed());
         assert_eq!(b.lines, [1, 7]);
+    }
+
+    #[test]
+    fn the_context_transfer_and_error_lines_are_kept() {
+        let log = parse(
+            "#1 [internal] load .dockerignore\n#1 transferring context: 34B done\n#1 DONE 0.0s\n\n\
+             #2 [internal] load build context\n#2 transferring context: 1.2kB 0.1s\n\
+             #2 transferring context: 1.58kB 0.2s done\n#2 DONE 0.2s\n\n\
+             #3 importing cache manifest from reg/app:x\n#3 ERROR: reg/app:x: not found\n",
+        );
+        let b = &log.builds[0];
+        let c = b.context.as_ref().expect("context");
+        assert_eq!(
+            (c.size.as_str(), c.bytes, c.line),
+            ("1.58kB", Some(1580), 7)
+        );
+        assert_eq!(c.text, "#2 transferring context: 1.58kB 0.2s done");
+        assert_eq!(b.error_lines, vec![[3, 11]]);
+        assert_eq!(crate::model::parse_size("2.1MB"), Some(2_100_000));
+        assert_eq!(crate::model::parse_size("x"), None);
     }
 
     #[test]

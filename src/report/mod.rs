@@ -2,6 +2,7 @@
 //! the post_build summary (`table`, `markdown`, `json`).
 
 pub mod csv;
+pub mod diagnose;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;

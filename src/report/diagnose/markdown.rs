@@ -1,0 +1,75 @@
+//! `diagnose --format markdown`: GitHub-flavoured Markdown.
+
+use std::io::{self, Write};
+
+use super::{build_label, rate, step_label};
+use crate::analyze::diagnose::Diagnosis;
+
+fn code(text: &str) -> String {
+    let fence = if text.contains('`') { "`` " } else { "`" };
+    let close = if text.contains('`') { " ``" } else { "`" };
+    format!("{fence}{}{close}", text.replace('|', "\\|"))
+}
+
+/// Writes one section per diagnosis.
+pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
+    for (n, d) in diagnoses.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "### Cache diagnosis: {}\n",
+            code(&build_label(&d.source, d.index))
+        )?;
+        write!(
+            out,
+            "Hit rate **{}** ({}/{} cacheable steps cached)",
+            rate(d.hit_rate),
+            d.cached,
+            d.cacheable
+        )?;
+        match &d.baseline {
+            Some(b) => writeln!(
+                out,
+                "; baseline {} (hit rate {}).",
+                code(&build_label(&b.source, b.index)),
+                rate(b.hit_rate)
+            )?,
+            None => writeln!(out, "; no baseline.")?,
+        }
+        if d.causes.is_empty() {
+            writeln!(out, "\nNo miss: every cacheable step was CACHED.")?;
+            continue;
+        }
+        for (i, c) in d.causes.iter().enumerate() {
+            writeln!(out, "\n#### Cause {}: `{}`\n", i + 1, c.cause.as_str())?;
+            if let Some(s) = &c.step {
+                writeln!(
+                    out,
+                    "- **First miss:** {} (line {})",
+                    code(&step_label(s)),
+                    s.line
+                )?;
+            }
+            if !c.cascade.is_empty() {
+                writeln!(out, "- **Cascade** ({} steps):", c.cascade.len())?;
+                for s in &c.cascade {
+                    writeln!(out, "  - {}", code(&step_label(s)))?;
+                }
+            }
+            writeln!(out, "- **Why:** {}", c.summary)?;
+            writeln!(out, "- **Fix:** {}", c.fix)?;
+            writeln!(out, "\n| where | line |\n| --- | --- |")?;
+            for e in &c.evidence {
+                writeln!(
+                    out,
+                    "| {} | {} |",
+                    code(&format!("{}:{}", e.source, e.line)),
+                    code(&e.text)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `diagnose --format text`: for a terminal or a CI log; colours only when the
+//! caller says so (a terminal, and no `NO_COLOR`), as `summary`.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{build_label, rate, step_label};
+use crate::analyze::diagnose::{CauseKind, Diagnosis};
+
+fn paint(text: &str, style: Style, color: bool) -> String {
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Writes one block per diagnosis.
+pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let dim = Style::new().dimmed();
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    for (n, d) in diagnoses.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}: hit rate {} ({}/{} cacheable steps cached)",
+            paint(&build_label(&d.source, d.index), bold, color),
+            rate(d.hit_rate),
+            d.cached,
+            d.cacheable
+        )?;
+        match &d.baseline {
+            Some(b) => writeln!(
+                out,
+                "baseline: {} (hit rate {})",
+                build_label(&b.source, b.index),
+                rate(b.hit_rate)
+            )?,
+            None => writeln!(out, "baseline: none")?,
+        }
+        if d.causes.is_empty() {
+            writeln!(
+                out,
+                "{}",
+                paint("no miss: every cacheable step was CACHED", green, color)
+            )?;
+            continue;
+        }
+        for (i, c) in d.causes.iter().enumerate() {
+            let style = if c.cause == CauseKind::Unknown {
+                bold
+            } else {
+                red
+            };
+            writeln!(
+                out,
+                "\ncause {}: {}",
+                i + 1,
+                paint(c.cause.as_str(), style, color)
+            )?;
+            if let Some(s) = &c.step {
+                writeln!(out, "  first miss: {} (line {})", step_label(s), s.line)?;
+            }
+            if !c.cascade.is_empty() {
+                writeln!(
+                    out,
+                    "  cascade ({} steps missed because of it):",
+                    c.cascade.len()
+                )?;
+                for s in &c.cascade {
+                    writeln!(out, "    {}", step_label(s))?;
+                }
+            }
+            writeln!(out, "  why: {}", c.summary)?;
+            writeln!(out, "  evidence:")?;
+            for e in &c.evidence {
+                writeln!(
+                    out,
+                    "    {} {}",
+                    paint(&format!("{}:{}", e.source, e.line), dim, color),
+                    e.text
+                )?;
+            }
+            writeln!(out, "  fix: {}", c.fix)?;
+        }
+    }
+    Ok(())
+}
