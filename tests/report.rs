@@ -269,3 +269,125 @@ fn log_text_is_escaped_and_the_page_fetches_nothing() {
     let svg = read(&out.join("charts/misses.svg"));
     assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
 }
+
+/// Headless Chromium, if installed; `tests/run.sh` installs it and sets
+/// `CACHELENS_REQUIRE_CHROMIUM` so that a missing one fails there.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CACHELENS_REQUIRE_CHROMIUM").is_none(),
+            "chromium is not installed (tests/run.sh installs Debian's package as root)"
+        );
+        eprintln!("SKIPPED: no chromium on PATH (tests/run.sh installs it)");
+    }
+    found
+}
+
+/// Runs Chromium headless on `page` with `args`, in a fresh profile; its stdout.
+fn headless(chromium: &Path, page: &Path, args: &[String]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("chromium did not finish in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "chromium failed: {:?}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Width and number of distinct colours of a PNG.
+fn png_colours(path: &Path) -> (u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let colours: std::collections::BTreeSet<&[u8]> = buf[..info.buffer_size()]
+        .chunks(step)
+        .map(|px| &px[..3.min(step)])
+        .collect();
+    (info.width, colours.len())
+}
+
+#[test]
+fn chromium_renders_the_page_at_desktop_and_phone_widths() {
+    let Some(chromium) = chromium() else { return };
+    let page = demo_report().join("index.html");
+    let shots = tempfile::tempdir().unwrap();
+    for (width, height) in [(1280, 2400), (390, 2400)] {
+        let shot = shots.path().join(format!("{width}.png"));
+        headless(
+            &chromium,
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("--window-size={width},{height}"),
+            ],
+        );
+        let (w, colours) = png_colours(&shot);
+        assert_eq!(w, width);
+        assert!(colours > 200, "{width} px: only {colours} colours: blank?");
+    }
+
+    // the page's text holds the headline figures of totals.json
+    let dom = headless(&chromium, &page, &["--dump-dom".to_owned()]);
+    let totals: Value = serde_json::from_str(&read(&demo_report().join("totals.json"))).unwrap();
+    let t = &totals["totals"];
+    let cur = t["currency"].as_str().unwrap();
+    let f = |k: &str| t[k].as_f64().unwrap();
+    for figure in [
+        format!("{:.2} {cur}", f("net")),
+        format!("{:.2} {cur}", f("compute_saved")),
+        format!("{:.2} {cur}", f("storage_cost")),
+        format!("{:.1}", f("saved_seconds") / 60.0),
+        format!("{:.0}%", f("hit_rate") * 100.0),
+        format!("{} ({})", f("builds"), f("runs")),
+    ] {
+        assert!(dom.contains(&figure), "{figure} not in the rendered page");
+    }
+    assert!(dom.contains("Cache savings against its cost, per ISO week"));
+}
+
+#[test]
+fn chromium_shows_an_injected_script_as_text() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = hostile_report(dir.path());
+    let dom = headless(
+        &chromium,
+        &out.join("index.html"),
+        &["--dump-dom".to_owned()],
+    );
+    assert!(
+        dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script") && !dom.contains("<img"), "{dom}");
+}

@@ -417,9 +417,9 @@ fn headline<DB: DrawingBackend>(
         .y_desc(format!("{} per week", data.currency))
         .x_label_formatter(&|x| week_label(data, *x))
         .y_label_formatter(&|y| format!("{y:.2}"))
-        .label_style(font(14))
+        .label_style(font(15))
         .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(15))
+        .axis_desc_style(font(16))
         .draw()
         .map_err(|e| e.to_string())?;
     let bars = |offset: f64, value: fn(&Week) -> f64, color: RGBColor| {
@@ -451,7 +451,7 @@ fn headline<DB: DrawingBackend>(
             .label(format!("ECR storage ({})", data.currency))
             .legend(legend(STORAGE));
     }
-    let label = font(13).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let label = font(14).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart
         .draw_series(weeks.iter().enumerate().map(|(i, w)| {
             Text::new(
@@ -477,7 +477,7 @@ fn headline<DB: DrawingBackend>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(14))
+        .label_font(font(15))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.4))
         .draw()
@@ -509,9 +509,9 @@ fn hit_rate<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .label_style(font(14))
+        .label_style(font(15))
         .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(15))
+        .axis_desc_style(font(16))
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, line) in data.hit_rates.iter().enumerate() {
@@ -538,7 +538,7 @@ fn hit_rate<DB: DrawingBackend>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(14))
+        .label_font(font(15))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.4))
         .draw()
@@ -568,9 +568,9 @@ fn misses<DB: DrawingBackend>(
         .disable_y_axis()
         .x_desc("minutes spent executing the step (misses)")
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .label_style(font(14))
+        .label_style(font(15))
         .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(15))
+        .axis_desc_style(font(16))
         .draw()
         .map_err(|e| e.to_string())?;
     // the most costly step on top; its label above its bar
@@ -583,7 +583,7 @@ fn misses<DB: DrawingBackend>(
             )
         }))
         .map_err(|e| e.to_string())?;
-    let label = font(14).pos(Pos::new(HPos::Left, VPos::Bottom));
+    let label = font(15).pos(Pos::new(HPos::Left, VPos::Bottom));
     chart
         .draw_series(steps.iter().enumerate().map(|(i, s)| {
             Text::new(
@@ -626,9 +626,9 @@ fn overhead<DB: DrawingBackend>(
         .y_desc("minutes per week")
         .x_label_formatter(&|x| week_label(data, *x))
         .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(font(14))
+        .label_style(font(15))
         .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(15))
+        .axis_desc_style(font(16))
         .draw()
         .map_err(|e| e.to_string())?;
     chart
@@ -640,7 +640,7 @@ fn overhead<DB: DrawingBackend>(
             )
         }))
         .map_err(|e| e.to_string())?;
-    let label = font(13).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let label = font(14).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart
         .draw_series(weeks.iter().enumerate().map(|(i, w)| {
             Text::new(
