@@ -386,10 +386,24 @@ fn range_with(values: impl Iterator<Item = f64>, headroom: f64) -> (f64, f64) {
     (lo * 1.1, hi * headroom)
 }
 
+/// Says in the middle of an empty chart why it is empty.
+fn empty_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, note: &str) -> Result<(), String> {
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        note.to_owned(),
+        (w as i32 / 2, h as i32 / 2),
+        font(18).pos(Pos::new(HPos::Center, VPos::Center)),
+    ))
+    .map_err(|e| e.to_string())
+}
+
 fn headline<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
 ) -> Result<(), String> {
+    if data.weeks.is_empty() {
+        empty_note(area, "no build with a date: nothing to show per week")?;
+    }
     let weeks = &data.weeks;
     let (lo, hi) = range_with(
         weeks.iter().flat_map(|w| {
@@ -488,6 +502,9 @@ fn hit_rate<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
 ) -> Result<(), String> {
+    if data.weeks.is_empty() {
+        empty_note(area, "no build with a date: nothing to show per week")?;
+    }
     let mut chart = ChartBuilder::on(area)
         .caption("Cache hit rate per ISO week", font(22))
         .margin(14)
@@ -535,6 +552,9 @@ fn hit_rate<DB: DrawingBackend>(
             )
             .map_err(|e| e.to_string())?;
     }
+    if data.hit_rates.is_empty() {
+        return Ok(());
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -549,6 +569,9 @@ fn misses<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
 ) -> Result<(), String> {
+    if data.top_steps.is_empty() {
+        empty_note(area, "no step lost time to a cache miss")?;
+    }
     let steps = &data.top_steps;
     let n = steps.len().max(1) as f64;
     let max = steps.iter().map(|s| s.minutes_lost).fold(1.0f64, f64::max);
@@ -606,6 +629,9 @@ fn overhead<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
 ) -> Result<(), String> {
+    if data.weeks.is_empty() {
+        empty_note(area, "no build with a date: nothing to show per week")?;
+    }
     let weeks = &data.weeks;
     let (lo, hi) = range_with(weeks.iter().map(|w| w.overhead_minutes), 1.2);
     let mut chart = ChartBuilder::on(area)
@@ -625,7 +651,7 @@ fn overhead<DB: DrawingBackend>(
         .x_labels(data.weeks.len().clamp(1, 16))
         .y_desc("minutes per week")
         .x_label_formatter(&|x| week_label(data, *x))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| format!("{y:.1}"))
         .label_style(font(15))
         .light_line_style(TRANSPARENT)
         .axis_desc_style(font(16))
