@@ -217,7 +217,11 @@ fn report(args: &ReportArgs) -> Result<u8> {
             ),
             money(t.net)
         )?;
-        writeln!(out, "tables written to {}", args.out.display())
+        writeln!(
+            out,
+            "report written to {} (index.html, report.md, charts/, tables/)",
+            args.out.display()
+        )
     })?;
     Ok(0)
 }

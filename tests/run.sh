@@ -16,6 +16,19 @@ if ! command -v moto_server >/dev/null; then
 fi
 command -v moto_server >/dev/null || { echo "tests/run.sh: moto_server is not on PATH after install" >&2; exit 1; }
 
+# a real browser for the HTML report (tests/report.rs): Debian's chromium
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tests/run.sh: installing chromium from Debian's packages" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "tests/run.sh: chromium is missing (install Debian's chromium package as root)" >&2
+    exit 1
+  fi
+fi
+export CACHELENS_REQUIRE_CHROMIUM=1
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # real dockerd + BuildKit end to end (tests/e2e/dockerd.sh: installs Debian's docker.io,

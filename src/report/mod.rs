@@ -1,11 +1,14 @@
 //! Outputs, one module per format: step records (`json`, `ndjson`, `csv`) and
-//! the post_build summary (`table`, `markdown`, `json`).
+//! the post_build summary (`table`, `markdown`, `json`); the cost report's folder
+//! (`tables`), its `charts` and its pages (`page`: HTML and Markdown).
 
+pub mod charts;
 pub mod csv;
 pub mod diagnose;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
+pub mod page;
 pub mod table;
 pub mod tables;
 

@@ -1,6 +1,8 @@
 //! The tables of an analysis on disk: every table as CSV, Parquet and JSON,
 //! the headline figures as `totals.json`, and the steps as a Parquet dataset
-//! partitioned `year=/week=/project=` for Athena, Trino, Spark or DuckDB.
+//! partitioned `year=/week=/project=` for Athena, Trino, Spark or DuckDB;
+//! the charts (`charts/*.svg|png`, their figures in `charts/data.json`) and
+//! the pages `index.html` and `report.md`.
 //!
 //! The folder is written whole beside its destination and renamed into place:
 //! a failed or killed run leaves the previous report as it was.
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::charts::{self, ChartData, ChartError};
+use super::page::Page;
 use crate::analyze::frames::{Analysis, Totals};
 use crate::cost::Pricing;
 
@@ -33,6 +37,17 @@ pub enum WriteError {
         path: String,
         /// Why.
         source: PolarsError,
+    },
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    /// A page could not be rendered.
+    #[error("{path}: {source}")]
+    Page {
+        /// The file.
+        path: String,
+        /// Why.
+        source: minijinja::Error,
     },
 }
 
@@ -127,12 +142,43 @@ fn write_into(
         sources,
         assumptions: ASSUMPTIONS,
     };
-    let path = dir.join("totals.json");
-    let mut w = BufWriter::new(File::create(&path).map_err(io_err(&path))?);
-    serde_json::to_writer_pretty(&mut w, &totals).map_err(|e| io_err(&path)(e.into()))?;
+    write_json(&dir.join("totals.json"), &totals)?;
+
+    let data = ChartData::new(analysis).map_err(ChartError::from)?;
+    let drawn = charts::draw_all(&data)?;
+    let folder = dir.join("charts");
+    fs::create_dir_all(&folder).map_err(io_err(&folder))?;
+    write_json(&folder.join("data.json"), &data)?;
+    for chart in &drawn {
+        write_file(
+            &folder.join(format!("{}.svg", chart.name)),
+            chart.svg.as_bytes(),
+        )?;
+        write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
+    }
+    let page = Page::new(&analysis.totals, pricing, sources, &data, &drawn);
+    for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
+        let path = dir.join(name);
+        let text = text.map_err(|source| WriteError::Page {
+            path: path.display().to_string(),
+            source,
+        })?;
+        write_file(&path, text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    fs::write(path, bytes).map_err(io_err(path))
+}
+
+/// Pretty JSON with a final newline.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), WriteError> {
+    let mut w = BufWriter::new(File::create(path).map_err(io_err(path))?);
+    serde_json::to_writer_pretty(&mut w, value).map_err(|e| io_err(path)(e.into()))?;
     w.write_all(b"\n")
         .and_then(|()| w.flush())
-        .map_err(io_err(&path))
+        .map_err(io_err(path))
 }
 
 /// `<stem>.csv`, `<stem>.parquet` and `<stem>.json` of one table.

@@ -1,0 +1,393 @@
+//! The report folder: the committed example is what the README's main command
+//! makes (byte for byte); the HTML, the Markdown, the charts' data and the
+//! CSV tables show the same figures; log text is escaped; the page fetches
+//! nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cachelens");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir`, by relative path.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let r = rel.join(p.file_name().unwrap());
+            if p.is_dir() {
+                walk(&p, &r, out);
+            } else {
+                out.insert(r, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, Path::new(""), &mut out);
+    out
+}
+
+/// The report of the demo archive, made once by the README's main command
+/// (run from the checkout, as the README says) into a temporary folder.
+fn demo_report() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Command::new(BIN)
+            .current_dir(root())
+            .args([
+                "report",
+                "--archive",
+                "sample-logs/demo",
+                "--cache-size-gb",
+                "12",
+                "--out",
+            ])
+            .arg(dir.path().join("example"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        dir
+    })
+    .path()
+    .join("example")
+    .leak()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .map(str::to_owned)
+                .zip(rec.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
+    row[col].parse().unwrap()
+}
+
+#[test]
+fn the_committed_example_is_what_the_main_command_makes() {
+    let (made, committed) = (files(demo_report()), files(&root().join("reports/example")));
+    assert_eq!(
+        made.keys().collect::<Vec<_>>(),
+        committed.keys().collect::<Vec<_>>(),
+        "run the README's main command and commit reports/example"
+    );
+    for (k, v) in &made {
+        assert!(
+            committed[k] == *v,
+            "reports/example/{} differs: run the README's main command and commit it",
+            k.display()
+        );
+    }
+    for chart in ["headline", "hit_rate", "misses", "overhead"] {
+        assert!(made.contains_key(&PathBuf::from(format!("charts/{chart}.svg"))));
+        assert!(made.contains_key(&PathBuf::from(format!("charts/{chart}.png"))));
+    }
+}
+
+#[test]
+fn html_markdown_charts_and_tables_agree() {
+    let out = demo_report();
+    let html = read(&out.join("index.html"));
+    let md = read(&out.join("report.md"));
+    let data: Value = serde_json::from_str(&read(&out.join("charts/data.json"))).unwrap();
+    let totals: Value = serde_json::from_str(&read(&out.join("totals.json"))).unwrap();
+    let t = &totals["totals"];
+    let weekly = csv_rows(&out.join("tables/weekly.csv"));
+    let builds = csv_rows(&out.join("tables/builds.csv"));
+    let cur = t["currency"].as_str().unwrap();
+
+    let weeks = data["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), weekly.len());
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    for (w, row) in weeks.iter().zip(&weekly) {
+        assert_eq!(w["week"].as_str().unwrap(), row["week"]);
+        for col in [
+            "saved_minutes",
+            "compute_saved",
+            "overhead_cost",
+            "storage_cost",
+            "net",
+        ] {
+            assert!(close(w[col].as_f64().unwrap(), num(row, col)), "{col}");
+        }
+        let overhead: f64 = builds
+            .iter()
+            .filter(|b| b["week"] == row["week"])
+            .map(|b| num(b, "overhead_seconds"))
+            .sum::<f64>()
+            / 60.0;
+        assert!(close(w["overhead_minutes"].as_f64().unwrap(), overhead));
+
+        // the same row, formatted the same, in both pages
+        let cells = [
+            row["week"].clone(),
+            row["builds"].clone(),
+            format!("{:.0}%", num(row, "hit_rate") * 100.0),
+            format!("{:.1}", num(row, "saved_minutes")),
+            format!("{:.2}", num(row, "compute_saved")),
+            format!("{overhead:.1}"),
+            format!("{:.2}", num(row, "overhead_cost")),
+            format!("{:.2}", num(row, "storage_cost")),
+            format!("{:.2}", num(row, "net")),
+        ];
+        let html_row = format!("<tr><td>{}</td></tr>", cells.join("</td><td>"));
+        let md_row = format!("| {} |", cells.join(" | "));
+        assert!(html.contains(&html_row), "{html_row}");
+        assert!(md.contains(&md_row), "{md_row}");
+    }
+
+    // the headline figures: equal to the CSV sums, formatted alike in both pages
+    let sum = |col: &str| weekly.iter().map(|r| num(r, col)).sum::<f64>();
+    for (label, col) in [
+        ("Net savings", "net"),
+        ("Compute saved", "compute_saved"),
+        ("ECR storage", "storage_cost"),
+    ] {
+        let total = t[col].as_f64().unwrap();
+        assert!((sum(col) - total).abs() < 1e-6, "{col}");
+        let value = format!("{total:.2} {cur}");
+        assert!(
+            html.contains(&format!(
+                r#"<div class="label">{label}</div><div class="value">{value}</div>"#
+            )),
+            "{label} {value}"
+        );
+        assert!(md.contains(&format!("| {label} | {value} |")), "{label}");
+    }
+    let minutes = format!("{:.1}", t["saved_seconds"].as_f64().unwrap() / 60.0);
+    assert!((sum("saved_minutes") * 60.0 - t["saved_seconds"].as_f64().unwrap()).abs() < 1e-6);
+    assert!(html.contains(&format!(
+        r#"<div class="label">Compute minutes saved</div><div class="value">{minutes}</div>"#
+    )));
+    assert!(md.contains(&format!("| Compute minutes saved | {minutes} |")));
+    let rate = format!("{:.0}%", t["hit_rate"].as_f64().unwrap() * 100.0);
+    assert!(md.contains(&format!("| Hit rate | {rate} |")));
+    assert!(html.contains(&format!(
+        r#"<div class="label">Hit rate</div><div class="value">{rate}</div>"#
+    )));
+
+    // the misses chart shows the top of step_keys.csv
+    let keys = csv_rows(&out.join("tables/step_keys.csv"));
+    let top = data["top_steps"].as_array().unwrap();
+    assert!(!top.is_empty());
+    for (s, row) in top.iter().zip(&keys) {
+        assert_eq!(s["step_key"].as_str().unwrap(), row["step_key"]);
+        assert_eq!(s["misses"].as_f64().unwrap(), num(row, "misses"));
+        assert!(close(
+            s["minutes_lost"].as_f64().unwrap(),
+            num(row, "minutes_lost")
+        ));
+    }
+    // the header: window, sources, price table date
+    assert!(html.contains("2026-09-28 to 2026-11-06"));
+    assert!(html.contains("180 logs:"));
+    let date = totals["pricing"]["date"].as_str().unwrap();
+    assert!(html.contains(&format!("price table of {date}")));
+    assert!(md.contains(&format!("price table of {date}")));
+    assert!(md.contains("](charts/headline.png)"));
+}
+
+/// A tiny log whose step names carry markup and quotes.
+const HOSTILE: &str = r#"#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+
+#2 [1/3] FROM docker.io/library/alpine:3.19
+#2 DONE 0.1s
+
+#3 [2/3] RUN echo "<script>alert(1)</script>" 'it''s' | tee "/tmp/a&b"
+#3 DONE 2.5s
+
+#4 [3/3] RUN echo "<img src=x onerror=alert(2)>"
+#4 DONE 1.0s
+"#;
+
+/// The report of [`HOSTILE`], written into `dir`.
+fn hostile_report(dir: &Path) -> PathBuf {
+    let log = dir.join("hostile.log");
+    std::fs::write(&log, HOSTILE).unwrap();
+    let out = dir.join("report");
+    let o = Command::new(BIN)
+        .arg("report")
+        .arg(&log)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+#[test]
+fn log_text_is_escaped_and_the_page_fetches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hostile_report(dir.path());
+    let html = read(&out.join("index.html"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("<img"));
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
+    assert!(!md.contains("<script") && !md.contains("<img"));
+    for page in [&html, &md] {
+        assert!(!page.contains("http"), "a URL in the page");
+    }
+    // no tag loads anything (escaped text has no '<', so these are the real tags)
+    for tag in html.split('<').skip(1).filter_map(|t| t.split('>').next()) {
+        for attr in ["src=", "href=", "xlink:"] {
+            assert!(!tag.contains(attr), "<{tag}>");
+        }
+        assert!(
+            !tag.starts_with("link") && !tag.starts_with("script"),
+            "<{tag}>"
+        );
+    }
+    assert!(!html.contains("url(") && !html.contains("@import"));
+    // the misses chart's SVG (inlined) escapes it too
+    let svg = read(&out.join("charts/misses.svg"));
+    assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
+}
+
+/// Headless Chromium, if installed; `tests/run.sh` installs it and sets
+/// `CACHELENS_REQUIRE_CHROMIUM` so that a missing one fails there.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CACHELENS_REQUIRE_CHROMIUM").is_none(),
+            "chromium is not installed (tests/run.sh installs Debian's package as root)"
+        );
+        eprintln!("SKIPPED: no chromium on PATH (tests/run.sh installs it)");
+    }
+    found
+}
+
+/// Runs Chromium headless on `page` with `args`, in a fresh profile; its stdout.
+fn headless(chromium: &Path, page: &Path, args: &[String]) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("chromium did not finish in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "chromium failed: {:?}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Width and number of distinct colours of a PNG.
+fn png_colours(path: &Path) -> (u32, usize) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let colours: std::collections::BTreeSet<&[u8]> = buf[..info.buffer_size()]
+        .chunks(step)
+        .map(|px| &px[..3.min(step)])
+        .collect();
+    (info.width, colours.len())
+}
+
+#[test]
+fn chromium_renders_the_page_at_desktop_and_phone_widths() {
+    let Some(chromium) = chromium() else { return };
+    let page = demo_report().join("index.html");
+    let shots = tempfile::tempdir().unwrap();
+    for (width, height) in [(1280, 2400), (390, 2400)] {
+        let shot = shots.path().join(format!("{width}.png"));
+        headless(
+            &chromium,
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                format!("--window-size={width},{height}"),
+            ],
+        );
+        let (w, colours) = png_colours(&shot);
+        assert_eq!(w, width);
+        assert!(colours > 200, "{width} px: only {colours} colours: blank?");
+    }
+
+    // the page's text holds the headline figures of totals.json
+    let dom = headless(&chromium, &page, &["--dump-dom".to_owned()]);
+    let totals: Value = serde_json::from_str(&read(&demo_report().join("totals.json"))).unwrap();
+    let t = &totals["totals"];
+    let cur = t["currency"].as_str().unwrap();
+    let f = |k: &str| t[k].as_f64().unwrap();
+    for figure in [
+        format!("{:.2} {cur}", f("net")),
+        format!("{:.2} {cur}", f("compute_saved")),
+        format!("{:.2} {cur}", f("storage_cost")),
+        format!("{:.1}", f("saved_seconds") / 60.0),
+        format!("{:.0}%", f("hit_rate") * 100.0),
+        format!("{} ({})", f("builds"), f("runs")),
+    ] {
+        assert!(dom.contains(&figure), "{figure} not in the rendered page");
+    }
+    assert!(dom.contains("Cache savings against its cost, per ISO week"));
+}
+
+#[test]
+fn chromium_shows_an_injected_script_as_text() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = hostile_report(dir.path());
+    let dom = headless(
+        &chromium,
+        &out.join("index.html"),
+        &["--dump-dom".to_owned()],
+    );
+    assert!(
+        dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{dom}"
+    );
+    assert!(!dom.contains("<script") && !dom.contains("<img"), "{dom}");
+}
