@@ -386,6 +386,21 @@ fn range_with(values: impl Iterator<Item = f64>, headroom: f64) -> (f64, f64) {
     (lo * 1.1, hi * headroom)
 }
 
+/// The legend every chart draws, in a corner.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font(15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Says in the middle of an empty chart why it is empty.
 fn empty_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, note: &str) -> Result<(), String> {
     let (w, h) = area.dim_in_pixel();
@@ -488,14 +503,7 @@ fn headline<DB: DrawingBackend>(
     chart
         .draw_series(net.iter().map(|&p| Circle::new(p, 5, NET.filled())))
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| e.to_string())
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 fn hit_rate<DB: DrawingBackend>(
@@ -555,14 +563,7 @@ fn hit_rate<DB: DrawingBackend>(
     if data.hit_rates.is_empty() {
         return Ok(());
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(15))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| e.to_string())
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn misses<DB: DrawingBackend>(
