@@ -82,6 +82,8 @@ struct VertexState {
     context: Option<(u64, String)>,
     /// Lines seen for this vertex (counted as unparsed if no header ever names it).
     lines: u64,
+    /// The first of them.
+    first_line: u64,
 }
 
 #[derive(Debug)]
@@ -255,6 +257,9 @@ impl<'s> Assembler<'s> {
             return;
         }
         let vertex = build.vertex(n);
+        if vertex.lines == 0 {
+            vertex.first_line = number;
+        }
         vertex.lines += 1;
         match body {
             Body::Named(text) if is_header && vertex.name.is_none() => {
@@ -585,6 +590,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 error_line: None,
                 context: None,
                 lines: 1,
+                first_line: line,
             });
             state.named.push(state.vertices.len() - 1);
         }
@@ -603,6 +609,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 error_line: None,
                 context: None,
                 lines: 1,
+                first_line: s.line,
             });
             state.named.push(state.vertices.len() - 1);
         }
@@ -616,6 +623,11 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
     let mut unparsed = state.unparsed;
     for v in state.vertices.iter().filter(|v| v.name.is_none()) {
         unparsed += v.lines;
+        state.first_unparsed = Some(
+            state
+                .first_unparsed
+                .map_or(v.first_line, |f| f.min(v.first_line)),
+        );
     }
     let mut cache = Cache::default();
     let mut context = None;
@@ -751,6 +763,7 @@ mod tests {
         let b = &log.builds[0];
         assert_eq!(b.steps.len(), 1);
         assert_eq!(b.unparsed_lines, 2, "lines of a vertex no header named");
+        assert_eq!(b.first_unparsed_line, Some(1));
     }
 
     #[test]
