@@ -30,7 +30,7 @@ fn escape(text: &str) -> String {
 }
 
 /// A code span for a step name: shown as typed, `|` kept from breaking the table.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = text.replace('|', "\\|").replace(['\r', '\n'], " ");
     if text.contains('`') {
         format!("`` {text} ``")

@@ -14,7 +14,8 @@ use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, statu
 
 const NAME_WIDTH: usize = 72;
 
-fn paint(text: &str, style: Style, color: bool) -> String {
+/// `text` in `style` when `color`, else as it is.
+pub(crate) fn paint(text: &str, style: Style, color: bool) -> String {
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {

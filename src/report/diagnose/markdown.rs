@@ -4,12 +4,7 @@ use std::io::{self, Write};
 
 use super::{build_label, rate, step_label};
 use crate::analyze::diagnose::Diagnosis;
-
-fn code(text: &str) -> String {
-    let fence = if text.contains('`') { "`` " } else { "`" };
-    let close = if text.contains('`') { " ``" } else { "`" };
-    format!("{fence}{}{close}", text.replace('|', "\\|"))
-}
+use crate::report::markdown::code;
 
 /// Writes one section per diagnosis.
 pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {

@@ -7,14 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{build_label, rate, step_label};
 use crate::analyze::diagnose::{CauseKind, Diagnosis};
-
-fn paint(text: &str, style: Style, color: bool) -> String {
-    if color {
-        format!("{}{text}{}", style.render(), style.render_reset())
-    } else {
-        text.to_owned()
-    }
-}
+use crate::report::table::paint;
 
 /// Writes one block per diagnosis.
 pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::Result<()> {
