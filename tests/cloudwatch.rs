@@ -254,6 +254,11 @@ fn by_stream(out: &Output) -> BTreeMap<(String, u64), Value> {
     map
 }
 
+/// `cachelens fetch --log-group GROUP` and more arguments.
+fn fetch_args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    [&["fetch", "--log-group", GROUP][..], rest].concat()
+}
+
 /// `N GetLogEvents calls` from a fetch's report line.
 fn calls(out: &Output, what: &str) -> u64 {
     let err = stderr(out);
@@ -278,18 +283,7 @@ fn fetch_of_a_group_equals_the_files_and_is_incremental() {
     assert_eq!(big.len(), 20, "20 streams of more than 10,000 events each");
 
     let started = Instant::now();
-    let fetch = w.cachelens(
-        &w.moto.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--since",
-            "7d",
-            "--archive",
-            a,
-        ],
-    );
+    let fetch = w.cachelens(&w.moto.url, &fetch_args(&["--since", "7d", "--archive", a]));
     let elapsed = started.elapsed();
     assert!(fetch.status.success(), "{}", stderr(&fetch));
     let gets = calls(&fetch, "GetLogEvents");
@@ -361,18 +355,7 @@ fn fetch_of_a_group_equals_the_files_and_is_incremental() {
     );
 
     // a second fetch asks nothing of unchanged streams
-    let again = w.cachelens(
-        &w.moto.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--since",
-            "7d",
-            "--archive",
-            a,
-        ],
-    );
+    let again = w.cachelens(&w.moto.url, &fetch_args(&["--since", "7d", "--archive", a]));
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(calls(&again, "GetLogEvents"), 0, "{}", stderr(&again));
     assert!(
@@ -480,15 +463,12 @@ fn clear_errors_for_a_missing_group_and_missing_credentials() {
     );
 
     let mut cmd = Command::new(BIN);
-    cmd.args([
-        "fetch",
-        "--log-group",
-        GROUP,
+    cmd.args(fetch_args(&[
         "--archive",
         a.to_str().unwrap(),
         "--max-attempts",
         "1",
-    ]);
+    ]));
     aws_env(&mut cmd, &w.moto.url);
     let out = cmd
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -505,13 +485,7 @@ fn clear_errors_for_a_missing_group_and_missing_credentials() {
     );
 
     let mut cmd = Command::new(BIN);
-    cmd.args([
-        "fetch",
-        "--log-group",
-        GROUP,
-        "--archive",
-        a.to_str().unwrap(),
-    ]);
+    cmd.args(fetch_args(&["--archive", a.to_str().unwrap()]));
     aws_env(&mut cmd, &w.moto.url);
     let out = cmd.env_remove("AWS_REGION").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -532,14 +506,7 @@ fn throttling_and_5xx_are_retried_by_the_sdk() {
     );
     let out = w.cachelens(
         &proxy.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--archive",
-            a.to_str().unwrap(),
-            "--no-codebuild-api",
-        ],
+        &fetch_args(&["--archive", a.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let injected = proxy.injected.load(std::sync::atomic::Ordering::Relaxed);
@@ -547,14 +514,7 @@ fn throttling_and_5xx_are_retried_by_the_sdk() {
     let direct = w.archive("direct");
     let clean = w.cachelens(
         &w.moto.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--archive",
-            direct.to_str().unwrap(),
-            "--no-codebuild-api",
-        ],
+        &fetch_args(&["--archive", direct.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(clean.status.success(), "{}", stderr(&clean));
     assert_eq!(
@@ -575,16 +535,13 @@ fn throttling_and_5xx_are_retried_by_the_sdk() {
     let none = w.archive("none");
     let out = w.cachelens(
         &proxy.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
+        &fetch_args(&[
             "--archive",
             none.to_str().unwrap(),
             "--max-attempts",
             "1",
             "--no-codebuild-api",
-        ],
+        ]),
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -644,10 +601,7 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
         },
     );
     let mut cmd = Command::new(BIN);
-    cmd.args([
-        "fetch",
-        "--log-group",
-        GROUP,
+    cmd.args(fetch_args(&[
         "--archive",
         a.to_str().unwrap(),
         "--concurrency",
@@ -655,7 +609,7 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
         "--checkpoint-pages",
         "1",
         "--no-codebuild-api",
-    ])
+    ]))
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     aws_env(&mut cmd, &proxy.url);
@@ -684,27 +638,13 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
 
     let resumed = w.cachelens(
         &w.moto.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--archive",
-            a.to_str().unwrap(),
-            "--no-codebuild-api",
-        ],
+        &fetch_args(&["--archive", a.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     let direct = w.archive("direct");
     let clean = w.cachelens(
         &w.moto.url,
-        &[
-            "fetch",
-            "--log-group",
-            GROUP,
-            "--archive",
-            direct.to_str().unwrap(),
-            "--no-codebuild-api",
-        ],
+        &fetch_args(&["--archive", direct.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(
         calls(&resumed, "GetLogEvents") < calls(&clean, "GetLogEvents"),
