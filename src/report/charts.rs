@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
@@ -386,6 +387,28 @@ fn range_with(values: impl Iterator<Item = f64>, headroom: f64) -> (f64, f64) {
     (lo * 1.1, hi * headroom)
 }
 
+/// The grid of a chart per ISO week: weeks along x, `y_desc` up y.
+fn week_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &ChartData,
+    y_desc: impl Into<String>,
+    y_format: &dyn Fn(&f64) -> String,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("ISO week")
+        .x_labels(data.weeks.len().clamp(1, 16))
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| week_label(data, *x))
+        .y_label_formatter(y_format)
+        .label_style(font(15))
+        .light_line_style(TRANSPARENT)
+        .axis_desc_style(font(16))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// The legend every chart draws, in a corner.
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
@@ -438,19 +461,12 @@ fn headline<DB: DrawingBackend>(
         .y_label_area_size(72)
         .build_cartesian_2d(week_axis(weeks.len()), lo..hi)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("ISO week")
-        .x_labels(data.weeks.len().clamp(1, 16))
-        .y_desc(format!("{} per week", data.currency))
-        .x_label_formatter(&|x| week_label(data, *x))
-        .y_label_formatter(&|y| format!("{y:.2}"))
-        .label_style(font(15))
-        .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(16))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    week_mesh(
+        &mut chart,
+        data,
+        format!("{} per week", data.currency),
+        &|y| format!("{y:.2}"),
+    )?;
     let bars = |offset: f64, value: fn(&Week) -> f64, color: RGBColor| {
         weeks.iter().enumerate().map(move |(i, w)| {
             let x = i as f64 + offset;
@@ -520,25 +536,13 @@ fn hit_rate<DB: DrawingBackend>(
         .y_label_area_size(72)
         .build_cartesian_2d(week_axis(data.weeks.len()), 0.0..115.0)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("ISO week")
-        .x_labels(data.weeks.len().clamp(1, 16))
-        .y_desc("hit rate of cacheable steps (%)")
-        .x_label_formatter(&|x| week_label(data, *x))
-        .y_label_formatter(&|y| {
-            if *y <= 100.0 {
-                format!("{y:.0}")
-            } else {
-                String::new()
-            }
-        })
-        .label_style(font(15))
-        .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(16))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    week_mesh(&mut chart, data, "hit rate of cacheable steps (%)", &|y| {
+        if *y <= 100.0 {
+            format!("{y:.0}")
+        } else {
+            String::new()
+        }
+    })?;
     for (i, line) in data.hit_rates.iter().enumerate() {
         let color = LINES[i % LINES.len()];
         let points: Vec<(f64, f64)> = line
@@ -645,19 +649,7 @@ fn overhead<DB: DrawingBackend>(
         .y_label_area_size(72)
         .build_cartesian_2d(week_axis(weeks.len()), lo..hi)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("ISO week")
-        .x_labels(data.weeks.len().clamp(1, 16))
-        .y_desc("minutes per week")
-        .x_label_formatter(&|x| week_label(data, *x))
-        .y_label_formatter(&|y| format!("{y:.1}"))
-        .label_style(font(15))
-        .light_line_style(TRANSPARENT)
-        .axis_desc_style(font(16))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    week_mesh(&mut chart, data, "minutes per week", &|y| format!("{y:.1}"))?;
     chart
         .draw_series(weeks.iter().enumerate().map(|(i, w)| {
             let x = i as f64;
