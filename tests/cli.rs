@@ -513,3 +513,18 @@ fn summary_prices_the_time_saved_from_history() {
     let plain = builds_of(&run_file(&["summary", "--format", "json"], &log));
     assert_eq!(plain[0]["savings"], Value::Null);
 }
+
+#[test]
+fn dockerignore_printed_before_the_dockerfile_is_still_one_build() {
+    let log = fixture("multistage-cold-dockerignore-first.log");
+    let one = builds_of(&run_file(&["steps"], &log));
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["steps"].as_array().unwrap().len(), 15);
+    let twice = temp_log(&[read(&log), read(&log)].concat());
+    let two = builds_of(&run_file(&["steps"], twice.path()));
+    assert_eq!(two.len(), 2);
+    assert_eq!(
+        without_lines(&two[1]["steps"]),
+        without_lines(&one[0]["steps"])
+    );
+}

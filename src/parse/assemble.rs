@@ -142,6 +142,16 @@ impl BuildState {
     fn has_vertices(&self) -> bool {
         !self.vertices.is_empty()
     }
+
+    /// Whether vertex `n` has a header and a terminal line already.
+    fn is_done(&self, n: u32) -> bool {
+        self.slots.get(n as usize).is_some_and(|&slot| {
+            slot > 0 && {
+                let v = &self.vertices[slot as usize - 1];
+                v.name.is_some() && v.status.is_some()
+            }
+        })
+    }
 }
 
 /// The first lines of a pretty-printed rawjson object (rule R10).
@@ -313,7 +323,7 @@ impl<'s> Assembler<'s> {
         build.closed
             || build.format != Format::Plain
             || (n == 0 && build.has_vertices())
-            || (n == 1 && is_header && build.max_vertex >= 2)
+            || (is_header && build.max_vertex >= 3 && (n == 1 || (n == 2 && build.is_done(2))))
     }
 
     /// A line of a rawjson object, or the first line of one (rule R10); `false`
@@ -774,6 +784,19 @@ mod tests {
         assert_eq!(log.builds.len(), 3);
         assert_eq!(log.builds[2].index, 2);
         assert_eq!(log.builds[1].lines, [9, 16]);
+
+        // the two [internal] loads run in parallel: #2 may be printed before #1
+        let swapped = "#2 [internal] load .dockerignore\n#2 DONE 0.0s\n\n\
+                       #1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n\
+                       #3 [1/2] FROM x\n#3 DONE 0.0s\n\n#4 [2/2] RUN a\n#4 CACHED\n";
+        let log = parse(&format!("{swapped}{swapped}{one}"));
+        assert_eq!(log.builds.len(), 3);
+        assert!(
+            log.builds
+                .iter()
+                .all(|b| b.steps.len() == 4 || b.steps.len() == 3)
+        );
+        assert_eq!(log.builds[0].steps.len(), 4);
 
         // buildx: each invocation starts with #0
         let zero = format!("#0 building with \"default\" instance using docker driver\n\n{one}");

@@ -56,6 +56,10 @@ cleanup() {
   ip link del "$BR" 2>/dev/null || true
   # mounts dockerd left behind if it had to be killed
   awk -v t="$TMP" '$2 ~ "^"t {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  if [ $rc != 0 ] && [ -d "$TMP/logs" ]; then
+    keep=$(mktemp -d /tmp/cachelens-e2e-failed.XXXXXX)
+    cp -r "$TMP/logs" "$keep/" && say "the build logs are kept in $keep/logs"
+  fi
   rm -rf "$TMP"
   say "$([ $rc = 0 ] && echo passed || echo FAILED) in ${SECONDS} s (dockerd end to end)"
   exit $rc
