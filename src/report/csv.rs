@@ -37,7 +37,7 @@ pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
                 opt(&b.build_id),
                 opt(&b.phase),
                 s.vertex.to_string(),
-                s.name.clone(),
+                s.name.clone().unwrap_or_default(),
                 opt(&s.stage),
                 opt(&s.platform),
                 s.position

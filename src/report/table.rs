@@ -144,7 +144,7 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
             .unwrap_or_else(|| "-".to_owned());
         table.add_row([
             step.vertex.to_string(),
-            truncate(&step.name, NAME_WIDTH).into_owned(),
+            truncate(step.label(), NAME_WIDTH).into_owned(),
             paint(&status, status_style(step.status), color),
             time,
         ]);
