@@ -213,7 +213,17 @@ impl Framer {
             && self.held.is_empty()
             && matches!(line, [b'#', d, ..] if d.is_ascii_digit())
         {
-            return emit(number, Framed::bare(line));
+            return emit(
+                number,
+                Framed {
+                    line,
+                    content: line,
+                    framing: None,
+                    time: None,
+                    own: false,
+                    continuation: false,
+                },
+            );
         }
         if let Some((at, prefix)) = self.candidate {
             if is_blank(line) && self.held.len() - at <= MAX_BLANKS as usize {
