@@ -643,16 +643,11 @@ mod tests {
 
     type Got = (String, Option<Framing>, bool);
 
-    fn strip_all(lines: &[&str]) -> Vec<Got> {
+    /// What `pick` takes of each line that comes out of a framer fed `lines`.
+    fn frame_all<T>(lines: &[&str], pick: impl Fn(&Framed<'_>) -> T) -> Vec<T> {
         let mut framer = Framer::new();
         let mut got = Vec::new();
-        let mut emit = |_: u64, f: Framed<'_>| {
-            got.push((
-                String::from_utf8(f.content.to_vec()).unwrap(),
-                f.framing,
-                f.own,
-            ))
-        };
+        let mut emit = |_: u64, f: Framed<'_>| got.push(pick(&f));
         for (i, l) in lines.iter().enumerate() {
             framer.push(i as u64 + 1, l.as_bytes(), &mut emit);
         }
@@ -661,15 +656,16 @@ mod tests {
         got
     }
 
+    fn text(f: &Framed<'_>) -> String {
+        String::from_utf8(f.content.to_vec()).unwrap()
+    }
+
+    fn strip_all(lines: &[&str]) -> Vec<Got> {
+        frame_all(lines, |f| (text(f), f.framing, f.own))
+    }
+
     fn times(lines: &[&str]) -> Vec<Option<WallClock>> {
-        let mut framer = Framer::new();
-        let mut got = Vec::new();
-        let mut emit = |_: u64, f: Framed<'_>| got.push(f.time);
-        for (i, l) in lines.iter().enumerate() {
-            framer.push(i as u64 + 1, l.as_bytes(), &mut emit);
-        }
-        framer.finish(&mut emit);
-        got
+        frame_all(lines, |f| f.time)
     }
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> Option<WallClock> {
@@ -799,27 +795,15 @@ mod tests {
 
     #[test]
     fn gitlab_stream_markers_and_continuations() {
-        let mut framer = Framer::new();
-        let mut got = Vec::new();
-        let mut emit = |_: u64, f: Framed<'_>| {
-            got.push((
-                String::from_utf8(f.content.to_vec()).unwrap(),
-                f.framing,
-                f.continuation,
-            ))
-        };
-        for (i, l) in [
-            "2024-05-21T08:22:47.417284Z 01O #1 [internal] load build definition from Dockerfile",
-            "2024-05-21T08:22:47.417290Z 01O #1 0.011 a long output line that the runner cut",
-            "2024-05-21T08:22:47.417291Z 01O+ and continued",
-            "2024-05-21T08:22:47.417299Z 0aE #1 DONE 0.0s",
-        ]
-        .iter()
-        .enumerate()
-        {
-            framer.push(i as u64, l.as_bytes(), &mut emit);
-        }
-        framer.finish(&mut emit);
+        let got = frame_all(
+            &[
+                "2024-05-21T08:22:47.417284Z 01O #1 [internal] load build definition from Dockerfile",
+                "2024-05-21T08:22:47.417290Z 01O #1 0.011 a long output line that the runner cut",
+                "2024-05-21T08:22:47.417291Z 01O+ and continued",
+                "2024-05-21T08:22:47.417299Z 0aE #1 DONE 0.0s",
+            ],
+            |f| (text(f), f.framing, f.continuation),
+        );
         assert_eq!(got[0].1, Some(Framing::GitLab));
         assert_eq!(
             got[2],
