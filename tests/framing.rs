@@ -54,6 +54,8 @@ struct Negative {
     builds: Vec<Vec<(u32, String, String, Value)>>,
     #[serde(default)]
     errors_outside: Vec<String>,
+    /// The framing the builds report (none: the log is bare).
+    framing: Option<String>,
 }
 
 fn root() -> &'static Path {
@@ -98,6 +100,7 @@ fn fill(template: &str, i: usize) -> String {
     for (key, value) in [
         ("{iso3}", t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
         ("{iso6}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+        ("{iso6n}", t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
         (
             "{iso7}",
             format!("{}{:07}Z", t.format("%Y-%m-%dT%H:%M:%S."), i),
@@ -360,7 +363,8 @@ fn lines_that_merely_start_with_a_clock_a_date_or_spaces_are_not_cut() {
         let errors: Vec<&str> = log.errors_outside.iter().map(|e| e.1.as_str()).collect();
         assert_eq!(errors, case.errors_outside, "{}", case.name);
         for b in &log.builds {
-            assert_eq!(b.framing, None, "{}", case.name);
+            let framing = b.framing.map(|f| f.as_str().to_owned());
+            assert_eq!(framing, case.framing, "{}", case.name);
         }
     }
 }

@@ -399,10 +399,19 @@ fn is_separator(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b']' | b'|' | b':' | b'>' | b')' | 0x07)
 }
 
-/// `"#" , digit , { digit } , ( SP | end )`.
+/// `"#" , digit , { digit } , ( end | SP , [ body-start ] )`: what follows is
+/// how a vertex body starts (a letter or digit, `[`, `.`), so that a step
+/// number in a prefix (`Step #1 - "build": #1 …`) is no anchor.
 fn vertex_start(rest: &[u8]) -> bool {
     let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-    digits > 0 && matches!(rest.get(1 + digits), None | Some(b' '))
+    digits > 0
+        && match rest.get(1 + digits) {
+            None => true,
+            Some(b' ') => rest
+                .get(2 + digits)
+                .is_none_or(|&c| c.is_ascii_alphanumeric() || c == b'[' || c == b'.'),
+            Some(_) => false,
+        }
 }
 
 /// A rawjson object: `{` alone, or `{"` and a SolveStatus field.
