@@ -133,8 +133,8 @@ fn frame_lines(f: &FramingCase, lines: &[&[u8]], at: &mut usize, out: &mut Vec<u
         };
         let (body, end) = split_end(line);
         match &f.split {
-            // GitLab cuts long output lines: the rest follows with `+`
-            Some(split) if body.len() > 40 && is_output_line(body) => {
+            // GitLab cuts long lines: the rest follows with `+`
+            Some(split) if body.len() > 40 && body.starts_with(b"#") => {
                 let cut = (20..body.len())
                     .find(|&c| std::str::from_utf8(&body[..c]).is_ok())
                     .unwrap_or(body.len());
@@ -153,20 +153,6 @@ fn frame_lines(f: &FramingCase, lines: &[&[u8]], at: &mut usize, out: &mut Vec<u
         out.extend_from_slice(end);
         *at += 1;
     }
-}
-
-/// `#N <secs> <text>`: a vertex's output, the lines a runner may cut.
-fn is_output_line(body: &[u8]) -> bool {
-    let Some(rest) = body.strip_prefix(b"#") else {
-        return false;
-    };
-    let mut words = rest.splitn(3, |&c| c == b' ');
-    let n = words.next().unwrap_or_default();
-    let secs = words.next().unwrap_or_default();
-    !n.is_empty()
-        && n.iter().all(u8::is_ascii_digit)
-        && secs.contains(&b'.')
-        && secs.iter().all(|c| c.is_ascii_digit() || *c == b'.')
 }
 
 /// Fails with the framed log kept in the temp folder to look at.

@@ -212,7 +212,8 @@ impl<'s> Assembler<'s> {
         self.framing = framed.framing;
         self.time = framed.time;
         if framed.continuation {
-            // ci-framing rule F6: the rest of the line before, read with it
+            // ci-framing rule F6: the rest of a line the framer could not join
+            // (the region started with it): part of a line already read
             return;
         }
         if framed.own {

@@ -191,6 +191,18 @@ pub struct Framer {
     buf: Vec<u8>,
     /// Index in `held` of the candidate line and where its BuildKit shape starts.
     candidate: Option<(usize, usize)>,
+    /// A line of a region whose lines may continue (rule F6), waiting for the next.
+    open: Option<Open>,
+}
+
+/// The line read last in a region where a line may continue on the next.
+#[derive(Debug)]
+struct Open {
+    number: u64,
+    line: Vec<u8>,
+    content: Vec<u8>,
+    framing: Option<Framing>,
+    time: Option<WallClock>,
 }
 
 /// Lines held at most before the oldest is let go bare.
@@ -244,15 +256,57 @@ impl Framer {
 
     /// Ends the log: the lines still held are bare.
     pub fn finish(&mut self, emit: &mut impl FnMut(u64, Framed<'_>)) {
+        self.close(emit);
         self.release(emit);
+    }
+
+    /// Rule F6: a line of a region whose prefix marks continuations waits for
+    /// the next, which may be its rest.
+    fn join(&mut self, number: u64, framed: Framed<'_>, emit: &mut impl FnMut(u64, Framed<'_>)) {
+        match (&mut self.open, framed.continuation) {
+            (Some(open), true) => open.content.extend_from_slice(framed.content),
+            // the rest of a line read before the region was known: the reader skips it
+            (None, true) => emit(number, framed),
+            (_, false) => {
+                self.close(emit);
+                self.open = Some(Open {
+                    number,
+                    line: framed.line.to_vec(),
+                    content: framed.content.to_vec(),
+                    framing: framed.framing,
+                    time: framed.time,
+                });
+            }
+        }
+    }
+
+    /// Lets the line that waited for its continuation go.
+    fn close(&mut self, emit: &mut impl FnMut(u64, Framed<'_>)) {
+        if let Some(open) = self.open.take() {
+            emit(
+                open.number,
+                Framed {
+                    line: &open.line,
+                    content: &open.content,
+                    framing: open.framing,
+                    time: open.time,
+                    own: ci_own_line(&open.content),
+                    continuation: false,
+                },
+            );
+        }
     }
 
     /// A line read with the region as it stands.
     fn read(&mut self, number: u64, line: &[u8], emit: &mut impl FnMut(u64, Framed<'_>)) {
         if let Some(region) = &self.region {
             if let Some(framed) = region.peel(line) {
+                if region.stream_at.is_some() {
+                    return self.join(number, framed, emit);
+                }
                 return emit(number, framed);
             }
+            self.close(emit);
             if is_blank(line) {
                 return emit(number, Framed::bare(line));
             }
@@ -333,6 +387,7 @@ impl Framer {
             .rev()
             .take_while(|h| h.blank || region.matches(lines(h)).is_some())
             .count();
+        let last = self.held.len() - 1;
         for (i, h) in self.held.iter().enumerate() {
             let line = lines(h);
             let framed = if i == at {
@@ -341,7 +396,19 @@ impl Framer {
                     time_at: classify(&line[..prefix]).1,
                     continuation: false,
                 };
-                region.framed(line, &m)
+                let framed = region.framed(line, &m);
+                // rule F6: the candidate may continue on the next line
+                if region.stream_at.is_some() && i == last {
+                    self.open = Some(Open {
+                        number: h.number,
+                        line: line.to_vec(),
+                        content: framed.content.to_vec(),
+                        framing: framed.framing,
+                        time: framed.time,
+                    });
+                    continue;
+                }
+                framed
             } else if i + joined >= at && !h.blank {
                 region.peel(line).unwrap_or_else(|| Framed::bare(line))
             } else {
@@ -661,7 +728,6 @@ mod tests {
             framer.push(i as u64 + 1, l.as_bytes(), &mut emit);
         }
         framer.finish(&mut emit);
-        assert_eq!(got.len(), lines.len(), "every line comes out once");
         got
     }
 
@@ -670,7 +736,9 @@ mod tests {
     }
 
     fn strip_all(lines: &[&str]) -> Vec<Got> {
-        frame_all(lines, |f| (text(f), f.framing, f.own))
+        let got = frame_all(lines, |f| (text(f), f.framing, f.own));
+        assert_eq!(got.len(), lines.len(), "every line comes out once");
+        got
     }
 
     fn times(lines: &[&str]) -> Vec<Option<WallClock>> {
@@ -814,11 +882,32 @@ mod tests {
             |f| (text(f), f.framing, f.continuation),
         );
         assert_eq!(got[0].1, Some(Framing::GitLab));
+        assert_eq!(got.len(), 3, "a continuation is read with its line");
         assert_eq!(
-            got[2],
-            (" and continued".into(), Some(Framing::GitLab), true)
+            got[1],
+            (
+                "#1 0.011 a long output line that the runner cut and continued".into(),
+                Some(Framing::GitLab),
+                false
+            )
         );
-        assert_eq!(got[3].0, "#1 DONE 0.0s", "stream numbers are hex");
+        assert_eq!(got[2].0, "#1 DONE 0.0s", "stream numbers are hex");
+        // a header cut in two is whole again
+        let got = frame_all(
+            &[
+                "2024-05-21T08:22:47.417284Z 01E #1 [internal] load build defin",
+                "2024-05-21T08:22:47.417284Z 01E+ition from Dockerfile",
+                "2024-05-21T08:22:47.417290Z 01E #1 DONE 0.0s",
+            ],
+            text,
+        );
+        assert_eq!(
+            got,
+            [
+                "#1 [internal] load build definition from Dockerfile",
+                "#1 DONE 0.0s"
+            ]
+        );
     }
 
     #[test]
