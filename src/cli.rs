@@ -28,6 +28,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// What clap cannot check: --until after --since.
+    pub fn check(&self) -> Result<(), String> {
+        let cloud = match &self.command {
+            Command::Summary(a) => &a.inputs.cloud,
+            Command::Steps(a) => &a.inputs.cloud,
+            Command::Report(a) => &a.inputs.cloud,
+            Command::Diagnose(a) => &a.inputs.cloud,
+            Command::Fetch(a) => &a.cloud,
+        };
+        match (cloud.since, cloud.until) {
+            (Some(since), Some(until)) if until < since => Err(format!(
+                "--until is {} before --since: nothing can lie between them (give the older time to --since)",
+                humantime::format_duration(std::time::Duration::from_secs(
+                    ((since - until) / 1000) as u64
+                ))
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -86,9 +108,13 @@ pub enum DiagnoseFormatArg {
 pub struct ReportArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// The folder to write (replaced whole).
+    /// The folder to write: created, or replaced whole when it is empty or a
+    /// report cachelens wrote (it holds a `.cachelens-report` file); never an input.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace --out even when it holds files cachelens did not write (they are deleted).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub cost: CostArgs,
     /// The ECR repository holding the registry cache: its unique layers are measured

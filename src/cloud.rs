@@ -86,13 +86,16 @@ pub fn group_streams(cloud: &CloudArgs, log_group: &str) -> Result<Vec<Source>> 
     Ok(files.into_iter().map(Source::Archived).collect())
 }
 
+/// The archive's folder: --archive, else the default location.
+pub fn archive_root(cloud: &CloudArgs) -> std::path::PathBuf {
+    cloud
+        .archive
+        .clone()
+        .unwrap_or_else(Archive::default_location)
+}
+
 fn archive(cloud: &CloudArgs) -> Archive {
-    Archive::new(
-        cloud
-            .archive
-            .clone()
-            .unwrap_or_else(Archive::default_location),
-    )
+    Archive::new(archive_root(cloud))
 }
 
 fn aws_options(cloud: &CloudArgs) -> AwsOptions {
@@ -152,6 +155,12 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         eprintln!("cachelens: {note}");
     }
     let r = &fetched.report;
+    if r.stale_removed > 0 {
+        eprintln!(
+            "cachelens: removed {} temporary files killed fetches had left in the archive",
+            r.stale_removed
+        );
+    }
     eprintln!(
         "cachelens: {} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
         r.streams.len(),

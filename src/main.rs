@@ -10,6 +10,12 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let Err(message) = cli.check() {
+        use clap::CommandFactory;
+        cli::Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     match run::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

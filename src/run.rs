@@ -1,6 +1,7 @@
 //! What each subcommand does, on top of the library.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
@@ -10,6 +11,7 @@ use cachelens::cost::{Pricing, time_cost};
 use cachelens::parse::{FormatIn, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
+use cachelens::safe_write::OutDir;
 use cachelens::source::{Source, expand};
 use cachelens::summary::{Savings, SourceSummary, percent};
 
@@ -151,6 +153,7 @@ fn add_savings(
 
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
+    let out = OutDir::check(&args.out, &report_inputs(args), args.force)?;
     let logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
@@ -185,7 +188,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-    tables::write(&analysis, &pricing, &sources, &args.out)?;
+    tables::write(&analysis, &pricing, &sources, &out)?;
     let t = &analysis.totals;
     let money = |x: f64| format!("{x:.2} {}", t.currency);
     write_out(|out| {
@@ -224,6 +227,17 @@ fn report(args: &ReportArgs) -> Result<u8> {
         )
     })?;
     Ok(0)
+}
+
+/// Every file and folder `report` reads: the report may not be written over them.
+fn report_inputs(args: &ReportArgs) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = args.inputs.logs.clone();
+    inputs.extend(args.cost.history.iter().cloned());
+    inputs.extend(args.cost.pricing.iter().cloned());
+    if args.inputs.cloud.chosen() {
+        inputs.push(cloud::archive_root(&args.inputs.cloud));
+    }
+    inputs
 }
 
 /// `cachelens diagnose`: the last build (or every build) against its baseline.

@@ -636,11 +636,27 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
         read_file(f).unwrap();
     }
 
+    // a temporary file of an older cachelens, killed an hour ago
+    let legacy = group_dir.join(".tmpAb12Cd");
+    std::fs::write(&legacy, "half a stream").unwrap();
+    std::fs::File::open(&legacy)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+
     let resumed = w.cachelens(
         &w.moto.url,
         &fetch_args(&["--archive", a.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(resumed.status.success(), "{}", stderr(&resumed));
+    // the killed fetch's temporary files are gone (its pid is dead), and the old one
+    let temps: Vec<_> = std::fs::read_dir(&group_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    assert!(stderr(&resumed).contains("removed"), "{}", stderr(&resumed));
     let direct = w.archive("direct");
     let clean = w.cachelens(
         &w.moto.url,

@@ -4,8 +4,9 @@
 //! the charts (`charts/*.svg|png`, their figures in `charts/data.json`) and
 //! the pages `index.html` and `report.md`.
 //!
-//! The folder is written whole beside its destination and renamed into place:
-//! a failed or killed run leaves the previous report as it was.
+//! The folder is written whole beside its destination and renamed into place
+//! (a failed or killed run leaves the previous report as it was), and only
+//! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -18,6 +19,7 @@ use super::charts::{self, ChartData, ChartError};
 use super::page::Page;
 use crate::analyze::frames::{Analysis, Totals};
 use crate::cost::Pricing;
+use crate::safe_write::{OutDir, WriteGuardError};
 
 /// A failure to write a report.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,9 @@ pub enum WriteError {
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] ChartError),
+    /// The folder may not be written, or could not be put in place.
+    #[error(transparent)]
+    Guard(#[from] WriteGuardError),
     /// A page could not be rendered.
     #[error("{path}: {source}")]
     Page {
@@ -82,35 +87,14 @@ pub const ASSUMPTIONS: &[&str] = &[
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
 ];
 
-/// Writes the analysis into `out` (replaced whole).
+/// Writes the analysis into `out` (replaced whole, with the report marker).
 pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
-    out: &Path,
+    out: &OutDir,
 ) -> Result<(), WriteError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".cachelens-report-")
-        .tempdir_in(parent)
-        .map_err(io_err(parent))?;
-    write_into(analysis, pricing, sources, tmp.path())?;
-    let staged = tmp.keep();
-    let old = out
-        .exists()
-        .then(|| parent.join(format!(".cachelens-old-{}", std::process::id())));
-    if let Some(old) = &old {
-        fs::rename(out, old).map_err(io_err(out))?;
-    }
-    fs::rename(&staged, out).map_err(io_err(out))?;
-    if let Some(old) = old {
-        fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    }
-    Ok(())
+    out.write(|dir| write_into(analysis, pricing, sources, dir))
 }
 
 fn write_into(

@@ -121,6 +121,8 @@ pub struct FetchReport {
     pub describe_calls: u64,
     /// GetLogEvents calls.
     pub get_calls: u64,
+    /// Temporary files of killed fetches removed from the archive.
+    pub stale_removed: u64,
 }
 
 /// Fetches a target into the archive. `metadata` gives CodeBuild facts per stream name.
@@ -133,6 +135,7 @@ pub async fn fetch(
     progress: Arc<dyn Progress>,
 ) -> Result<FetchReport, FetchError> {
     let counters = Arc::new(Counters::default());
+    let stale_removed = archive.clean_stale().len() as u64;
     let (log_group, listed) = match target {
         Target::Window {
             log_group,
@@ -200,6 +203,7 @@ pub async fn fetch(
         bytes: counters.bytes.load(Ordering::Relaxed),
         describe_calls: counters.describe_calls.load(Ordering::Relaxed),
         get_calls: counters.get_calls.load(Ordering::Relaxed),
+        stale_removed,
     })
 }
 

@@ -1,0 +1,235 @@
+//! Safe by default (issue 11): writes that cannot destroy, one bad input that
+//! hides nothing, text that cannot spoof a terminal or a spreadsheet, bounded
+//! time on AWS, and an IAM policy that lists exactly what the code calls.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cachelens");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn real(name: &str) -> PathBuf {
+    root().join("sample-logs/real").join(name)
+}
+
+fn cachelens(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cachelens")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The names in a folder, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+/// A copy of the demo archive in `dir`.
+fn demo_copy(dir: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for e in fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            let t = to.join(p.file_name().unwrap());
+            if p.is_dir() {
+                copy(&p, &t);
+            } else {
+                fs::copy(&p, &t).unwrap();
+            }
+        }
+    }
+    let to = dir.join("demo");
+    copy(&root().join("sample-logs/demo"), &to);
+    to
+}
+
+/// `report` of one real log into `out`, run from `dir`.
+fn report(dir: &Path, out: &str, extra: &[&str]) -> Output {
+    let log = real("nodeapp-warm.log");
+    let mut args = vec!["report", log.to_str().unwrap(), "--out", out];
+    args.extend_from_slice(extra);
+    cachelens(dir, &args)
+}
+
+fn age(path: &Path, by: Duration) {
+    let f = fs::File::open(path).unwrap();
+    f.set_modified(SystemTime::now() - by).unwrap();
+}
+
+#[test]
+fn report_out_never_deletes_a_folder_it_did_not_write() {
+    let t = tempfile::tempdir().unwrap();
+    let keep = t.path().join("keep-me");
+    fs::create_dir(&keep).unwrap();
+    fs::write(keep.join("precious.txt"), "keep").unwrap();
+    let o = report(t.path(), "keep-me", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("keep-me is not empty and is no cachelens report"));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(keep.join("precious.txt")).unwrap(),
+        "keep"
+    );
+    assert_eq!(names(t.path()), ["keep-me"], "nothing left beside it");
+
+    // --force replaces it, and the result is a report cachelens may replace again
+    let o = report(t.path(), "keep-me", &["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!keep.join("precious.txt").exists());
+    assert!(keep.join(".cachelens-report").is_file());
+    assert!(keep.join("index.html").is_file());
+    let o = report(t.path(), "keep-me", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names(t.path()), ["keep-me"]);
+
+    // an empty folder and a new one are written
+    fs::create_dir(t.path().join("empty")).unwrap();
+    for out in ["empty", "new/deeper"] {
+        let o = report(t.path(), out, &[]);
+        assert!(o.status.success(), "{out}: {}", stderr(&o));
+        assert!(t.path().join(out).join(".cachelens-report").is_file());
+    }
+}
+
+#[test]
+fn report_out_is_never_an_input() {
+    let t = tempfile::tempdir().unwrap();
+    let demo = demo_copy(t.path());
+    let before = names(&demo);
+    let with_archive = |out: &str| {
+        cachelens(
+            t.path(),
+            &[
+                "report",
+                "--archive",
+                "demo",
+                "--cache-size-gb",
+                "1",
+                "--out",
+                out,
+            ],
+        )
+    };
+    for (out, relation) in [
+        ("demo", "is the input"),
+        ("demo/sub", "is inside the input"),
+        (".", "holds the input"),
+    ] {
+        let o = with_archive(out);
+        assert_eq!(o.status.code(), Some(1), "{out}: {}", stderr(&o));
+        assert!(stderr(&o).contains(relation), "{out}: {}", stderr(&o));
+        assert_eq!(names(&demo), before, "the archive is untouched");
+    }
+    // a log given as input, and a folder holding it
+    let logs = t.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    fs::copy(real("nodeapp-warm.log"), logs.join("b.log")).unwrap();
+    for out in ["logs/b.log", "logs"] {
+        let o = cachelens(t.path(), &["report", "logs/b.log", "--out", out, "--force"]);
+        assert_eq!(o.status.code(), Some(1), "{out}: {}", stderr(&o));
+        assert!(stderr(&o).contains("cachelens never writes over what it reads"));
+    }
+    assert_eq!(names(&logs), ["b.log"]);
+    assert_eq!(
+        fs::read(logs.join("b.log")).unwrap(),
+        fs::read(real("nodeapp-warm.log")).unwrap()
+    );
+    assert_eq!(names(t.path()), ["demo", "logs"], "nothing left behind");
+}
+
+#[test]
+fn report_out_file_and_current_directory_fail_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    fs::write(t.path().join("notes.txt"), "mine").unwrap();
+    let o = report(t.path(), "notes.txt", &["--force"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("notes.txt exists and is not a folder"));
+    assert_eq!(
+        fs::read_to_string(t.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(names(t.path()), ["notes.txt"], "not moved aside");
+
+    let work = t.path().join("work");
+    fs::create_dir(&work).unwrap();
+    for out in [".", "..", "./"] {
+        let o = report(&work, out, &[]);
+        assert_eq!(o.status.code(), Some(1), "{out}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("current directory"),
+            "{out}: {}",
+            stderr(&o)
+        );
+        assert!(names(&work).is_empty(), "{out}: {:?}", names(&work));
+        assert_eq!(names(t.path()), ["notes.txt", "work"], "{out}");
+    }
+}
+
+#[test]
+fn stale_temporary_folders_of_killed_reports_are_removed_fresh_ones_kept() {
+    let t = tempfile::tempdir().unwrap();
+    // pids above Linux's limit, from another pid namespace: only age tells
+    let stale = t.path().join(".cachelens-report-4194999-00000000-dead");
+    let old = t.path().join(".cachelens-old-4194999-00000000-dead");
+    let fresh = t.path().join(".cachelens-report-4194998-00000000-busy");
+    let other = t.path().join(".cachelens-mine");
+    for d in [&stale, &old, &fresh, &other] {
+        fs::create_dir(d).unwrap();
+        fs::write(d.join("x"), "x").unwrap();
+    }
+    for d in [&stale, &old, &other] {
+        age(d, Duration::from_secs(3600));
+    }
+    let o = report(t.path(), "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        names(t.path()),
+        [
+            ".cachelens-mine",
+            ".cachelens-report-4194998-00000000-busy",
+            "out"
+        ]
+    );
+}
+
+#[test]
+fn until_before_since_is_a_usage_error() {
+    let t = tempfile::tempdir().unwrap();
+    let o = cachelens(
+        t.path(),
+        &[
+            "fetch",
+            "--log-group",
+            "g",
+            "--since",
+            "1d",
+            "--until",
+            "7d",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--until"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
