@@ -8,13 +8,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
 pub const EXIT_BELOW_MIN_HIT_RATE: u8 = 4;
+/// Exit code: an input could not be read and was skipped (the others were
+/// processed and printed), or output could not be written.
+pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  an input could not be read, or output could not be written
+  1  an input could not be read (said on stderr; every other input was still
+     processed and printed), or output could not be written
   2  wrong arguments
   3  no BuildKit build found in any input
   4  a build's hit rate is below --min-hit-rate (summary)";

@@ -155,6 +155,9 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         eprintln!("cachelens: {note}");
     }
     let r = &fetched.report;
+    for why in &r.repaired {
+        eprintln!("cachelens: {why}: fetched again");
+    }
     if r.stale_removed > 0 {
         eprintln!(
             "cachelens: removed {} temporary files killed fetches had left in the archive",
@@ -223,10 +226,13 @@ pub fn sources(cloud: &CloudArgs, build_id: Option<String>) -> Result<Vec<Source
         }) => {
             let mut files = Vec::new();
             for path in archive.stream_files(Some(log_group))? {
-                let h = read_header(&path)?;
-                let after = since.is_none_or(|t| h.last_event_time.is_some_and(|l| l >= t));
-                let before = until.is_none_or(|t| h.first_event_time.is_some_and(|f| f <= t));
-                if after && before {
+                // a damaged file is read all the same, to be reported and skipped
+                let keep = read_header(&path).map_or(true, |h| {
+                    let after = since.is_none_or(|t| h.last_event_time.is_some_and(|l| l >= t));
+                    let before = until.is_none_or(|t| h.first_event_time.is_some_and(|f| f <= t));
+                    after && before
+                });
+                if keep {
                     files.push(path);
                 }
             }

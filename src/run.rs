@@ -2,6 +2,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 
@@ -17,12 +18,36 @@ use cachelens::summary::{Savings, SourceSummary, percent};
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
-    EXIT_NO_BUILD, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
+    EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
 };
 use crate::cloud;
 
-/// Runs the command; the exit code on success.
+/// Inputs skipped so far (reported on stderr as they were met).
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// Reports an input that could not be read; the run goes on without it and
+/// ends with [`EXIT_SKIPPED`].
+fn skip(e: &dyn std::fmt::Display) {
+    SKIPPED.fetch_add(1, Ordering::Relaxed);
+    eprintln!("cachelens: skipped: {e}");
+}
+
+/// Runs the command; the exit code on success ([`EXIT_SKIPPED`] when an input
+/// was skipped, after everything else was printed).
 pub fn run(cli: Cli) -> Result<u8> {
+    let code = command(cli)?;
+    let skipped = SKIPPED.load(Ordering::Relaxed);
+    if skipped > 0 {
+        eprintln!(
+            "cachelens: {skipped} input{} could not be read (above); the others were processed",
+            if skipped == 1 { "" } else { "s" }
+        );
+        return Ok(EXIT_SKIPPED);
+    }
+    Ok(code)
+}
+
+fn command(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => {
             let build_id = if args.codebuild {
@@ -104,7 +129,7 @@ fn history(cost: &CostArgs, format: FormatIn) -> Result<Vec<ParsedLog>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_sources(&expand(&cost.history)?, format)?;
+    let parsed = parse_reporting(&expand_reporting(&cost.history), format);
     report_unparsed(&parsed);
     Ok(parsed)
 }
@@ -263,15 +288,22 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
         for g in groups {
             extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
         }
-        let mut others = parse_sources(&extra, args.inputs.format_in.into())?;
+        let mut others = parse_reporting(&extra, args.inputs.format_in.into());
         others.retain(|l| !own.contains(&l.source));
         logs.extend(others);
         diagnosed = Some(own);
     }
     let given = match &args.baseline {
         Some(path) => {
-            let sources = expand(std::slice::from_ref(path))?;
-            let parsed = parse_sources(&sources, args.inputs.format_in.into())?;
+            let mut skipped = Vec::new();
+            let sources = expand(std::slice::from_ref(path), &mut skipped);
+            if let Some(e) = skipped.into_iter().next() {
+                bail!("--baseline: {e}");
+            }
+            let (parsed, skipped) = parse_sources(&sources, args.inputs.format_in.into());
+            if let Some(e) = skipped.into_iter().next() {
+                bail!("--baseline: {e}");
+            }
             report_unparsed(&parsed);
             let last = parsed.into_iter().flat_map(|l| l.builds).last();
             match last {
@@ -360,7 +392,7 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     let cloud = inputs.cloud.chosen() || build_id.is_some();
     let mut sources = if !inputs.logs.is_empty() {
-        expand(&inputs.logs)?
+        expand_reporting(&inputs.logs)
     } else if cloud {
         Vec::new()
     } else if io::stdin().is_terminal() {
@@ -373,9 +405,24 @@ fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     if cloud {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
-    let parsed = parse_sources(&sources, inputs.format_in.into())?;
+    let parsed = parse_reporting(&sources, inputs.format_in.into());
     report_unparsed(&parsed);
     Ok(parsed)
+}
+
+/// [`expand`], reporting what is skipped.
+fn expand_reporting(args: &[PathBuf]) -> Vec<Source> {
+    let mut skipped = Vec::new();
+    let sources = expand(args, &mut skipped);
+    skipped.iter().for_each(|e| skip(e));
+    sources
+}
+
+/// [`parse_sources`], reporting what is skipped.
+fn parse_reporting(sources: &[Source], format: FormatIn) -> Vec<ParsedLog> {
+    let (parsed, skipped) = parse_sources(sources, format);
+    skipped.iter().for_each(|e| skip(e));
+    parsed
 }
 
 /// Says on stderr what in the logs was not understood: nothing is dropped

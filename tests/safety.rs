@@ -233,3 +233,82 @@ fn until_before_since_is_a_usage_error() {
     assert!(stderr(&o).contains("--until"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn one_unreadable_input_hides_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let good = real("nodeapp-warm.log");
+    let good = good.to_str().unwrap();
+    let alone = cachelens(t.path(), &["summary", good]);
+    assert!(alone.status.success());
+    let empty = t.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let o = cachelens(
+        t.path(),
+        &[
+            "summary",
+            "/nonexistent",
+            good,
+            "empty",
+            "/nonexistent/b.log",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        stdout(&alone),
+        "the good log's summary is printed"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("skipped: cannot read /nonexistent: No such file or directory (os error 2)\n"),
+        "{err}"
+    );
+    assert!(err.contains("skipped: empty: no *.log"), "{err}");
+    assert!(err.contains("3 inputs could not be read"), "{err}");
+    assert_eq!(
+        err.matches("os error 2").count(),
+        2,
+        "said once per path: {err}"
+    );
+
+    let o = cachelens(t.path(), &["steps", "/nonexistent", good]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["builds"].as_array().unwrap().len(), 1);
+    // nothing readable at all: still 1, with the reason
+    let o = cachelens(t.path(), &["steps", "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read /nonexistent"));
+}
+
+#[test]
+fn errors_say_the_os_error_once() {
+    let t = tempfile::tempdir().unwrap();
+    let good = real("nodeapp-warm.log");
+    for args in [
+        &[
+            "diagnose",
+            "--baseline",
+            "/nonexistent",
+            good.to_str().unwrap(),
+        ][..],
+        &[
+            "summary",
+            "--pricing",
+            "/nonexistent.toml",
+            "--history",
+            good.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ][..],
+    ] {
+        let o = cachelens(t.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).matches("os error 2").count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -290,6 +290,17 @@ pub fn read_file(path: &Path) -> Result<Stream, ArchiveError> {
             .map_err(|e| format_error(path, n + 2, format!("not an event: {e}")))?;
         events.push(event);
     }
+    if events.len() as u64 != header.events {
+        return Err(format_error(
+            path,
+            events.len() + 2,
+            format!(
+                "{} events where its header says {}: the file is truncated or damaged (`cachelens fetch` reads the stream again)",
+                events.len(),
+                header.events
+            ),
+        ));
+    }
     Ok(Stream { header, events })
 }
 
@@ -406,6 +417,22 @@ mod tests {
         fs::write(&p, "{\"cachelens_archive\": 9}\n").unwrap();
         let e = read_file(&p).unwrap_err().to_string();
         assert!(e.contains("x.jsonl, line 1"), "{e}");
+        // a file cut short at a line end still parses, but not as its header says
+        let archive = Archive::new(dir.path());
+        let mut s = Stream::new("g", "s");
+        s.extend((0..3).map(|t| Event {
+            timestamp: t,
+            message: format!("line {t}\n"),
+        }));
+        let whole = archive.write(&s).unwrap();
+        let text = fs::read_to_string(&whole).unwrap();
+        let cut: Vec<&str> = text.lines().take(3).collect();
+        fs::write(&whole, cut.join("\n") + "\n").unwrap();
+        let e = read_file(&whole).unwrap_err().to_string();
+        assert!(
+            e.contains("line 4: 2 events where its header says 3: the file is truncated"),
+            "{e}"
+        );
         fs::write(&p, "").unwrap();
         assert!(
             read_file(&p)

@@ -113,6 +113,8 @@ pub struct FetchReport {
     pub fetched: u64,
     /// Streams the archive already held complete and unchanged.
     pub unchanged: u64,
+    /// Why archive files were damaged, of the streams read again whole because of it.
+    pub repaired: Vec<String>,
     /// Events received.
     pub events: u64,
     /// Message bytes received.
@@ -177,11 +179,15 @@ pub async fn fetch(
             fetched
         });
     }
-    let (mut fetched, mut unchanged) = (0, 0);
+    let (mut fetched, mut unchanged, mut repaired) = (0, 0, Vec::new());
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok(true)) => fetched += 1,
-            Ok(Ok(false)) => unchanged += 1,
+            Ok(Ok(Outcome::Fetched)) => fetched += 1,
+            Ok(Ok(Outcome::Unchanged)) => unchanged += 1,
+            Ok(Ok(Outcome::Repaired(why))) => {
+                fetched += 1;
+                repaired.push(why);
+            }
             Ok(Err(e)) => return Err(e),
             Err(join) => {
                 return Err(FetchError::Aws {
@@ -199,6 +205,7 @@ pub async fn fetch(
             .collect(),
         fetched,
         unchanged,
+        repaired,
         events: counters.events.load(Ordering::Relaxed),
         bytes: counters.bytes.load(Ordering::Relaxed),
         describe_calls: counters.describe_calls.load(Ordering::Relaxed),
@@ -335,7 +342,7 @@ pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
         .join(" ")
 }
 
-/// Reads one stream into the archive; `false` when it was archived and unchanged.
+/// Reads one stream into the archive, unless it was archived whole and is unchanged.
 #[allow(clippy::too_many_arguments)]
 async fn fetch_stream(
     client: &Client,
@@ -346,16 +353,20 @@ async fn fetch_stream(
     checkpoint_pages: usize,
     counters: &Counters,
     progress: &dyn Progress,
-) -> Result<bool, FetchError> {
-    if archive
-        .header(log_group, &listing.name)?
-        .is_some_and(|h| listing.unchanged_since(&h))
+) -> Result<Outcome, FetchError> {
+    let (archived, outcome) = match archive.read(log_group, &listing.name) {
+        Ok(archived) => (archived, Outcome::Fetched),
+        // a damaged or truncated file is read again from the head
+        Err(e @ ArchiveError::Format { .. }) => (None, Outcome::Repaired(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    if archived
+        .as_ref()
+        .is_some_and(|s| listing.unchanged_since(&s.header))
     {
-        return Ok(false);
+        return Ok(Outcome::Unchanged);
     }
-    let mut stream = archive
-        .read(log_group, &listing.name)?
-        .unwrap_or_else(|| Stream::new(log_group, &listing.name));
+    let mut stream = archived.unwrap_or_else(|| Stream::new(log_group, &listing.name));
     if metadata.is_some() {
         stream.header.build = metadata;
     }
@@ -413,5 +424,16 @@ async fn fetch_stream(
     stream.header.complete = true;
     stream.header.last_ingestion_time = listing.last_ingestion;
     archive.write(&stream)?;
-    Ok(true)
+    Ok(outcome)
+}
+
+/// What became of one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// Read (wholly or from its checkpoint).
+    Fetched,
+    /// Archived complete and unchanged: not read.
+    Unchanged,
+    /// Its archive file was damaged (why): read again whole.
+    Repaired(String),
 }
