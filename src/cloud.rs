@@ -152,20 +152,20 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
     bar.bar.finish_and_clear();
     let fetched = fetched?;
     for note in &fetched.notes {
-        eprintln!("cachelens: {note}");
+        say!("{note}");
     }
     let r = &fetched.report;
     for why in &r.repaired {
-        eprintln!("cachelens: {why}: fetched again");
+        say!("{why}: fetched again");
     }
     if r.stale_removed > 0 {
-        eprintln!(
-            "cachelens: removed {} temporary files killed fetches had left in the archive",
+        say!(
+            "removed {} temporary files killed fetches had left in the archive",
             r.stale_removed
         );
     }
-    eprintln!(
-        "cachelens: {} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
+    say!(
+        "{} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
         r.streams.len(),
         r.fetched,
         r.unchanged,

@@ -1,5 +1,16 @@
 //! The `cachelens` command: parse arguments, dispatch, map errors to exit codes.
 
+/// `eprintln!("cachelens: …")`, the text made safe for a terminal (log text and
+/// file names in messages cannot drive it).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!(
+            "cachelens: {}",
+            cachelens::report::escape::terminal(&format!($($arg)*))
+        )
+    };
+}
+
 mod cli;
 mod cloud;
 mod run;
@@ -24,7 +35,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("cachelens: {}", message(&err));
+            say!("{}", message(&err));
             ExitCode::FAILURE
         }
     }

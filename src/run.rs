@@ -29,7 +29,7 @@ static SKIPPED: AtomicUsize = AtomicUsize::new(0);
 /// ends with [`EXIT_SKIPPED`].
 fn skip(e: &dyn std::fmt::Display) {
     SKIPPED.fetch_add(1, Ordering::Relaxed);
-    eprintln!("cachelens: skipped: {e}");
+    say!("skipped: {e}");
 }
 
 /// Runs the command; the exit code on success ([`EXIT_SKIPPED`] when an input
@@ -38,8 +38,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     let code = command(cli)?;
     let skipped = SKIPPED.load(Ordering::Relaxed);
     if skipped > 0 {
-        eprintln!(
-            "cachelens: {skipped} input{} could not be read (above); the others were processed",
+        say!(
+            "{skipped} input{} could not be read (above); the others were processed",
             if skipped == 1 { "" } else { "s" }
         );
         return Ok(EXIT_SKIPPED);
@@ -90,8 +90,8 @@ fn command(cli: Cli) -> Result<u8> {
                     .filter(|s| s.below(min))
                     .collect();
                 for s in &below {
-                    eprintln!(
-                        "cachelens: {} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
+                    say!(
+                        "{} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
                         s.source,
                         s.index + 1,
                         s.hit_rate.unwrap_or(0.0) * 100.0,
@@ -370,7 +370,7 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
             .chain(given.iter());
         match dx::diagnose(target, baseline, Peers::of(others)) {
             Ok(d) => diagnoses.push(d),
-            Err(e) => eprintln!("cachelens: {e}"),
+            Err(e) => say!("{e}"),
         }
     }
     let format = match args.format {
@@ -436,14 +436,15 @@ fn report_unparsed(logs: &[ParsedLog]) {
             .first()
             .map(|(line, msg)| format!("; the client said at line {line}: {msg}"))
             .unwrap_or_default();
-        eprintln!(
-            "cachelens: {}: no BuildKit build found ({} lines read){said}",
-            log.source, log.lines
+        say!(
+            "{}: no BuildKit build found ({} lines read){said}",
+            log.source,
+            log.lines
         );
     }
     if empty.len() > SHOWN {
-        eprintln!(
-            "cachelens: … and {} more logs without a BuildKit build",
+        say!(
+            "… and {} more logs without a BuildKit build",
             empty.len() - SHOWN
         );
     }
@@ -453,8 +454,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         .filter(|b| b.unparsed_lines > 0)
         .collect();
     for b in unparsed.iter().take(SHOWN) {
-        eprintln!(
-            "cachelens: {}: build {}: {} unparsed lines (first at line {})",
+        say!(
+            "{}: build {}: {} unparsed lines (first at line {})",
             b.source,
             b.index + 1,
             b.unparsed_lines,
@@ -462,8 +463,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         );
     }
     if unparsed.len() > SHOWN {
-        eprintln!(
-            "cachelens: … and {} more builds with unparsed lines",
+        say!(
+            "… and {} more builds with unparsed lines",
             unparsed.len() - SHOWN
         );
     }
@@ -472,8 +473,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         .filter(|l| l.unparsed_outside > 0)
         .fold((0, 0), |(n, m), l| (n + l.unparsed_outside, m + 1));
     if outside > 0 {
-        eprintln!(
-            "cachelens: {outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
+        say!(
+            "{outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
         );
     }
 }

@@ -312,3 +312,112 @@ fn errors_say_the_os_error_once() {
         );
     }
 }
+
+/// A build whose step names, error and file name carry terminal controls,
+/// bidi overrides and spreadsheet formulas.
+const SPOOF: &str = "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n#2 =HYPERLINK(\"http://x\")\n#2 DONE 0.1s\n\n#3 [1/2] RUN echo a\u{8}\u{8}b\u{7f}\u{9b}31m\u{9d}0;t\u{7}\u{202e}gnp.exe\n#3 DONE 1.0s\n\n#4 [2/2] RUN echo c\n#4 ERROR: -2+3 @x \u{202e}evil\n";
+
+/// Characters that must never reach a terminal raw.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+        .collect()
+}
+
+#[test]
+fn log_text_and_file_names_cannot_drive_the_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let name = "evil\u{1b}[2J\u{202e}gol.log";
+    fs::write(t.path().join(name), SPOOF).unwrap();
+    fs::write(t.path().join("none\u{9b}.log"), "no build here\n").unwrap();
+    let first = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push(name);
+        all.push("none\u{9b}.log");
+        all.push("missing\u{8}.log");
+        cachelens(t.path(), &all)
+    };
+    for args in [
+        &["summary", "--color", "never"][..],
+        &["summary", "--format", "markdown"][..],
+        &["diagnose", "--color", "never"][..],
+        &["diagnose", "--format", "markdown"][..],
+    ] {
+        let o = first(args);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert!(!out.is_empty(), "{args:?}: {err}");
+        assert_eq!(
+            raw_controls(&out),
+            Vec::<char>::new(),
+            "{args:?} stdout: {out}"
+        );
+        assert_eq!(
+            raw_controls(&err),
+            Vec::<char>::new(),
+            "{args:?} stderr: {err}"
+        );
+        assert!(err.contains("missing\\u{8}.log"), "{args:?}: {err}");
+        assert!(
+            err.contains("none\\u{9b}.log: no BuildKit build found"),
+            "{args:?}: {err}"
+        );
+    }
+    let o = first(&["summary", "--color", "never"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("evil\\u{1b}[2J\\u{202e}gol.log · build 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\\u{9b}31m\\u{9d}0;t\\u{7}\\u{202e}gnp.exe"),
+        "{out}"
+    );
+    // with colours, the only escapes are cachelens' own SGR sequences
+    let o = first(&["summary", "--color", "always"]);
+    let out = stdout(&o);
+    let without_sgr: String = out
+        .split('\u{1b}')
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                assert!(part.starts_with('['), "{part:?}");
+                part.split_once('m').expect("an SGR sequence").1
+            }
+        })
+        .collect();
+    assert_eq!(raw_controls(&without_sgr), Vec::<char>::new(), "{out}");
+}
+
+#[test]
+fn csv_cells_cannot_be_formulas_and_numbers_keep_their_sign() {
+    let t = tempfile::tempdir().unwrap();
+    fs::write(t.path().join("=cmd.log"), SPOOF).unwrap();
+    let o = cachelens(t.path(), &["steps", "--format", "csv", "=cmd.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rows = csv::Reader::from_reader(&o.stdout[..]);
+    let header = rows.headers().unwrap().clone();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(&r[col("source")], "'=cmd.log");
+    }
+    assert_eq!(&rows[1][col("name")], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&rows[3][col("error")], "'-2+3 @x \u{202e}evil");
+    assert_eq!(&rows[2][col("seconds")], "1");
+
+    // the report's CSV tables too (tables::tests: only text columns)
+    let o = cachelens(t.path(), &["report", "=cmd.log", "--out", "r"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let totals = fs::read_to_string(t.path().join("r/totals.json")).unwrap();
+    assert!(
+        totals.contains("\"=cmd.log\""),
+        "JSON keeps the value: {totals}"
+    );
+}

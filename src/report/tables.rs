@@ -8,6 +8,7 @@
 //! (a failed or killed run leaves the previous report as it was), and only
 //! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, ChartData, ChartError};
+use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{Analysis, Totals};
 use crate::cost::Pricing;
@@ -177,7 +179,7 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
     let csv = with("csv");
     let mut f = File::create(&csv).map_err(io_err(&csv))?;
     CsvWriter::new(&mut f)
-        .finish(&mut df)
+        .finish(&mut csv_safe(&df).map_err(table_err(&csv))?)
         .map_err(table_err(&csv))?;
 
     let parquet = with("parquet");
@@ -193,6 +195,31 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
         .finish(&mut df)
         .map_err(table_err(&json))?;
     Ok(())
+}
+
+/// The table for CSV: text cells a spreadsheet would take for a formula
+/// neutralised ([`csv_cell`]); numbers and the Parquet/JSON tables keep their values.
+fn csv_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut out = df.clone();
+    for col in df.columns() {
+        if col.dtype() != &DataType::String {
+            continue;
+        }
+        let text = col.str()?;
+        if !text
+            .iter()
+            .flatten()
+            .any(|v| matches!(csv_cell(v), Cow::Owned(_)))
+        {
+            continue;
+        }
+        let safe: StringChunked = text
+            .iter()
+            .map(|v| v.map(|v| csv_cell(v).into_owned()))
+            .collect();
+        out.with_column(safe.with_name(col.name().clone()).into_column())?;
+    }
+    Ok(out)
 }
 
 /// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
@@ -261,4 +288,44 @@ fn encode(value: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_tables_neutralise_text_cells_only() {
+        let df = df! {
+            "name" => ["=HYPERLINK(\"x\")", "-", "[1/2] RUN a", "@SUM(A1)"],
+            "seconds" => [-1.5, 2.0, 0.0, 1.0],
+            "n" => [-1i64, 2, 3, 4],
+        }
+        .unwrap();
+        let safe = csv_safe(&df).unwrap();
+        let names: Vec<_> = safe
+            .column("name")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            names,
+            ["'=HYPERLINK(\"x\")", "-", "[1/2] RUN a", "'@SUM(A1)"]
+        );
+        assert_eq!(
+            safe.column("seconds").unwrap(),
+            df.column("seconds").unwrap()
+        );
+        assert_eq!(safe.column("n").unwrap(), df.column("n").unwrap());
+        // written, the numbers keep their sign
+        let dir = tempfile::tempdir().unwrap();
+        write_table(&df, &dir.path().join("t")).unwrap();
+        let csv = fs::read_to_string(dir.path().join("t.csv")).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\",-1.5,-1"), "{csv}");
+        let json = fs::read_to_string(dir.path().join("t.json")).unwrap();
+        assert!(json.contains("\"=HYPERLINK"), "{json}");
+    }
 }
