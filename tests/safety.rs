@@ -421,3 +421,106 @@ fn csv_cells_cannot_be_formulas_and_numbers_keep_their_sign() {
         "JSON keeps the value: {totals}"
     );
 }
+
+/// `(service prefix, Operation)` of every AWS call in `src/`: each `.send()`
+/// ends a chain `client.<operation>()…` in a file that uses one SDK's `Client`.
+fn operations_in_src() -> std::collections::BTreeSet<String> {
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    files(&root().join("src"), &mut paths);
+    let mut ops = std::collections::BTreeSet::new();
+    for path in paths {
+        let text = fs::read_to_string(&path).unwrap();
+        let sends = text.matches(".send()").count();
+        let mut found = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("client") {
+            rest = &rest[at + "client".len()..];
+            let after = rest.trim_start();
+            let Some(call) = after.strip_prefix('.') else {
+                continue;
+            };
+            let name: String = call
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if call[name.len()..].starts_with("()") && name != "clone" {
+                found.push(name);
+            }
+        }
+        assert_eq!(
+            found.len(),
+            sends,
+            "{}: every .send() must follow client.<operation>() ({found:?})",
+            path.display()
+        );
+        if found.is_empty() {
+            continue;
+        }
+        let services: std::collections::BTreeSet<&str> = ["cloudwatchlogs", "codebuild", "ecr"]
+            .into_iter()
+            .filter(|s| text.contains(&format!("aws_sdk_{s}::Client")))
+            .collect();
+        assert_eq!(
+            services.len(),
+            1,
+            "{}: one SDK client per file",
+            path.display()
+        );
+        let prefix = match services.into_iter().next().unwrap() {
+            "cloudwatchlogs" => "logs",
+            s => s,
+        };
+        for name in found {
+            let pascal: String = name
+                .split('_')
+                .map(|w| w[..1].to_uppercase() + &w[1..])
+                .collect();
+            ops.insert(format!("{prefix}:{pascal}"));
+        }
+    }
+    ops
+}
+
+/// The actions of the IAM policy in the README.
+fn actions_in_readme() -> std::collections::BTreeSet<String> {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let after = &readme[readme
+        .find("The IAM policy it needs")
+        .expect("the policy section")..];
+    let block = &after[after.find("```json\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let policy: serde_json::Value = serde_json::from_str(block).expect("the policy is JSON");
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap())
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_readme_iam_policy_lists_exactly_the_calls_the_code_makes() {
+    let code = operations_in_src();
+    assert!(
+        code.contains("logs:GetLogEvents") && code.contains("ecr:BatchGetImage"),
+        "{code:?}"
+    );
+    let policy = actions_in_readme();
+    let missing: Vec<_> = code.difference(&policy).collect();
+    let unused: Vec<_> = policy.difference(&code).collect();
+    assert!(
+        missing.is_empty() && unused.is_empty(),
+        "the README's IAM policy lacks {missing:?} and grants {unused:?}, which nothing calls"
+    );
+}
