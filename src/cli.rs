@@ -194,9 +194,17 @@ pub struct CloudArgs {
     /// Streams read at the same time.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
-    /// Attempts per AWS request (the SDK's standard retry with backoff, for throttling and 5xx).
+    /// Attempts per AWS request (the SDK's standard retry with backoff, for throttling,
+    /// 5xx and timeouts; each retry is told on stderr).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_attempts: u32,
+    /// Time to open a connection to AWS, per attempt.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: std::time::Duration,
+    /// Time to wait for AWS's answer, per attempt (an attempt ends after
+    /// --connect-timeout + 2 × --read-timeout at most).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub read_timeout: std::time::Duration,
     /// Pages (of up to 10,000 events) between two checkpoints of a long stream.
     #[arg(long, value_name = "N", default_value_t = 10, hide = true)]
     pub checkpoint_pages: usize,

@@ -104,6 +104,9 @@ fn aws_options(cloud: &CloudArgs) -> AwsOptions {
         profile: cloud.profile.clone(),
         endpoint_url: cloud.endpoint_url.clone(),
         max_attempts: cloud.max_attempts,
+        connect_timeout: cloud.connect_timeout,
+        read_timeout: cloud.read_timeout,
+        on_retry: Some(|note| say!("{note}")),
     }
 }
 
@@ -118,9 +121,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
     let options = aws_options(cloud);
     runtime()?.block_on(async {
-        let config = aws::load(&options).await?;
-        let client = aws_sdk_ecr::Client::new(&config);
-        anyhow::Ok(ecr::repository_size(&client, repository).await?)
+        let aws = aws::load(&options).await?;
+        anyhow::Ok(ecr::repository_size(&aws.ecr(), repository).await?)
     })
 }
 
@@ -131,7 +133,7 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
     let runtime = runtime()?;
     let bar = Arc::new(Bar::new());
     let fetched = runtime.block_on(async {
-        let config = aws::load(&options).await?;
+        let aws = aws::load(&options).await?;
         let fetch_options = FetchOptions {
             concurrency: cloud.concurrency,
             checkpoint_pages: cloud.checkpoint_pages,
@@ -139,7 +141,7 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         let progress: Arc<dyn Progress> = bar.clone();
         anyhow::Ok(
             fetch(
-                &config,
+                &aws,
                 &archive,
                 request,
                 !cloud.no_codebuild_api,

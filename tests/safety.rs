@@ -524,3 +524,207 @@ fn the_readme_iam_policy_lists_exactly_the_calls_the_code_makes() {
         "the README's IAM policy lacks {missing:?} and grants {unused:?}, which nothing calls"
     );
 }
+
+/// A loopback server that reads each HTTP request and answers `response`
+/// (or, when `None`, never answers); its endpoint and the requests it saw.
+fn local_server(
+    response: Option<&'static str>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut writer = conn.try_clone().unwrap();
+                let mut reader = BufReader::new(conn);
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some((k, v)) = line.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    match response {
+                        Some(r) => {
+                            if writer.write_all(r.as_bytes()).is_err() {
+                                return;
+                            }
+                        }
+                        // hold the connection open, say nothing
+                        None => std::thread::sleep(Duration::from_secs(600)),
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// `cachelens fetch` of a log group against `endpoint`, and how long it took.
+fn fetch_from(endpoint: &str, extra: &[&str]) -> (Output, Duration) {
+    let t = tempfile::tempdir().unwrap();
+    let archive = t.path().join("archive");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "fetch",
+        "--log-group",
+        "/aws/codebuild/app",
+        "--no-codebuild-api",
+    ])
+    .arg("--archive")
+    .arg(&archive)
+    .args(extra);
+    support::aws_env(&mut cmd, endpoint);
+    let started = std::time::Instant::now();
+    let o = cmd.output().unwrap();
+    (o, started.elapsed())
+}
+
+/// No `Debug` dump of an SDK error reaches the user.
+fn no_debug_dump(err: &str) {
+    for dump in [
+        "DispatchFailure(",
+        "ConnectorError {",
+        "Os {",
+        "Some(",
+        "source: ",
+    ] {
+        assert!(!err.contains(dump), "a Debug dump ({dump}): {err}");
+    }
+}
+
+#[test]
+fn an_endpoint_that_never_answers_ends_within_the_bound() {
+    let (url, seen) = local_server(None);
+    let (o, took) = fetch_from(
+        &url,
+        &[
+            "--max-attempts",
+            "2",
+            "--read-timeout",
+            "1s",
+            "--connect-timeout",
+            "1s",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    // 2 attempts of at most 1 s + 2 × 1 s, and one backoff
+    assert!(took < Duration::from_secs(15), "took {took:?}: {err}");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "one retry note, one error: {err}");
+    assert!(
+        lines[0].starts_with("cachelens: DescribeLogStreams: ")
+            && lines[0].ends_with("retrying (attempt 2 of 2, --max-attempts)"),
+        "{err}"
+    );
+    assert!(lines[1].contains("timed out"), "{err}");
+    assert!(lines[1].contains("--read-timeout"), "{err}");
+    no_debug_dump(&err);
+}
+
+#[test]
+fn nothing_listening_is_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (o, took) = fetch_from(
+        &format!("http://127.0.0.1:{port}"),
+        &["--max-attempts", "3"],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(took < Duration::from_secs(15), "took {took:?}: {err}");
+    assert_eq!(err.matches("retrying (attempt").count(), 2, "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with(
+            "cachelens: DescribeLogStreams on /aws/codebuild/app: cannot reach the AWS endpoint"
+        ) && last.contains("Connection refused")
+            && last.contains("--endpoint-url"),
+        "{err}"
+    );
+    no_debug_dump(&err);
+
+    // no credentials at all: said before any connection is tried
+    let mut cmd = Command::new(BIN);
+    cmd.args(["fetch", "--log-group", "g", "--archive", "/nonexistent/a"]);
+    support::aws_env(&mut cmd, &format!("http://127.0.0.1:{port}"));
+    let o = cmd
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no AWS credentials") && err.contains("AWS_PROFILE"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    no_debug_dump(&err);
+}
+
+const DENIED: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: denied-1\r\nContent-Length: 130\r\n\r\n{\"__type\":\"AccessDeniedException\",\"message\":\"User: arn:aws:iam::123456789012:user/ci is not authorized to perform this operation\"}";
+
+#[test]
+fn access_denied_names_the_policy() {
+    assert_eq!(DENIED.split("\r\n\r\n").nth(1).unwrap().len(), 130);
+    let (url, seen) = local_server(Some(DENIED));
+    let (o, _) = fetch_from(&url, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "not retried: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("access denied (AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized")
+            && err.contains("IAM policy"),
+        "{err}"
+    );
+    no_debug_dump(&err);
+
+    // ECR, for report --cache-repo
+    let t = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(t.path())
+        .arg("report")
+        .arg(real("nodeapp-warm.log"))
+        .args(["--cache-repo", "cache", "--out", "r"]);
+    support::aws_env(&mut cmd, &url);
+    let o = cmd.output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("ECR DescribeImages on cache: access denied"),
+        "{err}"
+    );
+    assert!(!t.path().join("r").exists());
+    no_debug_dump(&err);
+}

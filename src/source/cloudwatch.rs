@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cloudwatchlogs::error::SdkError;
 use aws_sdk_cloudwatchlogs::types::{LogStream, OrderBy};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -329,17 +329,8 @@ where
     FetchError::Aws {
         call: "DescribeLogStreams",
         target: log_group.to_owned(),
-        message: one_line(&e),
+        message: super::aws::explain(&e),
     }
-}
-
-/// An SDK error and its causes on one line.
-pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    DisplayErrorContext(e)
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Reads one stream into the archive, unless it was archived whole and is unchanged.
@@ -391,7 +382,7 @@ async fn fetch_stream(
                     FetchError::Aws {
                         call: "GetLogEvents",
                         target: format!("{log_group}/{}", listing.name),
-                        message: one_line(&e),
+                        message: super::aws::explain(&e),
                     }
                 }
             })?;
