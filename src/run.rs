@@ -12,7 +12,7 @@ use cachelens::cost::{Pricing, time_cost};
 use cachelens::parse::{FormatIn, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
-use cachelens::safe_write::OutDir;
+use cachelens::safe_write::{self, OutDir};
 use cachelens::source::{Source, expand};
 use cachelens::summary::{Savings, SourceSummary, percent};
 
@@ -178,7 +178,12 @@ fn add_savings(
 
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
-    let out = OutDir::check(&args.out, &report_inputs(args), args.force)?;
+    let out = OutDir::check(
+        &args.out,
+        &report_inputs(args),
+        safe_write::REPORT,
+        args.force,
+    )?;
     let logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);

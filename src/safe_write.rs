@@ -2,8 +2,8 @@
 //! writes follows.
 //!
 //! - An output folder is replaced only when it is absent, empty, or holds the
-//!   [`MARKER`] cachelens writes into its own reports (or when forced), and
-//!   never when it is, holds or lies inside an input.
+//!   [`Marker`] cachelens writes into the folders it makes (or when forced),
+//!   and never when it is, holds or lies inside an input.
 //! - Everything is written beside its destination under a temporary name
 //!   ([`temp_prefix`]: `.cachelens-<kind>-<pid>-…`) and renamed into place, so
 //!   a failed or killed run leaves the previous output as it was.
@@ -18,12 +18,27 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// The file cachelens writes into every report folder it makes; a folder
-/// holding it may be replaced by the next report to the same place.
-pub const MARKER: &str = ".cachelens-report";
+/// The file cachelens writes into every folder it makes whole; a folder
+/// holding it may be replaced by the next run that makes the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    /// Its file name.
+    pub name: &'static str,
+    /// What it says to whoever opens it.
+    pub text: &'static str,
+}
 
-/// What [`MARKER`] says to whoever opens it.
-pub const MARKER_TEXT: &str = "This folder was written by `cachelens report`. The next report to the same --out replaces it whole.\n";
+/// The marker of `cachelens report` folders.
+pub const REPORT: Marker = Marker {
+    name: ".cachelens-report",
+    text: "This folder was written by `cachelens report`. The next report to the same --out replaces it whole.\n",
+};
+
+/// The marker of the demo archive (`make-demo`).
+pub const DEMO: Marker = Marker {
+    name: ".cachelens-demo",
+    text: "This folder was written by `cargo run --bin make-demo`, which replaces it whole.\n",
+};
 
 /// A temporary file or folder of cachelens untouched this long belongs to a
 /// run that died: the next run removes it.
@@ -34,9 +49,9 @@ pub const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 pub enum WriteGuardError {
     /// The folder holds files cachelens did not write.
     #[error(
-        "{0} is not empty and is no cachelens report (no {MARKER} file in it): not replacing it; choose a new or empty folder, or add --force to replace it and everything in it"
+        "{0} is not empty and cachelens did not write it (no {1} file in it): not replacing it; choose a new or empty folder, or add --force to replace it and everything in it"
     )]
-    NotOurs(String),
+    NotOurs(String, &'static str),
     /// The destination exists and is not a folder.
     #[error("{0} exists and is not a folder: not replacing it; choose a new or empty folder")]
     NotAFolder(String),
@@ -185,6 +200,7 @@ pub struct OutDir {
     path: PathBuf,
     parent: PathBuf,
     force: bool,
+    marker: Marker,
 }
 
 /// The absolute, symlink-free form of `path`, which need not exist: each
@@ -216,13 +232,18 @@ fn within(inner: &Path, outer: &Path) -> bool {
 
 impl OutDir {
     /// Checks that `out` may be written: not an input (`inputs`: files and
-    /// folders read), not the current directory, and absent, empty, a
-    /// cachelens report, or `force`.
-    pub fn check(out: &Path, inputs: &[PathBuf], force: bool) -> Result<OutDir, WriteGuardError> {
+    /// folders read), not the current directory, and absent, empty, holding
+    /// `marker`, or `force`.
+    pub fn check(
+        out: &Path,
+        inputs: &[PathBuf],
+        marker: Marker,
+        force: bool,
+    ) -> Result<OutDir, WriteGuardError> {
         let shown = out.display().to_string();
         let path = resolve(out).map_err(io_err(out))?;
         let Some(parent) = path.parent().map(Path::to_path_buf) else {
-            return Err(WriteGuardError::NotOurs(shown));
+            return Err(WriteGuardError::NotOurs(shown, marker.name));
         };
         for input in inputs.iter().filter(|p| p.as_os_str() != "-") {
             let Ok(real) = resolve(input) else { continue };
@@ -251,6 +272,7 @@ impl OutDir {
             path,
             parent,
             force,
+            marker,
         };
         dir.replaceable()?;
         Ok(dir)
@@ -266,18 +288,18 @@ impl OutDir {
         if !meta.is_dir() {
             return Err(WriteGuardError::NotAFolder(shown()));
         }
-        if self.force || self.path.join(MARKER).is_file() {
+        if self.force || self.path.join(self.marker.name).is_file() {
             return Ok(());
         }
         let mut entries = fs::read_dir(&self.path).map_err(io_err(&self.shown))?;
         if entries.next().is_some() {
-            return Err(WriteGuardError::NotOurs(shown()));
+            return Err(WriteGuardError::NotOurs(shown(), self.marker.name));
         }
         Ok(())
     }
 
     /// Writes the folder: `fill` writes into a temporary folder beside it,
-    /// [`MARKER`] is added, and the result replaces the folder (checked again
+    /// the marker is added, and the result replaces the folder (checked again
     /// first). On any failure the temporary folder is removed and the folder
     /// is left as it was.
     pub fn write<E: From<WriteGuardError>>(
@@ -291,8 +313,8 @@ impl OutDir {
             .tempdir_in(&self.parent)
             .map_err(io_err(&self.parent))?;
         fill(staged.path())?;
-        let marker = staged.path().join(MARKER);
-        fs::write(&marker, MARKER_TEXT).map_err(io_err(&marker))?;
+        let marker = staged.path().join(self.marker.name);
+        fs::write(&marker, self.marker.text).map_err(io_err(&marker))?;
         self.replaceable()?;
         let old = if self.path.exists() {
             let nanos = SystemTime::now()

@@ -86,7 +86,9 @@ fn report_out_never_deletes_a_folder_it_did_not_write() {
     fs::write(keep.join("precious.txt"), "keep").unwrap();
     let o = report(t.path(), "keep-me", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("keep-me is not empty and is no cachelens report"));
+    assert!(stderr(&o).contains(
+        "keep-me is not empty and cachelens did not write it (no .cachelens-report file in it)"
+    ));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     assert_eq!(
         fs::read_to_string(keep.join("precious.txt")).unwrap(),
