@@ -348,6 +348,10 @@ fn log_text_and_file_names_cannot_drive_the_terminal() {
         &["summary", "--format", "markdown"][..],
         &["diagnose", "--color", "never"][..],
         &["diagnose", "--format", "markdown"][..],
+        &["summary", "--format", "json"][..],
+        &["steps"][..],
+        &["steps", "--format", "ndjson"][..],
+        &["diagnose", "--format", "json"][..],
     ] {
         let o = first(args);
         let (out, err) = (stdout(&o), stderr(&o));
