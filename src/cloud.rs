@@ -157,6 +157,9 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         say!("{note}");
     }
     let r = &fetched.report;
+    for why in &r.failed {
+        crate::run::skip(why);
+    }
     for why in &r.repaired {
         say!("{why}: fetched again");
     }
@@ -167,10 +170,15 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         );
     }
     say!(
-        "{} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
-        r.streams.len(),
+        "{} streams ({} read, {} unchanged{}): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
+        r.fetched + r.unchanged + r.failed.len() as u64,
         r.fetched,
         r.unchanged,
+        if r.failed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", r.failed.len())
+        },
         r.events,
         format_size(r.bytes, DECIMAL),
         r.describe_calls,

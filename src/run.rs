@@ -27,7 +27,7 @@ static SKIPPED: AtomicUsize = AtomicUsize::new(0);
 
 /// Reports an input that could not be read; the run goes on without it and
 /// ends with [`EXIT_SKIPPED`].
-fn skip(e: &dyn std::fmt::Display) {
+pub(crate) fn skip(e: &dyn std::fmt::Display) {
     SKIPPED.fetch_add(1, Ordering::Relaxed);
     say!("skipped: {e}");
 }

@@ -741,3 +741,58 @@ fn a_damaged_archive_file_is_reported_the_rest_read_and_fetch_repairs_it() {
     );
     assert_eq!(by_stream(&offline("steps", &[])), all);
 }
+
+#[test]
+fn one_stream_that_cannot_be_read_does_not_stop_the_others() {
+    let w = world(4, 0);
+    let a = w.archive("archive");
+    // one stream at a time, no retries: the third request (a GetLogEvents) fails
+    let proxy = Proxy::start(
+        w.moto.port,
+        Faults {
+            every: 3,
+            limit: 1,
+            delay: Duration::ZERO,
+        },
+    );
+    let out = w.cachelens(
+        &proxy.url,
+        &[
+            "steps",
+            "--log-group",
+            GROUP,
+            "--since",
+            "7d",
+            "--archive",
+            a.to_str().unwrap(),
+            "--max-attempts",
+            "1",
+            "--concurrency",
+            "1",
+            "--no-codebuild-api",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.matches("skipped: GetLogEvents on /aws/codebuild/app/")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("ThrottlingException"), "{err}");
+    assert!(
+        err.contains("4 streams (3 read, 0 unchanged, 1 failed)"),
+        "{err}"
+    );
+    assert!(err.contains("1 input could not be read"), "{err}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources: std::collections::BTreeSet<&str> = doc["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 3, "the three streams read: {err}");
+    assert_eq!(walk(&a).len(), 3);
+}

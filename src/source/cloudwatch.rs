@@ -113,6 +113,9 @@ pub struct FetchReport {
     pub fetched: u64,
     /// Streams the archive already held complete and unchanged.
     pub unchanged: u64,
+    /// Why streams could not be read (each message names its stream); the
+    /// others were fetched all the same.
+    pub failed: Vec<String>,
     /// Why archive files were damaged, of the streams read again whole because of it.
     pub repaired: Vec<String>,
     /// Events received.
@@ -176,19 +179,20 @@ pub async fn fetch(
             )
             .await;
             progress.stream_done();
-            fetched
+            (listing.name, fetched)
         });
     }
     let (mut fetched, mut unchanged, mut repaired) = (0, 0, Vec::new());
+    let mut failed: Vec<(String, FetchError)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok(Outcome::Fetched)) => fetched += 1,
-            Ok(Ok(Outcome::Unchanged)) => unchanged += 1,
-            Ok(Ok(Outcome::Repaired(why))) => {
+            Ok((_, Ok(Outcome::Fetched))) => fetched += 1,
+            Ok((_, Ok(Outcome::Unchanged))) => unchanged += 1,
+            Ok((_, Ok(Outcome::Repaired(why)))) => {
                 fetched += 1;
                 repaired.push(why);
             }
-            Ok(Err(e)) => return Err(e),
+            Ok((name, Err(e))) => failed.push((name, e)),
             Err(join) => {
                 return Err(FetchError::Aws {
                     call: "fetch task",
@@ -198,11 +202,23 @@ pub async fn fetch(
             }
         }
     }
+    // one stream failing does not stop the others; all failing is the answer
+    if !listed.is_empty() && failed.len() == listed.len() {
+        failed.sort_by(|a, b| a.0.cmp(&b.0));
+        return Err(failed.swap_remove(0).1);
+    }
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    // a stream that failed is still read from an earlier whole copy, if any
+    let readable = |name: &str| {
+        failed.iter().all(|(f, _)| f != name) || archive.path(&log_group, name).exists()
+    };
     Ok(FetchReport {
         streams: listed
             .iter()
+            .filter(|l| readable(&l.name))
             .map(|l| (log_group.clone(), l.name.clone()))
             .collect(),
+        failed: failed.into_iter().map(|(_, e)| e.to_string()).collect(),
         fetched,
         unchanged,
         repaired,
