@@ -120,26 +120,41 @@ pub fn temp_prefix(kind: &str) -> String {
 enum TempName<'a> {
     /// `.cachelens-<kind>-<pid>-<pid space>-…`.
     Own { pid: &'a str, space: &'a str },
-    /// `.tmpXXXXXX`: the archive's before it named its own.
+    /// What earlier versions made: `.cachelens-report-XXXXXX` and
+    /// `.cachelens-old-<pid>` beside a report, `.tmpXXXXXX` in the archive.
     Legacy,
 }
 
-fn temp_name(name: &str) -> Option<TempName<'_>> {
+/// Where temporary names are looked for: `.tmpXXXXXX` is cachelens' only
+/// inside its archive (other programs use the same names elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The folder an output folder is written into.
+    Beside,
+    /// A folder of the archive.
+    Archive,
+}
+
+fn temp_name(name: &str, place: Place) -> Option<TempName<'_>> {
+    let random = |r: &str| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric());
+    let digits = |r: &str| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit());
     if let Some(rest) = name.strip_prefix(".cachelens-") {
+        if rest.strip_prefix("report-").is_some_and(random)
+            || rest.strip_prefix("old-").is_some_and(digits)
+        {
+            return Some(TempName::Legacy);
+        }
         let mut parts = rest.splitn(4, '-');
         let kind = parts.next()?;
         let pid = parts.next()?;
         let space = parts.next()?;
         let ok = ["report", "old", "tmp"].contains(&kind)
-            && !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
+            && digits(pid)
             && !space.is_empty()
             && parts.next().is_some_and(|r| !r.is_empty());
         return ok.then_some(TempName::Own { pid, space });
     }
-    let legacy = name
-        .strip_prefix(".tmp")
-        .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let legacy = place == Place::Archive && name.strip_prefix(".tmp").is_some_and(random);
     legacy.then_some(TempName::Legacy)
 }
 
@@ -158,7 +173,7 @@ fn provably_dead(name: &TempName<'_>) -> bool {
 
 /// Removes the temporary files and folders killed runs left in `dir` (see the
 /// module's rules); the names removed. A folder that cannot be read is left alone.
-pub fn clean_stale(dir: &Path) -> Vec<PathBuf> {
+pub fn clean_stale(dir: &Path, place: Place) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -166,7 +181,7 @@ pub fn clean_stale(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(temp) = name.to_str().and_then(temp_name) else {
+        let Some(temp) = name.to_str().and_then(|n| temp_name(n, place)) else {
             continue;
         };
         let Ok(meta) = entry.path().symlink_metadata() else {
@@ -307,7 +322,7 @@ impl OutDir {
         fill: impl FnOnce(&Path) -> Result<(), E>,
     ) -> Result<(), E> {
         fs::create_dir_all(&self.parent).map_err(io_err(&self.parent))?;
-        clean_stale(&self.parent);
+        clean_stale(&self.parent, Place::Beside);
         let staged = tempfile::Builder::new()
             .prefix(&temp_prefix("report"))
             .tempdir_in(&self.parent)
@@ -351,32 +366,41 @@ mod tests {
 
     #[test]
     fn temporary_names() {
+        let own = |n| temp_name(n, Place::Beside);
         assert_eq!(
-            temp_name(".cachelens-report-123-0a1b2c3d-abC9"),
+            own(".cachelens-report-123-0a1b2c3d-abC9"),
             Some(TempName::Own {
                 pid: "123",
                 space: "0a1b2c3d"
             })
         );
-        assert_eq!(temp_name(".tmpA1b2C3"), Some(TempName::Legacy));
+        for legacy in [".cachelens-report-aB3xY9", ".cachelens-old-4242"] {
+            assert_eq!(own(legacy), Some(TempName::Legacy), "{legacy}");
+        }
+        assert_eq!(own(".tmpA1b2C3"), None, "not ours outside the archive");
+        assert_eq!(
+            temp_name(".tmpA1b2C3", Place::Archive),
+            Some(TempName::Legacy)
+        );
         for not in [
             ".cachelens-report",
             ".cachelens-report-x-1-2",
             ".cachelens-tmp-1-x",
             ".cachelens-mine-1-x-y",
+            ".cachelens-old-x",
             ".tmp",
             "build.log",
         ] {
-            assert_eq!(temp_name(not), None, "{not}");
+            assert_eq!(temp_name(not, Place::Archive), None, "{not}");
         }
         let mine = format!("{}zz", temp_prefix("old"));
-        let parsed = temp_name(&mine).unwrap();
+        let parsed = own(&mine).unwrap();
         assert!(!provably_dead(&parsed), "this process is alive");
         if pid_space() != "x" {
             let dead = format!(".cachelens-tmp-4194999-{}-zz", pid_space());
-            assert!(provably_dead(&temp_name(&dead).unwrap()));
+            assert!(provably_dead(&own(&dead).unwrap()));
             let elsewhere = ".cachelens-tmp-4194999-00000000-zz";
-            assert!(!provably_dead(&temp_name(elsewhere).unwrap()));
+            assert!(!provably_dead(&own(elsewhere).unwrap()));
         }
     }
 

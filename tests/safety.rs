@@ -197,11 +197,14 @@ fn stale_temporary_folders_of_killed_reports_are_removed_fresh_ones_kept() {
     let old = t.path().join(".cachelens-old-4194999-00000000-dead");
     let fresh = t.path().join(".cachelens-report-4194998-00000000-busy");
     let other = t.path().join(".cachelens-mine");
-    for d in [&stale, &old, &fresh, &other] {
+    // what an earlier cachelens left (the issue's `--out .` run), and another program's
+    let legacy = t.path().join(".cachelens-report-aB3xY9");
+    let theirs = t.path().join(".tmpAb12Cd");
+    for d in [&stale, &old, &fresh, &other, &legacy, &theirs] {
         fs::create_dir(d).unwrap();
         fs::write(d.join("x"), "x").unwrap();
     }
-    for d in [&stale, &old, &other] {
+    for d in [&stale, &old, &other, &legacy, &theirs] {
         age(d, Duration::from_secs(3600));
     }
     let o = report(t.path(), "out", &[]);
@@ -211,6 +214,7 @@ fn stale_temporary_folders_of_killed_reports_are_removed_fresh_ones_kept() {
         [
             ".cachelens-mine",
             ".cachelens-report-4194998-00000000-busy",
+            ".tmpAb12Cd",
             "out"
         ]
     );

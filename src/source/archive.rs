@@ -225,10 +225,11 @@ impl Archive {
     /// Removes the temporary files killed fetches left in the archive's
     /// folders ([`safe_write::clean_stale`]); the files removed.
     pub fn clean_stale(&self) -> Vec<PathBuf> {
-        let mut removed = safe_write::clean_stale(&self.root);
+        let place = safe_write::Place::Archive;
+        let mut removed = safe_write::clean_stale(&self.root, place);
         if let Ok(groups) = sorted_entries(&self.root) {
             for g in groups.iter().filter(|p| p.is_dir()) {
-                removed.extend(safe_write::clean_stale(g));
+                removed.extend(safe_write::clean_stale(g, place));
             }
         }
         removed
