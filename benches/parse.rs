@@ -50,6 +50,22 @@ fn parse(c: &mut Criterion) {
     group.bench_function("manylines-4MiB", |b| {
         b.iter(|| parse_log(black_box(&many), "bench"))
     });
+    // the same logs as a CI framed them: a GitHub Actions stamp on every line
+    let mut framed = Vec::new();
+    for (i, line) in all.split_inclusive(|&b| b == b'\n').enumerate() {
+        let stamp = format!(
+            "2024-01-01T12:{:02}:{:02}.{:07}Z ",
+            i / 60 % 60,
+            i % 60,
+            i % 10_000_000
+        );
+        framed.extend_from_slice(stamp.as_bytes());
+        framed.extend_from_slice(line);
+    }
+    group.throughput(Throughput::Bytes(framed.len() as u64));
+    group.bench_function("github-framed-real-logs", |b| {
+        b.iter(|| parse_log(black_box(&framed), "bench"))
+    });
     group.finish();
 }
 

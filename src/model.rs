@@ -50,6 +50,8 @@ pub enum Kind {
     Export,
     /// Anything else the solver or a frontend names.
     Other,
+    /// A vertex whose header is not in the input (a pasted tail, a stream that starts mid-build).
+    Unknown,
 }
 
 impl Kind {
@@ -64,6 +66,7 @@ impl Kind {
             Kind::CacheExport => "cache-export",
             Kind::Export => "export",
             Kind::Other => "other",
+            Kind::Unknown => "unknown",
         }
     }
 }
@@ -102,8 +105,9 @@ impl Status {
 pub struct Step {
     /// BuildKit's own vertex number (`#N`).
     pub vertex: u32,
-    /// The vertex name as printed in its header.
-    pub name: String,
+    /// The vertex name as printed in its header; `None` when the input holds no
+    /// header for it (a fragment).
+    pub name: Option<String>,
     /// Stage name from `[stage i/n]`, when printed.
     pub stage: Option<String>,
     /// Platform from `[linux/arm64 i/n]`, when printed.
@@ -124,8 +128,16 @@ pub struct Step {
     pub digest: Option<String>,
     /// The `ERROR:` message when the status is `error`.
     pub error: Option<String>,
-    /// 1-based line of the vertex's first header in its source.
+    /// 1-based line of the vertex's first header in its source (of its first line
+    /// when no header names it).
     pub line: u64,
+}
+
+impl Step {
+    /// The name to show: the header's, or a note that the input holds none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or("(no header in the input)")
+    }
 }
 
 /// A remote cache import (`importing cache manifest from <ref>`).

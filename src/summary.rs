@@ -253,7 +253,7 @@ impl Summary<'_> {
             facts.push(fact(
                 "first miss",
                 vec![
-                    Name(miss.name.clone()),
+                    Name(miss.label().to_owned()),
                     Text(" (".to_owned()),
                     Part::Status(miss.status),
                     Text(format!(", #{}, line {})", miss.vertex, miss.line)),

@@ -113,7 +113,7 @@ fn the_hand_made_modern_build() {
         Some(0.25),
         "1 of [2/4], [3/4], [4/4], [lint 2/2]"
     );
-    assert_eq!(b.first_miss().unwrap().name, "[3/4] COPY . .");
+    assert_eq!(b.first_miss().unwrap().label(), "[3/4] COPY . .");
     assert_eq!(b.steps[0].line, 1);
     assert_eq!(
         b.steps[1].line, 75,
@@ -178,7 +178,7 @@ fn a_tty_final_frame() {
     let names: Vec<(u32, &str, Status, Option<f64>)> = b
         .steps
         .iter()
-        .map(|s| (s.vertex, s.name.as_str(), s.status, s.seconds))
+        .map(|s| (s.vertex, s.label(), s.status, s.seconds))
         .collect();
     assert_eq!(
         names,
@@ -216,7 +216,10 @@ fn a_tty_final_frame() {
         ]
     );
     assert_eq!(b.hit_rate, Some(0.5));
-    assert_eq!(b.first_miss().unwrap().name, "[4/5] RUN npm ci --omit=dev");
+    assert_eq!(
+        b.first_miss().unwrap().label(),
+        "[4/5] RUN npm ci --omit=dev"
+    );
     assert_eq!(
         b.warnings,
         ["JSONArgsRecommended: JSON arguments recommended for CMD (line 9)"]
@@ -298,8 +301,8 @@ fn real_tty_captures_match_plain_builds_of_the_same_state() {
             // a tty name may be cut at the terminal width
             let at = unmatched
                 .iter()
-                .position(|q| q.name.starts_with(&s.name) && q.status == s.status)
-                .unwrap_or_else(|| panic!("{name}: {} {:?} not in plain", s.name, s.status));
+                .position(|q| q.label().starts_with(s.label()) && q.status == s.status)
+                .unwrap_or_else(|| panic!("{name}: {} {:?} not in plain", s.label(), s.status));
             unmatched.remove(at);
         }
         assert!(unmatched.is_empty(), "{name}: {unmatched:?}");

@@ -70,7 +70,7 @@ impl StepRef {
     fn of(step: &Step) -> Self {
         StepRef {
             vertex: step.vertex,
-            name: step.name.clone(),
+            name: step.label().to_owned(),
             stage: step.stage.clone(),
             position: step.position,
             status: step.status,
@@ -245,13 +245,13 @@ fn evidence(build: &Build, step: &Step) -> Evidence {
     Evidence {
         source: build.source.clone(),
         line: step.line,
-        text: format!("#{} {}", step.vertex, step.name),
+        text: format!("#{} {}", step.vertex, step.label()),
     }
 }
 
 /// Words of a step's arguments (after `COPY`/`ADD`).
 fn args(step: &Step) -> Vec<&str> {
-    parse_vertex_name(&step.name)
+    parse_vertex_name(step.label())
         .args
         .unwrap_or_default()
         .split_whitespace()
@@ -677,7 +677,7 @@ fn build_cause(
                 format!(
                     "inline cache holds only the final stage's layers: stage {} re-ran although {} was importable",
                     root_stage.unwrap_or("?"),
-                    hit.name
+                    hit.label()
                 ),
                 ev,
                 "export the builder stages too: --cache-to type=registry,mode=max (buildx), or push each builder stage (--target) with BUILDKIT_INLINE_CACHE=1 and add it to --cache-from",
@@ -770,8 +770,9 @@ fn base_changed<'a, 'b>(
 }
 
 fn image_digest(step: &Step) -> Option<&str> {
-    let at = step.name.find("@sha256:")?;
-    Some(step.name[at + 1..].split_whitespace().next().unwrap_or(""))
+    let name = step.name.as_deref()?;
+    let at = name.find("@sha256:")?;
+    Some(name[at + 1..].split_whitespace().next().unwrap_or(""))
 }
 
 /// The cause of one first miss (and its cascade).

@@ -202,7 +202,7 @@ struct Rows {
     s_day: Vec<Option<String>>,
     s_week: Vec<Option<String>>,
     s_key: Vec<String>,
-    s_name: Vec<String>,
+    s_name: Vec<Option<String>>,
     s_status: Vec<&'static str>,
     s_seconds: Vec<Option<f64>>,
     s_cacheable: Vec<bool>,

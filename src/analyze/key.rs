@@ -20,7 +20,7 @@ pub fn step_key(step: &Step) -> Option<String> {
     if !matches!(step.kind, Kind::Instruction | Kind::From) {
         return None;
     }
-    let name = parse_vertex_name(&step.name);
+    let name = parse_vertex_name(step.label());
     let keyword = name.instruction?;
     let args = strip_digests(name.args.unwrap_or_default());
     let mut key = keyword;
@@ -58,7 +58,7 @@ mod tests {
     fn step(name: &str, kind: Kind) -> Step {
         Step {
             vertex: 1,
-            name: name.to_owned(),
+            name: Some(name.to_owned()),
             stage: None,
             platform: None,
             position: None,

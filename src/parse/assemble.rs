@@ -8,10 +8,10 @@ use super::FormatIn;
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
 use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
-use super::plain::{Body, Client, Line, Recap, Terminal, parse_line};
+use super::plain::{Body, Client, Line, Recap, Terminal, is_status, parse_line};
 use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
 use super::tty::{Frames, TtyLine, parse_tty_line};
-use super::vertex_name::parse_vertex_name;
+use super::vertex_name::{VertexName, parse_vertex_name};
 use crate::model::{
     Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Kind, Origin, Status, Step,
     hit_rate,
@@ -50,9 +50,11 @@ pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
     let mut asm = Assembler::new(source, format);
     let mut lines = Lines::new(input);
     let mut framer = Framer::new();
+    let mut emit = |number: u64, framed: Framed<'_>| asm.line(number, framed);
     while let Some((number, line)) = lines.next_line() {
-        asm.line(number, framer.strip(line));
+        framer.push(number, line, &mut emit);
     }
+    framer.finish(&mut emit);
     asm.finish()
 }
 
@@ -112,6 +114,8 @@ struct BuildState {
     frames: Option<Frames>,
     /// A client error closed the build: the next vertex line starts another (rule A4).
     closed: bool,
+    /// The names the error recap gave its blocks (rule A6).
+    recap_titles: Vec<String>,
 }
 
 impl BuildState {
@@ -207,10 +211,23 @@ impl<'s> Assembler<'s> {
         self.lines = number;
         self.framing = framed.framing;
         self.time = framed.time;
+        if framed.continuation {
+            // ci-framing rule F6: the rest of the line before, read with it
+            return;
+        }
         if framed.own {
-            // the CI's own line (ci-framing rule F3): a block ends as at a blank line
+            // the CI's own line (ci-framing rule F5): a block ends as at a blank line
             self.block = None;
             return;
+        }
+        // CodeBuild's agent prefix on command output: the agent's own events keep
+        // their meaning, the rest is the command's (rule C4)
+        if framed.framing == Some(Framing::CodeBuild)
+            && !framed.content.starts_with(b"[Container] ")
+            && let Some(agent) = parse_agent_line(framed.line)
+            && !matches!(agent.event, AgentEvent::Other)
+        {
+            return self.agent_line(number, &agent);
         }
         let line = framed.content;
         // which format reads the line: its first byte tells every plain vertex line at once
@@ -256,14 +273,17 @@ impl<'s> Assembler<'s> {
 
     fn vertex_line(&mut self, number: u64, n: u32, body: Body<'_>) {
         self.recap = RecapState::None;
-        let is_header = self.block != Some(n) && matches!(body, Body::Named(_));
+        // a block's first line names its vertex, unless it is a progress status (a fragment)
+        let is_header =
+            self.block != Some(n) && matches!(body, Body::Named(text) if !is_status(text));
         self.block = Some(n);
         if self.starts_build(n, is_header) {
             self.start_build(number);
         }
         let build = self.belongs(number);
         if n == 0 {
-            // buildx's own line ("#0 building with …"): it starts a build, it is no step
+            // buildx's own line ("#0 building with …"): it starts a build, it is no step;
+            // BuildKit v0.11's `#0 <secs> <text>` lines are the running vertex's output
             return;
         }
         let vertex = build.vertex(n);
@@ -322,7 +342,7 @@ impl<'s> Assembler<'s> {
         };
         build.closed
             || build.format != Format::Plain
-            || (n == 0 && build.has_vertices())
+            || (n == 0 && is_header && build.has_vertices())
             || (is_header && build.max_vertex >= 3 && (n == 1 || (n == 2 && build.is_done(2))))
     }
 
@@ -429,6 +449,11 @@ impl<'s> Assembler<'s> {
         match (self.recap, recap) {
             (RecapState::Open, Recap::Rule) => self.recap = RecapState::Closed,
             (_, Recap::Rule) => self.recap = RecapState::Open,
+            (RecapState::Open, Recap::Title(name)) => {
+                if let Some(build) = &mut self.current {
+                    build.recap_titles.push(lossy(name));
+                }
+            }
             (RecapState::Open, _) => {}
             (RecapState::Closed, Recap::Snippet) => {}
             // a title without an opening rule, or an excerpt line out of place
@@ -572,6 +597,7 @@ fn new_build(
         trace: None,
         frames: None,
         closed: false,
+        recap_titles: Vec::new(),
     }
 }
 
@@ -582,6 +608,43 @@ fn lossy(bytes: &[u8]) -> String {
         Ok(text) => text.to_owned(),
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
+}
+
+/// Rule A6: when the recap names one block no vertex is named after, and one
+/// failed vertex has no header (a fragment), the title is that vertex's name.
+fn name_failed_vertex(state: &mut BuildState) {
+    let unmatched: Vec<&String> = state
+        .recap_titles
+        .iter()
+        .filter(|t| !state.vertices.iter().any(|v| v.name.as_ref() == Some(*t)))
+        .collect();
+    let mut unnamed = state
+        .vertices
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.status == Some(Status::Error) && v.name.is_none())
+        .map(|(i, _)| i);
+    if let ([title], Some(i), None) = (&unmatched[..], unnamed.next(), unnamed.next()) {
+        let title = (*title).clone();
+        state.vertices[i].name = Some(title);
+    }
+}
+
+/// The vertices in step order: those with a header in the order of their first
+/// header, the others (rule A5) where their first line stands.
+fn step_order(state: &BuildState) -> Vec<usize> {
+    let unnamed = (0..state.vertices.len()).filter(|&i| state.vertices[i].header_line == 0);
+    let mut order = Vec::with_capacity(state.vertices.len());
+    let mut named = state.named.iter().copied().peekable();
+    for u in unnamed {
+        let at = state.vertices[u].first_line;
+        while let Some(n) = named.next_if(|&n| state.vertices[n].header_line < at) {
+            order.push(n);
+        }
+        order.push(u);
+    }
+    order.extend(named);
+    order
 }
 
 /// Turns the state of one build into its record.
@@ -629,24 +692,19 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             state.ended_at = last.map(WallClock::DateTime);
         }
     }
-    // rule A5: lines of vertices no header named stay unparsed
-    let mut unparsed = state.unparsed;
-    for v in state.vertices.iter().filter(|v| v.name.is_none()) {
-        unparsed += v.lines;
-        state.first_unparsed = Some(
-            state
-                .first_unparsed
-                .map_or(v.first_line, |f| f.min(v.first_line)),
-        );
-    }
+    name_failed_vertex(&mut state);
     let mut cache = Cache::default();
     let mut context = None;
     let mut error_lines = Vec::new();
-    let mut steps = Vec::with_capacity(state.named.len());
-    for &i in &state.named {
+    let order = step_order(&state);
+    let mut steps = Vec::with_capacity(order.len());
+    for i in order {
         let v = std::mem::take(&mut state.vertices[i]);
-        let name = v.name.unwrap_or_default();
-        let parsed = parse_vertex_name(&name);
+        // rule A5: a vertex no header named (a fragment) is a step without a name
+        let name = v.name;
+        let parsed = name
+            .as_deref()
+            .map_or_else(VertexName::unknown, parse_vertex_name);
         let status = v.status.unwrap_or(Status::Incomplete);
         let ok = matches!(status, Status::Done | Status::Cached);
         let failure = v.error.clone().or_else(|| match status {
@@ -669,13 +727,16 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 vertex: v.number,
             }),
             Kind::CacheExport => cache.exports.push(CacheExport {
-                name: name.clone(),
+                name: name.clone().unwrap_or_default(),
                 seconds,
                 ok,
                 error: failure.filter(|_| !ok),
                 vertex: v.number,
             }),
-            Kind::Internal if name == "[internal] load build context" && context.is_none() => {
+            Kind::Internal
+                if name.as_deref() == Some("[internal] load build context")
+                    && context.is_none() =>
+            {
                 context = v
                     .context
                     .as_ref()
@@ -695,7 +756,11 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             cacheable: parsed.kind == Kind::Instruction,
             digest: v.digest,
             error: v.error,
-            line: v.header_line,
+            line: if v.header_line > 0 {
+                v.header_line
+            } else {
+                v.first_line
+            },
             name,
         });
     }
@@ -705,7 +770,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         hit_rate: hit_rate(&steps),
         steps,
         cache,
-        unparsed_lines: unparsed,
+        unparsed_lines: state.unparsed,
         first_unparsed_line: state.first_unparsed,
         error: state.error,
         warnings: state.warnings,
@@ -769,11 +834,74 @@ mod tests {
     #[test]
     fn lines_before_a_header_wait_for_it() {
         // a log that starts in the middle: #7 has no header, #8's comes after its output
-        let log = parse("#7 0.1 orphan\n#7 DONE 1.0s\n\n#8 [2/2] RUN b\n#8 DONE 2.0s\n");
+        let log =
+            parse("#7 0.1 orphan\n#7 DONE 1.0s\n\n#8 0.2 early\n\n#8 [2/2] RUN b\n#8 DONE 2.0s\n");
         let b = &log.builds[0];
-        assert_eq!(b.steps.len(), 1);
-        assert_eq!(b.unparsed_lines, 2, "lines of a vertex no header named");
-        assert_eq!(b.first_unparsed_line, Some(1));
+        assert_eq!(b.steps.len(), 2);
+        assert_eq!(b.unparsed_lines, 0);
+        let s7 = step(b, 7);
+        assert_eq!(
+            (s7.name.as_deref(), s7.kind, s7.cacheable),
+            (None, Kind::Unknown, false)
+        );
+        assert_eq!(
+            (s7.status, s7.seconds, s7.line),
+            (Status::Done, Some(1.0), 1)
+        );
+        assert_eq!(step(b, 8).name.as_deref(), Some("[2/2] RUN b"));
+        assert_eq!(b.hit_rate, Some(0.0), "only the named RUN counts");
+    }
+
+    #[test]
+    fn a_pasted_tail_keeps_what_it_shows() {
+        let log = parse(
+            "#12 pushing layers 0.2s done\n#12 exporting manifest sha256:aa done\n#12 DONE 0.9s\n\n\
+             #9 0.511 npm ERR! code ELIFECYCLE\n#9 ERROR: process \"/bin/sh -c npm test\" did not complete successfully: exit code: 1\n\
+             ------\n > [test 4/4] RUN npm test:\n#9 0.511 npm ERR! code ELIFECYCLE\n------\n\
+             ERROR: failed to solve: process \"/bin/sh -c npm test\" did not complete successfully: exit code: 1\n",
+        );
+        let b = &log.builds[0];
+        assert_eq!(b.unparsed_lines, 0);
+        let push = step(b, 12);
+        assert_eq!(push.name, None, "a progress status is no name");
+        assert_eq!((push.status, push.seconds), (Status::Done, Some(0.9)));
+        let failed = step(b, 9);
+        assert_eq!(
+            failed.name.as_deref(),
+            Some("[test 4/4] RUN npm test"),
+            "the recap names it"
+        );
+        assert_eq!(
+            (failed.status, failed.kind, failed.cacheable),
+            (Status::Error, Kind::Instruction, true)
+        );
+        assert!(b.failed());
+        assert_eq!(b.hit_rate, Some(0.0));
+    }
+
+    #[test]
+    fn printer_quirks() {
+        // BuildKit v0.11: the running vertex's output printed as #0
+        let log = parse(
+            "#0 building with \"default\" instance using docker driver\n\n\
+             #1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n\
+             #2 [1/3] FROM x\n#2 DONE 0.0s\n\n#3 [2/3] RUN a\n#0 0.106 output\n#3 DONE 1.0s\n\n\
+             #4 [3/3] RUN b\n#4 DONE 2.0s\n",
+        );
+        assert_eq!(log.builds.len(), 1, "#0 log lines start no build");
+        assert_eq!(log.builds[0].steps.len(), 4);
+        assert_eq!(log.builds[0].unparsed_lines, 0);
+        // the 2020 printer cut names at 72 characters
+        let log = parse(
+            "#5 [2/3] RUN apt-get update && apt-get install -y --no-install-recommends ca-cert...\n\
+             #5 0.3 Get:1 http://deb.debian.org\n#5 ...\n\n#6 [3/3] RUN true\n#6 DONE 0.1s\n\n\
+             #5 [2/3] RUN apt-get update && apt-get install -y --no-install-recommends ca-cert...\n#5 DONE 9.0s\n",
+        );
+        let b = &log.builds[0];
+        assert_eq!(b.steps.len(), 2);
+        assert!(step(b, 5).name.as_deref().unwrap().ends_with("ca-cert..."));
+        assert_eq!(step(b, 5).seconds, Some(9.0));
+        assert_eq!(b.unparsed_lines, 0);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while_m_n, take_while1};
 use nom::character::complete::{char, digit1};
-use nom::combinator::{map, map_res, opt, recognize, rest};
+use nom::combinator::{map, map_res, opt, recognize, rest, verify};
 use nom::sequence::{preceded, separated_pair, terminated};
 use nom::{IResult, Parser};
 use serde::Serialize;
@@ -94,9 +94,17 @@ fn agent_event(i: &[u8]) -> PResult<'_, AgentEvent<'_>> {
             AgentEvent::RunningCommand,
         ),
         map(command_failed, |(c, n)| AgentEvent::CommandFailed(c, n)),
-        map(rest, |_| AgentEvent::Other),
+        // rule C4: `[Container] <stamp> #N …` is command output under the agent's prefix
+        map(verify(rest, |t: &[u8]| !is_vertex_line(t)), |_| {
+            AgentEvent::Other
+        }),
     ))
     .parse(i)
+}
+
+/// `"#" , digit`: a BuildKit vertex line starts here.
+fn is_vertex_line(text: &[u8]) -> bool {
+    matches!(text, [b'#', d, ..] if d.is_ascii_digit())
 }
 
 /// `phase-complete`.

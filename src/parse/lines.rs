@@ -66,8 +66,10 @@ fn trim_cr(mut line: &[u8]) -> &[u8] {
     line
 }
 
-/// Copies `line` into `out` without ANSI CSI (`ESC [ … final`) and OSC
-/// (`ESC ] … BEL` or `ESC ] … ESC \`) sequences; other `ESC x` pairs are dropped too.
+/// Copies `line` into `out` without ANSI CSI (`ESC [ … final`) sequences and
+/// the string sequences OSC, APC, DCS, PM and SOS (`ESC ]`, `ESC _` — Buildkite's
+/// `ESC _bk;t=… BEL` stamps —, `ESC P`, `ESC ^`, `ESC X`, each ended by BEL or
+/// `ESC \\`); other `ESC x` pairs are dropped too.
 fn strip_escapes(line: &[u8], out: &mut Vec<u8>) {
     out.clear();
     let mut i = 0;
@@ -87,7 +89,7 @@ fn strip_escapes(line: &[u8], out: &mut Vec<u8>) {
                 }
                 i += 1;
             }
-            Some(b']') => {
+            Some(b']' | b'_' | b'P' | b'^' | b'X') => {
                 i += 1;
                 while i < line.len() {
                     if line[i] == BEL {
@@ -142,10 +144,12 @@ mod tests {
 
     #[test]
     fn strips_csi_and_osc_sequences() {
-        let got = all(b"\x1b[32m#5 CACHED\x1b[0m\n\x1b]0;title\x07#6 DONE 1.0s\x1b[K\r\n\x1b[");
+        let got = all(b"\x1b[32m#5 CACHED\x1b[0m\n\x1b]0;title\x07#6 DONE 1.0s\x1b[K\r\n\x1b[\n\x1b_bk;t=1700000000000\x07#7 CACHED\n\x1bPq#0;x\x1b\\#8 CACHED");
         assert_eq!(got[0].1, b"#5 CACHED".to_vec());
         assert_eq!(got[1].1, b"#6 DONE 1.0s".to_vec());
         assert_eq!(got[2].1, b"".to_vec());
+        assert_eq!(got[3].1, b"#7 CACHED".to_vec(), "Buildkite's APC stamp");
+        assert_eq!(got[4].1, b"#8 CACHED".to_vec());
     }
 
     #[test]

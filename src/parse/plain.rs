@@ -110,6 +110,52 @@ pub fn parse_line(line: &[u8]) -> Line<'_> {
     Line::Text(line)
 }
 
+/// `status-text`: the text of a `#N` line that reports progress and names no
+/// vertex: not a bracketed name, and either ending in `done` or a duration, or a
+/// digest's progress, or one of the exporters' status ids (a fragment's first
+/// line may be one: it is no header).
+pub fn is_status(text: &[u8]) -> bool {
+    const IDS: [&[u8]; 17] = [
+        b"exporting layers",
+        b"exporting manifest",
+        b"exporting config",
+        b"exporting attestation",
+        b"writing image ",
+        b"writing layer ",
+        b"writing config ",
+        b"writing manifest",
+        b"writing cache",
+        b"naming to ",
+        b"unpacking to ",
+        b"pushing layers",
+        b"pushing manifest",
+        b"preparing build cache",
+        b"transferring ",
+        b"extracting ",
+        b"pulling ",
+    ];
+    if text.first() == Some(&b'[') {
+        return false;
+    }
+    text.ends_with(b" done")
+        || ends_with_duration(text)
+        || text.starts_with(b"sha256:")
+        || IDS.iter().any(|id| text.starts_with(id))
+}
+
+/// `SP , seconds , "s"` at the end of the text.
+fn ends_with_duration(text: &[u8]) -> bool {
+    let Some(head) = text.strip_suffix(b"s") else {
+        return false;
+    };
+    let digits = head
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || **c == b'.')
+        .count();
+    digits > 0 && head[..head.len() - digits].ends_with(b" ")
+}
+
 /// `vertex-line = "#" , vertex-number , SP , vertex-body`.
 fn vertex_line(i: &[u8]) -> PResult<'_, (u32, Body<'_>)> {
     (

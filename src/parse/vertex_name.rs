@@ -34,6 +34,20 @@ const OSES: [&str; 11] = [
     "wasip1", "js",
 ];
 
+impl VertexName<'_> {
+    /// A vertex whose name the input does not hold (a fragment without its header).
+    pub fn unknown() -> Self {
+        VertexName {
+            kind: Kind::Unknown,
+            platform: None,
+            stage: None,
+            position: None,
+            instruction: None,
+            args: None,
+        }
+    }
+}
+
 /// Parses a vertex name; every name parses (rule `other-vertex` takes the rest).
 pub fn parse_vertex_name(name: &str) -> VertexName<'_> {
     let plain = |kind| VertexName {

@@ -40,7 +40,7 @@ pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
                 opt(&b.build_id),
                 opt(&b.phase),
                 s.vertex.to_string(),
-                text(&s.name),
+                opt(&s.name),
                 opt(&s.stage),
                 opt(&s.platform),
                 s.position

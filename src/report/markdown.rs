@@ -127,7 +127,7 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
             out,
             "| {} | {} | {} | {} |",
             step.vertex,
-            code(&truncate(&step.name, NAME_WIDTH)),
+            code(&truncate(step.label(), NAME_WIDTH)),
             icon(step),
             step.seconds
                 .map(human_seconds)

@@ -145,7 +145,7 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
             .unwrap_or_else(|| "-".to_owned());
         table.add_row([
             step.vertex.to_string(),
-            terminal(&truncate(&step.name, NAME_WIDTH)).into_owned(),
+            terminal(&truncate(step.label(), NAME_WIDTH)).into_owned(),
             paint(&status, status_style(step.status), color),
             time,
         ]);
