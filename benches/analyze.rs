@@ -20,7 +20,8 @@ fn demo(c: &mut Criterion) {
         .into_iter()
         .map(Source::Archived)
         .collect();
-    let logs = parse_sources(&sources, FormatIn::Auto).expect("demo logs");
+    let (logs, skipped) = parse_sources(&sources, FormatIn::Auto);
+    assert!(skipped.is_empty(), "demo archive: {skipped:?}");
     let builds: usize = logs.iter().map(|l| l.builds.len()).sum();
     let pricing = Pricing::embedded();
     let options = Options {
@@ -40,7 +41,7 @@ fn demo(c: &mut Criterion) {
         group.bench_function(format!("demo-read-parse-analyze/{threads}-threads"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    let logs = parse_sources(black_box(&sources), FormatIn::Auto).expect("logs");
+                    let logs = parse_sources(black_box(&sources), FormatIn::Auto).0;
                     analyze(&logs, &[], &options).expect("analysis")
                 })
             })

@@ -8,13 +8,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
 pub const EXIT_BELOW_MIN_HIT_RATE: u8 = 4;
+/// Exit code: an input could not be read and was skipped (the others were
+/// processed and printed), or output could not be written.
+pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  an input could not be read, or output could not be written
+  1  an input could not be read (said on stderr; every other input was still
+     processed and printed), or output could not be written
   2  wrong arguments
   3  no BuildKit build found in any input
   4  a build's hit rate is below --min-hit-rate (summary)";
@@ -26,6 +30,28 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// What clap cannot check: --until after --since.
+    pub fn check(&self) -> Result<(), String> {
+        let cloud = match &self.command {
+            Command::Summary(a) => &a.inputs.cloud,
+            Command::Steps(a) => &a.inputs.cloud,
+            Command::Report(a) => &a.inputs.cloud,
+            Command::Diagnose(a) => &a.inputs.cloud,
+            Command::Fetch(a) => &a.cloud,
+        };
+        match (cloud.since, cloud.until) {
+            (Some(since), Some(until)) if until < since => Err(format!(
+                "--until is {} before --since: nothing can lie between them (give the older time to --since)",
+                humantime::format_duration(std::time::Duration::from_secs(
+                    ((since - until) / 1000) as u64
+                ))
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The subcommands.
@@ -86,9 +112,13 @@ pub enum DiagnoseFormatArg {
 pub struct ReportArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// The folder to write (replaced whole).
+    /// The folder to write: created, or replaced whole when it is empty or a
+    /// report cachelens wrote (it holds a `.cachelens-report` file); never an input.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace --out even when it holds files cachelens did not write (they are deleted).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub cost: CostArgs,
     /// The ECR repository holding the registry cache: its unique layers are measured
@@ -164,9 +194,17 @@ pub struct CloudArgs {
     /// Streams read at the same time.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
-    /// Attempts per AWS request (the SDK's standard retry with backoff, for throttling and 5xx).
+    /// Attempts per AWS request (the SDK's standard retry with backoff, for throttling,
+    /// 5xx and timeouts; each retry is told on stderr).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_attempts: u32,
+    /// Time to open a connection to AWS, per attempt.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: std::time::Duration,
+    /// Time to wait for AWS's answer, per attempt (an attempt ends after
+    /// --connect-timeout + 2 × --read-timeout at most).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub read_timeout: std::time::Duration,
     /// Pages (of up to 10,000 events) between two checkpoints of a long stream.
     #[arg(long, value_name = "N", default_value_t = 10, hide = true)]
     pub checkpoint_pages: usize,

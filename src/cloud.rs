@@ -86,13 +86,16 @@ pub fn group_streams(cloud: &CloudArgs, log_group: &str) -> Result<Vec<Source>> 
     Ok(files.into_iter().map(Source::Archived).collect())
 }
 
+/// The archive's folder: --archive, else the default location.
+pub fn archive_root(cloud: &CloudArgs) -> std::path::PathBuf {
+    cloud
+        .archive
+        .clone()
+        .unwrap_or_else(Archive::default_location)
+}
+
 fn archive(cloud: &CloudArgs) -> Archive {
-    Archive::new(
-        cloud
-            .archive
-            .clone()
-            .unwrap_or_else(Archive::default_location),
-    )
+    Archive::new(archive_root(cloud))
 }
 
 fn aws_options(cloud: &CloudArgs) -> AwsOptions {
@@ -101,6 +104,9 @@ fn aws_options(cloud: &CloudArgs) -> AwsOptions {
         profile: cloud.profile.clone(),
         endpoint_url: cloud.endpoint_url.clone(),
         max_attempts: cloud.max_attempts,
+        connect_timeout: cloud.connect_timeout,
+        read_timeout: cloud.read_timeout,
+        on_retry: Some(|note| say!("{note}")),
     }
 }
 
@@ -115,9 +121,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
     let options = aws_options(cloud);
     runtime()?.block_on(async {
-        let config = aws::load(&options).await?;
-        let client = aws_sdk_ecr::Client::new(&config);
-        anyhow::Ok(ecr::repository_size(&client, repository).await?)
+        let aws = aws::load(&options).await?;
+        anyhow::Ok(ecr::repository_size(&aws.ecr(), repository).await?)
     })
 }
 
@@ -128,7 +133,7 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
     let runtime = runtime()?;
     let bar = Arc::new(Bar::new());
     let fetched = runtime.block_on(async {
-        let config = aws::load(&options).await?;
+        let aws = aws::load(&options).await?;
         let fetch_options = FetchOptions {
             concurrency: cloud.concurrency,
             checkpoint_pages: cloud.checkpoint_pages,
@@ -136,7 +141,7 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
         let progress: Arc<dyn Progress> = bar.clone();
         anyhow::Ok(
             fetch(
-                &config,
+                &aws,
                 &archive,
                 request,
                 !cloud.no_codebuild_api,
@@ -149,14 +154,31 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
     bar.bar.finish_and_clear();
     let fetched = fetched?;
     for note in &fetched.notes {
-        eprintln!("cachelens: {note}");
+        say!("{note}");
     }
     let r = &fetched.report;
-    eprintln!(
-        "cachelens: {} streams ({} read, {} unchanged): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
-        r.streams.len(),
+    for why in &r.failed {
+        crate::run::skip(why);
+    }
+    for why in &r.repaired {
+        say!("{why}: fetched again");
+    }
+    if r.stale_removed > 0 {
+        say!(
+            "removed {} temporary files killed fetches had left in the archive",
+            r.stale_removed
+        );
+    }
+    say!(
+        "{} streams ({} read, {} unchanged{}): {} events, {} in {} DescribeLogStreams + {} GetLogEvents calls; archive {}",
+        r.fetched + r.unchanged + r.failed.len() as u64,
         r.fetched,
         r.unchanged,
+        if r.failed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", r.failed.len())
+        },
         r.events,
         format_size(r.bytes, DECIMAL),
         r.describe_calls,
@@ -214,10 +236,13 @@ pub fn sources(cloud: &CloudArgs, build_id: Option<String>) -> Result<Vec<Source
         }) => {
             let mut files = Vec::new();
             for path in archive.stream_files(Some(log_group))? {
-                let h = read_header(&path)?;
-                let after = since.is_none_or(|t| h.last_event_time.is_some_and(|l| l >= t));
-                let before = until.is_none_or(|t| h.first_event_time.is_some_and(|f| f <= t));
-                if after && before {
+                // a damaged file is read all the same, to be reported and skipped
+                let keep = read_header(&path).map_or(true, |h| {
+                    let after = since.is_none_or(|t| h.last_event_time.is_some_and(|l| l >= t));
+                    let before = until.is_none_or(|t| h.first_event_time.is_some_and(|f| f <= t));
+                    after && before
+                });
+                if keep {
                     files.push(path);
                 }
             }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod safe_write;
 pub mod source;
 pub mod summary;
 pub mod synth;

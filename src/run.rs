@@ -1,6 +1,8 @@
 //! What each subcommand does, on top of the library.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 
@@ -10,17 +12,42 @@ use cachelens::cost::{Pricing, time_cost};
 use cachelens::parse::{FormatIn, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
+use cachelens::safe_write::{self, OutDir};
 use cachelens::source::{Source, expand};
 use cachelens::summary::{Savings, SourceSummary, percent};
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
-    EXIT_NO_BUILD, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
+    EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
 };
 use crate::cloud;
 
-/// Runs the command; the exit code on success.
+/// Inputs skipped so far (reported on stderr as they were met).
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// Reports an input that could not be read; the run goes on without it and
+/// ends with [`EXIT_SKIPPED`].
+pub(crate) fn skip(e: &dyn std::fmt::Display) {
+    SKIPPED.fetch_add(1, Ordering::Relaxed);
+    say!("skipped: {e}");
+}
+
+/// Runs the command; the exit code on success ([`EXIT_SKIPPED`] when an input
+/// was skipped, after everything else was printed).
 pub fn run(cli: Cli) -> Result<u8> {
+    let code = command(cli)?;
+    let skipped = SKIPPED.load(Ordering::Relaxed);
+    if skipped > 0 {
+        say!(
+            "{skipped} input{} could not be read (above); the others were processed",
+            if skipped == 1 { "" } else { "s" }
+        );
+        return Ok(EXIT_SKIPPED);
+    }
+    Ok(code)
+}
+
+fn command(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => {
             let build_id = if args.codebuild {
@@ -63,8 +90,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                     .filter(|s| s.below(min))
                     .collect();
                 for s in &below {
-                    eprintln!(
-                        "cachelens: {} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
+                    say!(
+                        "{} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
                         s.source,
                         s.index + 1,
                         s.hit_rate.unwrap_or(0.0) * 100.0,
@@ -102,7 +129,7 @@ fn history(cost: &CostArgs, format: FormatIn) -> Result<Vec<ParsedLog>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_sources(&expand(&cost.history)?, format)?;
+    let parsed = parse_reporting(&expand_reporting(&cost.history), format);
     report_unparsed(&parsed);
     Ok(parsed)
 }
@@ -151,6 +178,12 @@ fn add_savings(
 
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
+    let out = OutDir::check(
+        &args.out,
+        &report_inputs(args),
+        safe_write::REPORT,
+        args.force,
+    )?;
     let logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
@@ -185,7 +218,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-    tables::write(&analysis, &pricing, &sources, &args.out)?;
+    tables::write(&analysis, &pricing, &sources, &out)?;
     let t = &analysis.totals;
     let money = |x: f64| format!("{x:.2} {}", t.currency);
     write_out(|out| {
@@ -226,6 +259,17 @@ fn report(args: &ReportArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Every file and folder `report` reads: the report may not be written over them.
+fn report_inputs(args: &ReportArgs) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = args.inputs.logs.clone();
+    inputs.extend(args.cost.history.iter().cloned());
+    inputs.extend(args.cost.pricing.iter().cloned());
+    if args.inputs.cloud.chosen() {
+        inputs.push(cloud::archive_root(&args.inputs.cloud));
+    }
+    inputs
+}
+
 /// `cachelens diagnose`: the last build (or every build) against its baseline.
 fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
     use cachelens::analyze::diagnose::{self as dx, Peers};
@@ -249,15 +293,22 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
         for g in groups {
             extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
         }
-        let mut others = parse_sources(&extra, args.inputs.format_in.into())?;
+        let mut others = parse_reporting(&extra, args.inputs.format_in.into());
         others.retain(|l| !own.contains(&l.source));
         logs.extend(others);
         diagnosed = Some(own);
     }
     let given = match &args.baseline {
         Some(path) => {
-            let sources = expand(std::slice::from_ref(path))?;
-            let parsed = parse_sources(&sources, args.inputs.format_in.into())?;
+            let mut skipped = Vec::new();
+            let sources = expand(std::slice::from_ref(path), &mut skipped);
+            if let Some(e) = skipped.into_iter().next() {
+                bail!("--baseline: {e}");
+            }
+            let (parsed, skipped) = parse_sources(&sources, args.inputs.format_in.into());
+            if let Some(e) = skipped.into_iter().next() {
+                bail!("--baseline: {e}");
+            }
             report_unparsed(&parsed);
             let last = parsed.into_iter().flat_map(|l| l.builds).last();
             match last {
@@ -324,7 +375,7 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
             .chain(given.iter());
         match dx::diagnose(target, baseline, Peers::of(others)) {
             Ok(d) => diagnoses.push(d),
-            Err(e) => eprintln!("cachelens: {e}"),
+            Err(e) => say!("{e}"),
         }
     }
     let format = match args.format {
@@ -346,7 +397,7 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     let cloud = inputs.cloud.chosen() || build_id.is_some();
     let mut sources = if !inputs.logs.is_empty() {
-        expand(&inputs.logs)?
+        expand_reporting(&inputs.logs)
     } else if cloud {
         Vec::new()
     } else if io::stdin().is_terminal() {
@@ -359,9 +410,24 @@ fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     if cloud {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
-    let parsed = parse_sources(&sources, inputs.format_in.into())?;
+    let parsed = parse_reporting(&sources, inputs.format_in.into());
     report_unparsed(&parsed);
     Ok(parsed)
+}
+
+/// [`expand`], reporting what is skipped.
+fn expand_reporting(args: &[PathBuf]) -> Vec<Source> {
+    let mut skipped = Vec::new();
+    let sources = expand(args, &mut skipped);
+    skipped.iter().for_each(|e| skip(e));
+    sources
+}
+
+/// [`parse_sources`], reporting what is skipped.
+fn parse_reporting(sources: &[Source], format: FormatIn) -> Vec<ParsedLog> {
+    let (parsed, skipped) = parse_sources(sources, format);
+    skipped.iter().for_each(|e| skip(e));
+    parsed
 }
 
 /// Says on stderr what in the logs was not understood: nothing is dropped
@@ -375,14 +441,15 @@ fn report_unparsed(logs: &[ParsedLog]) {
             .first()
             .map(|(line, msg)| format!("; the client said at line {line}: {msg}"))
             .unwrap_or_default();
-        eprintln!(
-            "cachelens: {}: no BuildKit build found ({} lines read){said}",
-            log.source, log.lines
+        say!(
+            "{}: no BuildKit build found ({} lines read){said}",
+            log.source,
+            log.lines
         );
     }
     if empty.len() > SHOWN {
-        eprintln!(
-            "cachelens: … and {} more logs without a BuildKit build",
+        say!(
+            "… and {} more logs without a BuildKit build",
             empty.len() - SHOWN
         );
     }
@@ -392,8 +459,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         .filter(|b| b.unparsed_lines > 0)
         .collect();
     for b in unparsed.iter().take(SHOWN) {
-        eprintln!(
-            "cachelens: {}: build {}: {} unparsed lines (first at line {})",
+        say!(
+            "{}: build {}: {} unparsed lines (first at line {})",
             b.source,
             b.index + 1,
             b.unparsed_lines,
@@ -401,8 +468,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         );
     }
     if unparsed.len() > SHOWN {
-        eprintln!(
-            "cachelens: … and {} more builds with unparsed lines",
+        say!(
+            "… and {} more builds with unparsed lines",
             unparsed.len() - SHOWN
         );
     }
@@ -411,8 +478,8 @@ fn report_unparsed(logs: &[ParsedLog]) {
         .filter(|l| l.unparsed_outside > 0)
         .fold((0, 0), |(n, m), l| (n + l.unparsed_outside, m + 1));
     if outside > 0 {
-        eprintln!(
-            "cachelens: {outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
+        say!(
+            "{outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
         );
     }
 }

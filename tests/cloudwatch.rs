@@ -636,11 +636,27 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
         read_file(f).unwrap();
     }
 
+    // a temporary file of an older cachelens, killed an hour ago
+    let legacy = group_dir.join(".tmpAb12Cd");
+    std::fs::write(&legacy, "half a stream").unwrap();
+    std::fs::File::open(&legacy)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+
     let resumed = w.cachelens(
         &w.moto.url,
         &fetch_args(&["--archive", a.to_str().unwrap(), "--no-codebuild-api"]),
     );
     assert!(resumed.status.success(), "{}", stderr(&resumed));
+    // the killed fetch's temporary files are gone (its pid is dead), and the old one
+    let temps: Vec<_> = std::fs::read_dir(&group_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    assert!(stderr(&resumed).contains("removed"), "{}", stderr(&resumed));
     let direct = w.archive("direct");
     let clean = w.cachelens(
         &w.moto.url,
@@ -651,4 +667,132 @@ fn a_killed_fetch_leaves_whole_files_and_resumes() {
         "resumed from the checkpoint"
     );
     assert_eq!(same_events(&a, &direct), 2);
+}
+
+#[test]
+fn a_damaged_archive_file_is_reported_the_rest_read_and_fetch_repairs_it() {
+    let w = world(4, 0);
+    let a = w.archive("archive");
+    let a_str = a.to_str().unwrap();
+    let args = fetch_args(&["--since", "7d", "--archive", a_str, "--no-codebuild-api"]);
+    let fetch = w.cachelens(&w.moto.url, &args);
+    assert!(fetch.status.success(), "{}", stderr(&fetch));
+    let offline = |cmd: &str, rest: &[&str]| {
+        let all = [&[cmd, "--archive", a_str, "--offline"][..], rest].concat();
+        w.cachelens(&w.moto.url, &all)
+    };
+    let whole = offline("steps", &[]);
+    let all = by_stream(&whole);
+
+    // one file cut in the middle of a line, one cut at a line end
+    let files = walk(&a);
+    assert_eq!(files.len(), 4);
+    let text = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &text[..text.len() - 7]).unwrap();
+    let text = std::fs::read_to_string(&files[1]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&files[1], lines[..lines.len() - 3].join("\n") + "\n").unwrap();
+    let damaged = [&files[0], &files[1]].map(|f| f.display().to_string());
+
+    for (cmd, rest) in [
+        ("steps", &[][..]),
+        ("summary", &[][..]),
+        ("diagnose", &["--all"][..]),
+        (
+            "report",
+            &["--out", w.dir.path().join("r").to_str().unwrap()][..],
+        ),
+    ] {
+        let o = offline(cmd, rest);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {}", stderr(&o));
+        let err = stderr(&o);
+        for d in &damaged {
+            assert!(
+                err.contains(&format!("skipped: archive {d}, line ")),
+                "{cmd}: {err}"
+            );
+        }
+        assert!(err.contains("2 inputs could not be read"), "{cmd}: {err}");
+        assert!(!o.stdout.is_empty(), "{cmd}: the rest is printed");
+    }
+    let rest = offline("steps", &[]);
+    let doc: Value = serde_json::from_slice(&rest.stdout).unwrap();
+    let sources: std::collections::BTreeSet<&str> = doc["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2, "the two whole streams: {sources:?}");
+
+    // fetch does not call them unchanged: it reads both again, whole
+    let again = w.cachelens(&w.moto.url, &args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        stderr(&again).matches(": fetched again").count(),
+        2,
+        "{}",
+        stderr(&again)
+    );
+    assert!(
+        stderr(&again).contains("(2 read, 2 unchanged)"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(by_stream(&offline("steps", &[])), all);
+}
+
+#[test]
+fn one_stream_that_cannot_be_read_does_not_stop_the_others() {
+    let w = world(4, 0);
+    let a = w.archive("archive");
+    // one stream at a time, no retries: the third request (a GetLogEvents) fails
+    let proxy = Proxy::start(
+        w.moto.port,
+        Faults {
+            every: 3,
+            limit: 1,
+            delay: Duration::ZERO,
+        },
+    );
+    let out = w.cachelens(
+        &proxy.url,
+        &[
+            "steps",
+            "--log-group",
+            GROUP,
+            "--since",
+            "7d",
+            "--archive",
+            a.to_str().unwrap(),
+            "--max-attempts",
+            "1",
+            "--concurrency",
+            "1",
+            "--no-codebuild-api",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.matches("skipped: GetLogEvents on /aws/codebuild/app/")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("ThrottlingException"), "{err}");
+    assert!(
+        err.contains("4 streams (3 read, 0 unchanged, 1 failed)"),
+        "{err}"
+    );
+    assert!(err.contains("1 input could not be read"), "{err}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources: std::collections::BTreeSet<&str> = doc["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 3, "the three streams read: {err}");
+    assert_eq!(walk(&a).len(), 3);
 }

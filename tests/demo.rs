@@ -39,7 +39,12 @@ fn the_shipped_demo_is_current() {
     let run = Command::new(MAKE_DEMO).arg(&out).output().unwrap();
     assert!(run.status.success(), "{run:?}");
     let (made, shipped) = (files(&out), files(&demo()));
-    assert_eq!(made.len(), 180);
+    assert_eq!(
+        made.len(),
+        181,
+        "180 streams and the .cachelens-demo marker"
+    );
+    assert!(made.contains_key(Path::new(".cachelens-demo")));
     assert_eq!(
         made.keys().collect::<Vec<_>>(),
         shipped.keys().collect::<Vec<_>>(),

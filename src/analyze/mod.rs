@@ -12,8 +12,10 @@ use crate::source::{Source, SourceError};
 
 /// Reads and parses every source in the formats `format` allows, one rayon
 /// task each; builds carry their source's CodeBuild build id when it knows one.
-pub fn parse_sources(sources: &[Source], format: FormatIn) -> Result<Vec<ParsedLog>, SourceError> {
-    sources
+/// The logs in input order, and the sources that could not be read (the
+/// others are parsed all the same).
+pub fn parse_sources(sources: &[Source], format: FormatIn) -> (Vec<ParsedLog>, Vec<SourceError>) {
+    let each: Vec<Result<ParsedLog, SourceError>> = sources
         .par_iter()
         .map(|s| {
             let loaded = s.load()?;
@@ -27,5 +29,14 @@ pub fn parse_sources(sources: &[Source], format: FormatIn) -> Result<Vec<ParsedL
             log.origin = loaded.origin;
             Ok(log)
         })
-        .collect()
+        .collect();
+    let mut logs = Vec::with_capacity(each.len());
+    let mut skipped = Vec::new();
+    for parsed in each {
+        match parsed {
+            Ok(log) => logs.push(log),
+            Err(e) => skipped.push(e),
+        }
+    }
+    (logs, skipped)
 }

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::csv_cell;
 use crate::parse::ParsedLog;
 
 const HEADER: [&str; 17] = [
@@ -24,20 +25,22 @@ const HEADER: [&str; 17] = [
     "line",
 ];
 
-/// Writes every step of every build as CSV.
+/// Writes every step of every build as CSV; text cells a spreadsheet would
+/// take for a formula are neutralised ([`csv_cell`]).
 pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let text = |v: &str| csv_cell(v).into_owned();
+    let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
     for b in logs.iter().flat_map(|l| &l.builds) {
         for s in &b.steps {
             w.write_record([
-                b.source.clone(),
+                text(&b.source),
                 b.index.to_string(),
                 opt(&b.build_id),
                 opt(&b.phase),
                 s.vertex.to_string(),
-                s.name.clone().unwrap_or_default(),
+                opt(&s.name),
                 opt(&s.stage),
                 opt(&s.platform),
                 s.position

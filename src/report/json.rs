@@ -16,7 +16,7 @@ struct Document<'a, T> {
 }
 
 fn write<T: Serialize>(doc: &Document<'_, T>, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, doc)?;
+    super::escape::to_json_writer_pretty(&mut *out, doc)?;
     writeln!(out)
 }
 

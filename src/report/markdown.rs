@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
 use crate::model::{Status, Step};
 use crate::parse::codebuild::Run;
@@ -10,8 +11,10 @@ use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, statu
 
 const NAME_WIDTH: usize = 100;
 
-/// Escapes text for a Markdown table cell or line: no HTML, no table breaks, no emphasis.
+/// Escapes text for a Markdown table cell or line: no HTML, no table breaks, no
+/// emphasis, no terminal controls ([`terminal`]).
 fn escape(text: &str) -> String {
+    let text = terminal(&text.replace(['\r', '\n'], " ")).into_owned();
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -22,16 +25,16 @@ fn escape(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '\r' | '\n' => out.push(' '),
             c => out.push(c),
         }
     }
     out
 }
 
-/// A code span for a step name: shown as typed, `|` kept from breaking the table.
+/// A code span for a step name: shown as typed, `|` kept from breaking the
+/// table, no terminal controls ([`terminal`]).
 pub(crate) fn code(text: &str) -> String {
-    let text = text.replace('|', "\\|").replace(['\r', '\n'], " ");
+    let text = terminal(&text.replace(['\r', '\n'], " ")).replace('|', "\\|");
     if text.contains('`') {
         format!("`` {text} ``")
     } else {

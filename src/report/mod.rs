@@ -1,10 +1,12 @@
 //! Outputs, one module per format: step records (`json`, `ndjson`, `csv`) and
 //! the post_build summary (`table`, `markdown`, `json`); the cost report's folder
-//! (`tables`), its `charts` and its pages (`page`: HTML and Markdown).
+//! (`tables`), its `charts` and its pages (`page`: HTML and Markdown); `escape`
+//! neutralises log text for terminals and spreadsheets.
 
 pub mod charts;
 pub mod csv;
 pub mod diagnose;
+pub mod escape;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;

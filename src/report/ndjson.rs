@@ -21,7 +21,7 @@ struct Row<'a> {
 pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
     for b in logs.iter().flat_map(|l| &l.builds) {
         for step in &b.steps {
-            serde_json::to_writer(
+            super::escape::to_json_writer(
                 &mut *out,
                 &Row {
                     source: &b.source,

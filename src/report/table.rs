@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, Table};
 
+use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
 use crate::model::Status;
 use crate::parse::codebuild::Run;
@@ -65,7 +66,7 @@ fn write_run(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let color = options.color;
-    let id = run.build_id.as_deref().unwrap_or(source);
+    let id = terminal(run.build_id.as_deref().unwrap_or(source));
     writeln!(
         out,
         "{}",
@@ -84,12 +85,12 @@ fn write_run(
         };
         let why = p.reason();
         table.add_row([
-            p.name.clone(),
-            paint(state, style, color),
+            terminal(&p.name).into_owned(),
+            paint(&terminal(state), style, color),
             p.seconds
                 .map(human_seconds)
                 .unwrap_or_else(|| "-".to_owned()),
-            truncate(&why, NAME_WIDTH).into_owned(),
+            terminal(&truncate(&why, NAME_WIDTH)).into_owned(),
         ]);
     }
     if let Some(col) = table.column_mut(2) {
@@ -101,7 +102,7 @@ fn write_run(
             out,
             "{}{} {}",
             paint(&format!("{:<13}", "failed"), Style::new().dimmed(), color),
-            truncate(&c.command, NAME_WIDTH),
+            terminal(&truncate(&c.command, NAME_WIDTH)),
             paint(
                 &format!("exit status {}", c.exit_status.unwrap_or_default()),
                 status_style(Status::Error),
@@ -125,7 +126,7 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
         out,
         "{} {}",
         paint(
-            &format!("{} · build {}", s.source, s.index + 1),
+            &format!("{} · build {}", terminal(s.source), s.index + 1),
             bold,
             color
         ),
@@ -144,7 +145,7 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
             .unwrap_or_else(|| "-".to_owned());
         table.add_row([
             step.vertex.to_string(),
-            truncate(step.label(), NAME_WIDTH).into_owned(),
+            terminal(&truncate(step.label(), NAME_WIDTH)).into_owned(),
             paint(&status, status_style(step.status), color),
             time,
         ]);
@@ -165,11 +166,11 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
         write!(out, "{}", paint(&format!("{:<13}", fact.label), dim, color))?;
         for part in &fact.parts {
             let text = match part {
-                Part::Text(t) => t.clone(),
-                Part::Name(t) => truncate(t, NAME_WIDTH).into_owned(),
+                Part::Text(t) => terminal(t).into_owned(),
+                Part::Name(t) => terminal(&truncate(t, NAME_WIDTH)).into_owned(),
                 Part::Rate(r) => paint(&percent(*r), rate_style(*r), color),
-                Part::Good(t) => paint(t, status_style(Status::Cached), color),
-                Part::Bad(t) => paint(t, status_style(Status::Error), color),
+                Part::Good(t) => paint(&terminal(t), status_style(Status::Cached), color),
+                Part::Bad(t) => paint(&terminal(t), status_style(Status::Error), color),
                 Part::Status(st) => paint(status_word(*st), status_style(*st), color),
             };
             out.write_all(text.as_bytes())?;

@@ -4,9 +4,11 @@
 //! the charts (`charts/*.svg|png`, their figures in `charts/data.json`) and
 //! the pages `index.html` and `report.md`.
 //!
-//! The folder is written whole beside its destination and renamed into place:
-//! a failed or killed run leaves the previous report as it was.
+//! The folder is written whole beside its destination and renamed into place
+//! (a failed or killed run leaves the previous report as it was), and only
+//! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,9 +17,11 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, ChartData, ChartError};
+use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{Analysis, Totals};
 use crate::cost::Pricing;
+use crate::safe_write::{OutDir, WriteGuardError};
 
 /// A failure to write a report.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,9 @@ pub enum WriteError {
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] ChartError),
+    /// The folder may not be written, or could not be put in place.
+    #[error(transparent)]
+    Guard(#[from] WriteGuardError),
     /// A page could not be rendered.
     #[error("{path}: {source}")]
     Page {
@@ -82,35 +89,14 @@ pub const ASSUMPTIONS: &[&str] = &[
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
 ];
 
-/// Writes the analysis into `out` (replaced whole).
+/// Writes the analysis into `out` (replaced whole, with the report marker).
 pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
-    out: &Path,
+    out: &OutDir,
 ) -> Result<(), WriteError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".cachelens-report-")
-        .tempdir_in(parent)
-        .map_err(io_err(parent))?;
-    write_into(analysis, pricing, sources, tmp.path())?;
-    let staged = tmp.keep();
-    let old = out
-        .exists()
-        .then(|| parent.join(format!(".cachelens-old-{}", std::process::id())));
-    if let Some(old) = &old {
-        fs::rename(out, old).map_err(io_err(out))?;
-    }
-    fs::rename(&staged, out).map_err(io_err(out))?;
-    if let Some(old) = old {
-        fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    }
-    Ok(())
+    out.write(|dir| write_into(analysis, pricing, sources, dir))
 }
 
 fn write_into(
@@ -193,7 +179,7 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
     let csv = with("csv");
     let mut f = File::create(&csv).map_err(io_err(&csv))?;
     CsvWriter::new(&mut f)
-        .finish(&mut df)
+        .finish(&mut csv_safe(&df).map_err(table_err(&csv))?)
         .map_err(table_err(&csv))?;
 
     let parquet = with("parquet");
@@ -209,6 +195,31 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
         .finish(&mut df)
         .map_err(table_err(&json))?;
     Ok(())
+}
+
+/// The table for CSV: text cells a spreadsheet would take for a formula
+/// neutralised ([`csv_cell`]); numbers and the Parquet/JSON tables keep their values.
+fn csv_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut out = df.clone();
+    for col in df.columns() {
+        if col.dtype() != &DataType::String {
+            continue;
+        }
+        let text = col.str()?;
+        if !text
+            .iter()
+            .flatten()
+            .any(|v| matches!(csv_cell(v), Cow::Owned(_)))
+        {
+            continue;
+        }
+        let safe: StringChunked = text
+            .iter()
+            .map(|v| v.map(|v| csv_cell(v).into_owned()))
+            .collect();
+        out.with_column(safe.with_name(col.name().clone()).into_column())?;
+    }
+    Ok(out)
 }
 
 /// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
@@ -277,4 +288,44 @@ fn encode(value: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_tables_neutralise_text_cells_only() {
+        let df = df! {
+            "name" => ["=HYPERLINK(\"x\")", "-", "[1/2] RUN a", "@SUM(A1)"],
+            "seconds" => [-1.5, 2.0, 0.0, 1.0],
+            "n" => [-1i64, 2, 3, 4],
+        }
+        .unwrap();
+        let safe = csv_safe(&df).unwrap();
+        let names: Vec<_> = safe
+            .column("name")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            names,
+            ["'=HYPERLINK(\"x\")", "-", "[1/2] RUN a", "'@SUM(A1)"]
+        );
+        assert_eq!(
+            safe.column("seconds").unwrap(),
+            df.column("seconds").unwrap()
+        );
+        assert_eq!(safe.column("n").unwrap(), df.column("n").unwrap());
+        // written, the numbers keep their sign
+        let dir = tempfile::tempdir().unwrap();
+        write_table(&df, &dir.path().join("t")).unwrap();
+        let csv = fs::read_to_string(dir.path().join("t.csv")).unwrap();
+        assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\",-1.5,-1"), "{csv}");
+        let json = fs::read_to_string(dir.path().join("t.json")).unwrap();
+        assert!(json.contains("\"=HYPERLINK"), "{json}");
+    }
 }

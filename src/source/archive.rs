@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::safe_write;
+
 pub use crate::model::BuildMetadata;
 
 /// Format version written in every header.
@@ -199,7 +201,10 @@ impl Archive {
         let path = self.path(&stream.header.log_group, &stream.header.log_stream);
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|source| io_error(dir, source))?;
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|source| io_error(dir, source))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&safe_write::temp_prefix("tmp"))
+            .tempfile_in(dir)
+            .map_err(|source| io_error(dir, source))?;
         let mut w = BufWriter::new(tmp.as_file());
         let write_all = |w: &mut BufWriter<&fs::File>| -> io::Result<()> {
             serde_json::to_writer(&mut *w, &stream.header)?;
@@ -215,6 +220,19 @@ impl Archive {
         drop(w);
         tmp.persist(&path).map_err(|e| io_error(&path, e.error))?;
         Ok(path)
+    }
+
+    /// Removes the temporary files killed fetches left in the archive's
+    /// folders ([`safe_write::clean_stale`]); the files removed.
+    pub fn clean_stale(&self) -> Vec<PathBuf> {
+        let place = safe_write::Place::Archive;
+        let mut removed = safe_write::clean_stale(&self.root, place);
+        if let Ok(groups) = sorted_entries(&self.root) {
+            for g in groups.iter().filter(|p| p.is_dir()) {
+                removed.extend(safe_write::clean_stale(g, place));
+            }
+        }
+        removed
     }
 
     /// Every archived stream file, sorted; of one group when given.
@@ -272,6 +290,17 @@ pub fn read_file(path: &Path) -> Result<Stream, ArchiveError> {
         let event: Event = serde_json::from_str(&line)
             .map_err(|e| format_error(path, n + 2, format!("not an event: {e}")))?;
         events.push(event);
+    }
+    if events.len() as u64 != header.events {
+        return Err(format_error(
+            path,
+            events.len() + 2,
+            format!(
+                "{} events where its header says {}: the file is truncated or damaged (`cachelens fetch` reads the stream again)",
+                events.len(),
+                header.events
+            ),
+        ));
     }
     Ok(Stream { header, events })
 }
@@ -389,6 +418,22 @@ mod tests {
         fs::write(&p, "{\"cachelens_archive\": 9}\n").unwrap();
         let e = read_file(&p).unwrap_err().to_string();
         assert!(e.contains("x.jsonl, line 1"), "{e}");
+        // a file cut short at a line end still parses, but not as its header says
+        let archive = Archive::new(dir.path());
+        let mut s = Stream::new("g", "s");
+        s.extend((0..3).map(|t| Event {
+            timestamp: t,
+            message: format!("line {t}\n"),
+        }));
+        let whole = archive.write(&s).unwrap();
+        let text = fs::read_to_string(&whole).unwrap();
+        let cut: Vec<&str> = text.lines().take(3).collect();
+        fs::write(&whole, cut.join("\n") + "\n").unwrap();
+        let e = read_file(&whole).unwrap_err().to_string();
+        assert!(
+            e.contains("line 4: 2 events where its header says 3: the file is truncated"),
+            "{e}"
+        );
         fs::write(&p, "").unwrap();
         assert!(
             read_file(&p)
@@ -396,6 +441,31 @@ mod tests {
                 .to_string()
                 .contains("empty file")
         );
+    }
+
+    #[test]
+    fn temporary_files_of_killed_fetches_are_removed_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = dir.path().join("%2Faws%2Fcodebuild%2Fapp");
+        fs::create_dir_all(&group).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let plant = |name: &str, aged: bool| {
+            let p = group.join(name);
+            fs::write(&p, "half").unwrap();
+            if aged {
+                fs::File::open(&p).unwrap().set_modified(old).unwrap();
+            }
+            p
+        };
+        let legacy = plant(".tmpAb12Cd", true);
+        let own = plant(".cachelens-tmp-4194999-00000000-x", true);
+        let fresh = plant(".cachelens-tmp-4194998-00000000-y", false);
+        let stream = plant("s.jsonl", true);
+        let note = plant(".tmp-notes", true);
+        let mut removed = Archive::new(dir.path()).clean_stale();
+        removed.sort();
+        assert_eq!(removed, vec![own, legacy]);
+        assert!(fresh.exists() && stream.exists() && note.exists());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cloudwatchlogs::error::SdkError;
 use aws_sdk_cloudwatchlogs::types::{LogStream, OrderBy};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -113,6 +113,11 @@ pub struct FetchReport {
     pub fetched: u64,
     /// Streams the archive already held complete and unchanged.
     pub unchanged: u64,
+    /// Why streams could not be read (each message names its stream); the
+    /// others were fetched all the same.
+    pub failed: Vec<String>,
+    /// Why archive files were damaged, of the streams read again whole because of it.
+    pub repaired: Vec<String>,
     /// Events received.
     pub events: u64,
     /// Message bytes received.
@@ -121,6 +126,8 @@ pub struct FetchReport {
     pub describe_calls: u64,
     /// GetLogEvents calls.
     pub get_calls: u64,
+    /// Temporary files of killed fetches removed from the archive.
+    pub stale_removed: u64,
 }
 
 /// Fetches a target into the archive. `metadata` gives CodeBuild facts per stream name.
@@ -133,6 +140,7 @@ pub async fn fetch(
     progress: Arc<dyn Progress>,
 ) -> Result<FetchReport, FetchError> {
     let counters = Arc::new(Counters::default());
+    let stale_removed = archive.clean_stale().len() as u64;
     let (log_group, listed) = match target {
         Target::Window {
             log_group,
@@ -171,15 +179,20 @@ pub async fn fetch(
             )
             .await;
             progress.stream_done();
-            fetched
+            (listing.name, fetched)
         });
     }
-    let (mut fetched, mut unchanged) = (0, 0);
+    let (mut fetched, mut unchanged, mut repaired) = (0, 0, Vec::new());
+    let mut failed: Vec<(String, FetchError)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok(true)) => fetched += 1,
-            Ok(Ok(false)) => unchanged += 1,
-            Ok(Err(e)) => return Err(e),
+            Ok((_, Ok(Outcome::Fetched))) => fetched += 1,
+            Ok((_, Ok(Outcome::Unchanged))) => unchanged += 1,
+            Ok((_, Ok(Outcome::Repaired(why)))) => {
+                fetched += 1;
+                repaired.push(why);
+            }
+            Ok((name, Err(e))) => failed.push((name, e)),
             Err(join) => {
                 return Err(FetchError::Aws {
                     call: "fetch task",
@@ -189,17 +202,31 @@ pub async fn fetch(
             }
         }
     }
+    // one stream failing does not stop the others; all failing is the answer
+    if !listed.is_empty() && failed.len() == listed.len() {
+        failed.sort_by(|a, b| a.0.cmp(&b.0));
+        return Err(failed.swap_remove(0).1);
+    }
+    failed.sort_by(|a, b| a.0.cmp(&b.0));
+    // a stream that failed is still read from an earlier whole copy, if any
+    let readable = |name: &str| {
+        failed.iter().all(|(f, _)| f != name) || archive.path(&log_group, name).exists()
+    };
     Ok(FetchReport {
         streams: listed
             .iter()
+            .filter(|l| readable(&l.name))
             .map(|l| (log_group.clone(), l.name.clone()))
             .collect(),
+        failed: failed.into_iter().map(|(_, e)| e.to_string()).collect(),
         fetched,
         unchanged,
+        repaired,
         events: counters.events.load(Ordering::Relaxed),
         bytes: counters.bytes.load(Ordering::Relaxed),
         describe_calls: counters.describe_calls.load(Ordering::Relaxed),
         get_calls: counters.get_calls.load(Ordering::Relaxed),
+        stale_removed,
     })
 }
 
@@ -318,20 +345,11 @@ where
     FetchError::Aws {
         call: "DescribeLogStreams",
         target: log_group.to_owned(),
-        message: one_line(&e),
+        message: super::aws::explain(&e),
     }
 }
 
-/// An SDK error and its causes on one line.
-pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    DisplayErrorContext(e)
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Reads one stream into the archive; `false` when it was archived and unchanged.
+/// Reads one stream into the archive, unless it was archived whole and is unchanged.
 #[allow(clippy::too_many_arguments)]
 async fn fetch_stream(
     client: &Client,
@@ -342,16 +360,20 @@ async fn fetch_stream(
     checkpoint_pages: usize,
     counters: &Counters,
     progress: &dyn Progress,
-) -> Result<bool, FetchError> {
-    if archive
-        .header(log_group, &listing.name)?
-        .is_some_and(|h| listing.unchanged_since(&h))
+) -> Result<Outcome, FetchError> {
+    let (archived, outcome) = match archive.read(log_group, &listing.name) {
+        Ok(archived) => (archived, Outcome::Fetched),
+        // a damaged or truncated file is read again from the head
+        Err(e @ ArchiveError::Format { .. }) => (None, Outcome::Repaired(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    if archived
+        .as_ref()
+        .is_some_and(|s| listing.unchanged_since(&s.header))
     {
-        return Ok(false);
+        return Ok(Outcome::Unchanged);
     }
-    let mut stream = archive
-        .read(log_group, &listing.name)?
-        .unwrap_or_else(|| Stream::new(log_group, &listing.name));
+    let mut stream = archived.unwrap_or_else(|| Stream::new(log_group, &listing.name));
     if metadata.is_some() {
         stream.header.build = metadata;
     }
@@ -376,7 +398,7 @@ async fn fetch_stream(
                     FetchError::Aws {
                         call: "GetLogEvents",
                         target: format!("{log_group}/{}", listing.name),
-                        message: one_line(&e),
+                        message: super::aws::explain(&e),
                     }
                 }
             })?;
@@ -409,5 +431,16 @@ async fn fetch_stream(
     stream.header.complete = true;
     stream.header.last_ingestion_time = listing.last_ingestion;
     archive.write(&stream)?;
-    Ok(true)
+    Ok(outcome)
+}
+
+/// What became of one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// Read (wholly or from its checkpoint).
+    Fetched,
+    /// Archived complete and unchanged: not read.
+    Unchanged,
+    /// Its archive file was damaged (why): read again whole.
+    Repaired(String),
 }

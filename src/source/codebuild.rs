@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_codebuild::Client;
-use aws_sdk_codebuild::error::ProvideErrorMetadata;
+use aws_sdk_codebuild::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codebuild::types::{Build, SortOrderType};
 
 use super::archive::BuildMetadata;
+use super::aws;
 
 /// A failure to ask CodeBuild.
 #[derive(Debug, thiserror::Error)]
@@ -43,16 +44,20 @@ pub struct BuildFacts {
     pub log_stream: Option<String>,
 }
 
-fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    call: &'static str,
-    e: E,
-) -> CodeBuildError {
-    let message = super::cloudwatch::one_line(&e);
-    match e.code() {
-        Some("AccessDeniedException" | "UnauthorizedOperation" | "ResourceNotFoundException") => {
-            CodeBuildError::Denied { call, message }
-        }
-        _ => CodeBuildError::Aws { call, message },
+fn error<E, R>(call: &'static str, e: SdkError<E, R>) -> CodeBuildError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let message = aws::explain(&e);
+    let not_found = e
+        .as_service_error()
+        .and_then(|s| s.code())
+        .is_some_and(|c| c == "ResourceNotFoundException");
+    if aws::is_denied(&e) || not_found {
+        CodeBuildError::Denied { call, message }
+    } else {
+        CodeBuildError::Aws { call, message }
     }
 }
 
@@ -87,7 +92,7 @@ pub async fn builds(client: &Client, ids: &[String]) -> Result<Vec<BuildFacts>, 
             .set_ids(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| error("BatchGetBuilds", e.into_service_error()))?;
+            .map_err(|e| error("BatchGetBuilds", e))?;
         out.extend(page.builds().iter().map(facts));
     }
     Ok(out)
@@ -110,7 +115,7 @@ pub async fn project_builds(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| error("ListBuildsForProject", e.into_service_error()))?;
+            .map_err(|e| error("ListBuildsForProject", e))?;
         let found = builds(client, page.ids()).await?;
         let mut older = false;
         for f in found {

@@ -12,7 +12,7 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 use serde::Deserialize;
 
-use super::cloudwatch::one_line;
+use super::aws::explain;
 
 /// A failure to measure a repository.
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +76,10 @@ pub async fn repository_size(
     client: &Client,
     repository: &str,
 ) -> Result<RepositorySize, EcrError> {
-    let aws = |call: &'static str, e: &(dyn std::error::Error + 'static)| EcrError::Aws {
+    let aws = |call: &'static str, message: String| EcrError::Aws {
         call,
         repository: repository.to_owned(),
-        message: one_line(e),
+        message,
     };
     let mut digests = Vec::new();
     let mut summed = 0u64;
@@ -97,7 +97,7 @@ pub async fn repository_size(
                 {
                     EcrError::NotFound(repository.to_owned())
                 } else {
-                    aws("DescribeImages", &e)
+                    aws("DescribeImages", explain(&e))
                 }
             })?;
         for d in page.image_details() {
@@ -136,7 +136,7 @@ pub async fn repository_size(
             ))
             .send()
             .await
-            .map_err(|e| aws("BatchGetImage", &e))?;
+            .map_err(|e| aws("BatchGetImage", explain(&e)))?;
         for image in page.images() {
             let Some(Ok(m)) = image.image_manifest().map(serde_json::from_str::<Manifest>) else {
                 continue;

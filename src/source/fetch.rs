@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::SdkConfig;
-
 use super::archive::{Archive, BuildMetadata};
+use super::aws::Aws;
 use super::cloudwatch::{self, FetchError, FetchOptions, FetchReport, Progress, Target};
 use super::codebuild::{self, BuildFacts, CodeBuildError};
 
@@ -32,15 +31,15 @@ pub struct Fetched {
 
 /// Runs a fetch into the archive.
 pub async fn fetch(
-    config: &SdkConfig,
+    aws: &Aws,
     archive: &Archive,
     request: &Request,
     use_codebuild: bool,
     options: &FetchOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<Fetched, FetchError> {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    let builds = aws_sdk_codebuild::Client::new(config);
+    let logs = aws.logs();
+    let builds = aws.codebuild();
     let mut notes = Vec::new();
     let denied = |e: CodeBuildError| {
         format!(

@@ -112,49 +112,61 @@ impl Source {
 
 /// Expands command-line arguments into sources: `-` is stdin, a folder gives
 /// its `*.log`, `*.log.gz` and `*.txt` files (recursively, sorted by path).
-pub fn expand(args: &[PathBuf]) -> Result<Vec<Source>, SourceError> {
+/// What cannot be read (a missing path, an unreadable or empty folder) is put
+/// in `skipped` and the rest is still expanded.
+pub fn expand(args: &[PathBuf], skipped: &mut Vec<SourceError>) -> Vec<Source> {
     let mut out = Vec::new();
     for arg in args {
         if arg.as_os_str() == "-" {
             out.push(Source::Stdin);
             continue;
         }
-        let meta = fs::metadata(arg).map_err(|source| SourceError::Read {
-            path: arg.display().to_string(),
-            source,
-        })?;
+        let meta = match fs::metadata(arg) {
+            Ok(meta) => meta,
+            Err(source) => {
+                skipped.push(SourceError::Read {
+                    path: arg.display().to_string(),
+                    source,
+                });
+                continue;
+            }
+        };
         if meta.is_dir() {
-            let before = out.len();
-            walk(arg, &mut out)?;
-            if out.len() == before {
-                return Err(SourceError::EmptyFolder(arg.display().to_string()));
+            let before = (out.len(), skipped.len());
+            walk(arg, &mut out, skipped);
+            if (out.len(), skipped.len()) == before {
+                skipped.push(SourceError::EmptyFolder(arg.display().to_string()));
             }
         } else {
             out.push(Source::File(arg.clone()));
         }
     }
-    Ok(out)
+    out
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>) -> Result<(), SourceError> {
-    let err = |source| SourceError::Read {
-        path: dir.display().to_string(),
-        source,
+fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<SourceError>) {
+    let listed = fs::read_dir(dir).and_then(|rd| {
+        rd.map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let mut entries = match listed {
+        Ok(entries) => entries,
+        Err(source) => {
+            skipped.push(SourceError::Read {
+                path: dir.display().to_string(),
+                source,
+            });
+            return;
+        }
     };
-    let mut entries = fs::read_dir(dir)
-        .map_err(err)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err)?;
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, skipped);
         } else if is_log_name(&path) {
             out.push(Source::File(path));
         }
     }
-    Ok(())
 }
 
 fn is_log_name(path: &Path) -> bool {
@@ -179,7 +191,9 @@ mod tests {
         gz.write_all(b"#1 a\n").unwrap();
         fs::write(dir.path().join("sub/a.log.gz"), gz.finish().unwrap()).unwrap();
 
-        let got = expand(&[dir.path().to_path_buf()]).unwrap();
+        let mut skipped = Vec::new();
+        let got = expand(&[dir.path().to_path_buf()], &mut skipped);
+        assert!(skipped.is_empty());
         let names: Vec<_> = got.iter().map(|s| s.name()).collect();
         assert!(
             names[0].ends_with("b.log") && names[1].ends_with("sub/a.log.gz"),
@@ -187,14 +201,20 @@ mod tests {
         );
         assert_eq!(got[1].load().unwrap().bytes, b"#1 a\n");
 
+        // what cannot be read is skipped; what follows is still expanded
         let empty = tempfile::tempdir().unwrap();
+        let got = expand(
+            &[
+                empty.path().to_path_buf(),
+                dir.path().join("missing.log"),
+                dir.path().join("b.log"),
+            ],
+            &mut skipped,
+        );
+        assert_eq!(got, vec![Source::File(dir.path().join("b.log"))]);
         assert!(matches!(
-            expand(&[empty.path().to_path_buf()]),
-            Err(SourceError::EmptyFolder(_))
-        ));
-        assert!(matches!(
-            expand(&[dir.path().join("missing.log")]),
-            Err(SourceError::Read { .. })
+            skipped[..],
+            [SourceError::EmptyFolder(_), SourceError::Read { .. }]
         ));
     }
 }

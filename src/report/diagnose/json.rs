@@ -14,6 +14,6 @@ struct Document<'a> {
 
 /// Writes the diagnoses as one pretty-printed JSON object.
 pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &Document { diagnoses })?;
+    crate::report::escape::to_json_writer_pretty(&mut *out, &Document { diagnoses })?;
     writeln!(out)
 }

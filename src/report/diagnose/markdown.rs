@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{build_label, rate, step_label};
 use crate::analyze::diagnose::Diagnosis;
+use crate::report::escape::terminal;
 use crate::report::markdown::code;
 
 /// Writes one section per diagnosis.
@@ -53,8 +54,8 @@ pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
                     writeln!(out, "  - {}", code(&step_label(s)))?;
                 }
             }
-            writeln!(out, "- **Why:** {}", c.summary)?;
-            writeln!(out, "- **Fix:** {}", c.fix)?;
+            writeln!(out, "- **Why:** {}", terminal(&c.summary))?;
+            writeln!(out, "- **Fix:** {}", terminal(&c.fix))?;
             writeln!(out, "\n| where | line |\n| --- | --- |")?;
             for e in &c.evidence {
                 writeln!(

@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{build_label, rate, step_label};
 use crate::analyze::diagnose::{CauseKind, Diagnosis};
+use crate::report::escape::terminal;
 use crate::report::table::paint;
 
 /// Writes one block per diagnosis.
@@ -22,7 +23,7 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
         writeln!(
             out,
             "{}: hit rate {} ({}/{} cacheable steps cached)",
-            paint(&build_label(&d.source, d.index), bold, color),
+            paint(&terminal(&build_label(&d.source, d.index)), bold, color),
             rate(d.hit_rate),
             d.cached,
             d.cacheable
@@ -31,7 +32,7 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
             Some(b) => writeln!(
                 out,
                 "baseline: {} (hit rate {})",
-                build_label(&b.source, b.index),
+                terminal(&build_label(&b.source, b.index)),
                 rate(b.hit_rate)
             )?,
             None => writeln!(out, "baseline: none")?,
@@ -57,7 +58,12 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
                 paint(c.cause.as_str(), style, color)
             )?;
             if let Some(s) = &c.step {
-                writeln!(out, "  first miss: {} (line {})", step_label(s), s.line)?;
+                writeln!(
+                    out,
+                    "  first miss: {} (line {})",
+                    terminal(&step_label(s)),
+                    s.line
+                )?;
             }
             if !c.cascade.is_empty() {
                 writeln!(
@@ -66,20 +72,20 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
                     c.cascade.len()
                 )?;
                 for s in &c.cascade {
-                    writeln!(out, "    {}", step_label(s))?;
+                    writeln!(out, "    {}", terminal(&step_label(s)))?;
                 }
             }
-            writeln!(out, "  why: {}", c.summary)?;
+            writeln!(out, "  why: {}", terminal(&c.summary))?;
             writeln!(out, "  evidence:")?;
             for e in &c.evidence {
                 writeln!(
                     out,
                     "    {} {}",
-                    paint(&format!("{}:{}", e.source, e.line), dim, color),
-                    e.text
+                    paint(&format!("{}:{}", terminal(&e.source), e.line), dim, color),
+                    terminal(&e.text)
                 )?;
             }
-            writeln!(out, "  fix: {}", c.fix)?;
+            writeln!(out, "  fix: {}", terminal(&c.fix))?;
         }
     }
     Ok(())

@@ -1,0 +1,181 @@
+//! Log text made harmless for the medium it is written to; every writer uses
+//! these, none has its own rule.
+//!
+//! - [`terminal`]: for a terminal, a CI log or stderr. C0 controls (but tab),
+//!   DEL, C1 controls (U+0080–U+009F: 8-bit CSI, OSC, …) and the bidirectional
+//!   overrides and isolates (U+202A–U+202E, U+2066–U+2069) are shown escaped
+//!   (`\u{1b}`), so log text can neither drive the terminal nor reorder what
+//!   is shown.
+//! - [`to_json_writer`], [`to_json_writer_pretty`]: JSON whose strings hold
+//!   those characters as `\uXXXX` escapes (serde_json escapes only C0): the
+//!   same values for any JSON reader, plain text on a terminal.
+//! - [`csv_cell`]: for a spreadsheet. A text cell that begins with `=`, `+`,
+//!   `-`, `@`, tab or CR and has more after it is prefixed with `'` (OWASP's
+//!   rule against formula injection; a lone `-`, the tables' "none", is no
+//!   formula). Numbers are never passed here.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+
+/// Whether `c` must not reach a terminal as it is.
+fn unsafe_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` with every character that could drive or reorder a terminal escaped.
+pub fn terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_on_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_on_terminal(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A JSON formatter that writes what [`terminal`] escapes as `\uXXXX`.
+struct Json<F>(F);
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            fn $name<W: ?Sized + Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> io::Result<()> {
+                self.0.$name(w $(, $arg)*)
+            }
+        )*
+    };
+}
+
+impl<F: Formatter> Formatter for Json<F> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if unsafe_on_terminal(c) {
+                self.0.write_string_fragment(w, &fragment[start..i])?;
+                write!(w, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        self.0.write_string_fragment(w, &fragment[start..])
+    }
+
+    delegate! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        end_object_key();
+        begin_object_value();
+        end_object_value();
+    }
+}
+
+/// `value` as one line of JSON, safe on a terminal.
+pub fn to_json_writer<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Json(CompactFormatter));
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// `value` as indented JSON, safe on a terminal.
+pub fn to_json_writer_pretty<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    value: &T,
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Json(PrettyFormatter::new()));
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// A text cell for CSV that a spreadsheet will not run as a formula.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.len() > 1 && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_shown_escaped() {
+        assert_eq!(
+            terminal("a\u{1b}[2Jb\rc\u{8}d\u{7f}"),
+            "a\\u{1b}[2Jb\\u{d}c\\u{8}d\\u{7f}"
+        );
+        assert_eq!(
+            terminal("x\u{9b}31m\u{9d}0;t\u{7}"),
+            "x\\u{9b}31m\\u{9d}0;t\\u{7}"
+        );
+        assert_eq!(
+            terminal("evil\u{202e}gol.exe \u{2066}x\u{2069}"),
+            "evil\\u{202e}gol.exe \\u{2066}x\\u{2069}"
+        );
+        assert_eq!(terminal("new\nline\0"), "new\\u{a}line\\u{0}");
+        assert!(matches!(
+            terminal("[2/3] RUN a\tb — ok ✅"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_keeps_the_values_and_escapes_what_a_terminal_obeys() {
+        let value = serde_json::json!({"name": "a\u{9b}31m\u{202e}b\u{7f}\u{1b}c ✅", "n": [1, 2]});
+        for pretty in [false, true] {
+            let mut out = Vec::new();
+            if pretty {
+                to_json_writer_pretty(&mut out, &value).unwrap();
+            } else {
+                to_json_writer(&mut out, &value).unwrap();
+            }
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                text.contains(r"a\u009b31m\u202eb\u007f\u001bc ✅"),
+                "{text}"
+            );
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+                value
+            );
+            assert_eq!(text.contains('\n'), pretty);
+            if pretty {
+                assert_eq!(
+                    text,
+                    serde_json::to_string_pretty(&value)
+                        .unwrap()
+                        .replace('\u{9b}', r"\u009b")
+                        .replace('\u{202e}', r"\u202e")
+                        .replace('\u{7f}', r"\u007f")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(bad), format!("'{bad}"));
+        }
+        for good in ["[1/2] RUN x", "", "1=1", "a-b", "-"] {
+            assert!(matches!(csv_cell(good), Cow::Borrowed(_)), "{good}");
+        }
+    }
+}
