@@ -137,7 +137,7 @@ pub struct Inputs {
     /// `*TOKEN*=`/`*SECRET*=`/`*PASSWORD*=` values, Authorization headers, GitHub,
     /// GitLab, npm and Slack tokens, private keys and URL passwords are `[redacted]`
     /// in every output.
-    #[arg(long, env = "CACHELENS_NO_REDACT")]
+    #[arg(long, env = "CACHELENS_NO_REDACT", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_redact: bool,
     /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: 256M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_INPUT, hide_default_value = true)]

@@ -93,7 +93,14 @@ pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> Par
     let mut framer = Framer::new();
     let nul = memchr::memchr(0, input);
     let mut binary = 0;
+    let mut pem = (options.redact && super::redact::PemBlocks::possible(input))
+        .then(super::redact::PemBlocks::default);
     while let Some((number, line)) = lines.next_line() {
+        // the body of a private key is never kept (redaction)
+        if pem.as_mut().is_some_and(|pem| pem.line(line)) {
+            asm.skip(number);
+            continue;
+        }
         // lines no rule can accept: counted and located, never read (rule A8)
         if line.len() > options.max_line {
             asm.refuse(Refused::LongLine {

@@ -63,7 +63,7 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
         // Authorization: Bearer …, Basic …, token …, or a bare value
         format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
         // ENV NAME value (the legacy form of ENV)
-        format!(r"(?P<keep2>\b(?i:ENV)\s+{names}\s+){value}"),
+        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
         // NAME=value, NAME = value, and aws_secret_access_key: value
         format!(r"(?P<keep3>{names}\s*=\s*){value}"),
         format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
@@ -99,6 +99,39 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
         REDACTED.to_owned()
     })
+}
+
+/// The lines of PEM private-key blocks in a log: a block's body stands on lines
+/// of its own, which a string kept from one line cannot show is secret.
+#[derive(Debug, Default)]
+pub struct PemBlocks {
+    inside: bool,
+}
+
+impl PemBlocks {
+    /// Whether the input can hold a private-key block at all (one pass, memchr's memmem).
+    pub fn possible(input: &[u8]) -> bool {
+        memchr::memmem::find(input, b"PRIVATE KEY-----").is_some()
+    }
+
+    /// Reads one more line: `true` when it is the body or the end of a block
+    /// (and must not be kept), `false` for a line outside, or the block's first line.
+    pub fn line(&mut self, line: &[u8]) -> bool {
+        let begin = memchr::memmem::find(line, b"-----BEGIN ");
+        let end = memchr::memmem::rfind(line, b"-----END ");
+        if self.inside {
+            if end.is_some() && begin.is_none_or(|b| Some(b) < end) {
+                self.inside = false;
+            }
+            return true;
+        }
+        if let Some(b) = begin
+            && memchr::memmem::find(&line[b..], b"PRIVATE KEY-----").is_some()
+        {
+            self.inside = end.is_none_or(|e| e < b);
+        }
+        false
+    }
 }
 
 /// Redacts `text` in place.
@@ -234,6 +267,48 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(r(text), want, "{text}");
             assert_eq!(r(want), want, "idempotent: {want}");
+        }
+    }
+
+    #[test]
+    fn a_private_key_block_is_followed_across_lines() {
+        let log: &[&[u8]] = &[
+            b"#5 0.1 x",
+            b"#5 0.2 -----BEGIN EC PRIVATE KEY-----",
+            b"MHcCAQEEI",
+            b"-----END EC PRIVATE KEY----- tail",
+            b"#5 DONE 0.3s",
+        ];
+        let mut pem = PemBlocks::default();
+        let hidden: Vec<bool> = log.iter().map(|l| pem.line(l)).collect();
+        assert_eq!(hidden, [false, false, true, true, false]);
+        assert!(PemBlocks::possible(&log.concat()));
+        let mut pem = PemBlocks::default();
+        assert!(!pem.line(b"-----BEGIN RSA PRIVATE KEY----- x -----END RSA PRIVATE KEY-----"));
+        assert!(!pem.line(b"after"));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn redaction_is_idempotent(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "AKIA", "ASIA", "ghp_", "github_pat_", "glpat-", "npm_", "xoxb-",
+                        "TOKEN", "_PASSWORD", "=", " = ", "\"", "'", "Authorization: ",
+                        "Bearer ", "https://", "u:p@", ":", "@", " ", "\n", "ENV ",
+                        "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
+                        "[redacted]", "AKIAIOSFODNN7EXAMPLE", "0123456789abcdefghij",
+                    ]).prop_map(str::to_owned),
+                    "[A-Za-z0-9_./-]{1,8}".prop_map(|s: String| s),
+                ],
+                0..24,
+            ).prop_map(|parts: Vec<String>| parts.concat())
+        ) {
+            let once = r(&text);
+            prop_assert_eq!(r(&once), once.clone(), "from {:?}", text);
         }
     }
 
