@@ -79,9 +79,11 @@ fn implausible_done_times_are_unparsed_lines_located_not_silent() {
     {
         let log = with_line(dir.path(), &format!("bad{i}.log"), 37, bad.as_bytes());
         let path = log.to_str().unwrap();
-        let o = run(&["steps", path]);
+        let o = run(&["steps", path, real("nodeapp-warm.log").to_str().unwrap()]);
         sane(&o);
         assert_eq!(o.status.code(), Some(0), "{bad}");
+        assert_eq!(builds(&o).len(), 2, "{bad}: the good log is still reported");
+        assert_eq!(builds(&o)[1]["unparsed_lines"], 0);
         let b = &builds(&o)[0];
         assert_eq!(b["unparsed_lines"], 1, "{bad}");
         assert_eq!(b["first_unparsed_line"], 37, "{bad}");
@@ -218,9 +220,20 @@ fn two_builds_glued_without_a_newline_lose_no_line_silently() {
     let last = one.trim_end_matches('\n').lines().count();
     let path = dir.path().join("glued.log");
     fs::write(&path, glued).unwrap();
-    let o = run(&["steps", path.to_str().unwrap()]);
+    let o = run(&[
+        "steps",
+        path.to_str().unwrap(),
+        real("nodeapp-warm.log").to_str().unwrap(),
+    ]);
     sane(&o);
-    let all = builds(&o);
+    let mut all = builds(&o);
+    let good = all.pop().unwrap();
+    assert!(
+        good["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("nodeapp-warm.log")
+    );
     let unparsed: u64 = all
         .iter()
         .map(|b| b["unparsed_lines"].as_u64().unwrap())
