@@ -290,6 +290,9 @@ mod tests {
                 "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1r",
                 "[redacted]",
             ),
+            // found by the idempotence property: a quoted value with text glued to it
+            ("Authorization: ''AKIA", "Authorization: [redacted]"),
+            ("authToken=abc", "authToken=[redacted]"),
         ];
         for (text, want) in cases {
             assert_eq!(r(text), want, "{text}");
