@@ -5,9 +5,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use cachelens::analyze::frames::{Options, analyze};
-use cachelens::analyze::parse_sources;
+use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::Pricing;
-use cachelens::parse::FormatIn;
 use cachelens::source::Source;
 use cachelens::source::archive::Archive;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -20,7 +19,7 @@ fn demo(c: &mut Criterion) {
         .into_iter()
         .map(Source::Archived)
         .collect();
-    let (logs, skipped) = parse_sources(&sources, FormatIn::Auto);
+    let (logs, skipped) = parse_sources(&sources, &ReadOptions::default());
     assert!(skipped.is_empty(), "demo archive: {skipped:?}");
     let builds: usize = logs.iter().map(|l| l.builds.len()).sum();
     let pricing = Pricing::embedded();
@@ -41,7 +40,7 @@ fn demo(c: &mut Criterion) {
         group.bench_function(format!("demo-read-parse-analyze/{threads}-threads"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    let logs = parse_sources(black_box(&sources), FormatIn::Auto).0;
+                    let logs = parse_sources(black_box(&sources), &ReadOptions::default()).0;
                     analyze(&logs, &[], &options).expect("analysis")
                 })
             })

@@ -4,7 +4,7 @@
 use std::fs;
 use std::hint::black_box;
 
-use cachelens::parse::parse_log;
+use cachelens::parse::{ParseOptions, parse_log, parse_log_with};
 use cachelens::report::{self, SummaryFormat, TableOptions};
 use cachelens::summary::SourceSummary;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -35,6 +35,14 @@ fn parse(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(all.len() as u64));
     group.bench_function("real-logs-4MiB", |b| {
         b.iter(|| parse_log(black_box(&all), "bench"))
+    });
+    // the same without redaction: what redacting the kept text costs
+    let unredacted = ParseOptions {
+        redact: false,
+        ..ParseOptions::default()
+    };
+    group.bench_function("real-logs-4MiB-no-redact", |b| {
+        b.iter(|| parse_log_with(black_box(&all), "bench", &unredacted))
     });
     // one RUN printing many output lines: the `#N <secs> <text>` fast path
     let manylines = &logs

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use cachelens::analyze::ReadOptions;
 use cachelens::model::Format;
-use cachelens::parse::FormatIn;
+use cachelens::parse::{DEFAULT_MAX_LINE, FormatIn, ParseOptions};
+use cachelens::source::DEFAULT_MAX_INPUT;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
@@ -161,6 +163,33 @@ pub struct Inputs {
     /// line (a log may change format); the others read only that one.
     #[arg(long, value_enum, default_value_t = FormatInArg::Auto)]
     pub format_in: FormatInArg,
+    /// Print credentials found in log text as they are: by default AWS key ids,
+    /// `*TOKEN*=`/`*SECRET*=`/`*PASSWORD*=` values, Authorization headers, GitHub,
+    /// GitLab, npm and Slack tokens, private keys and URL passwords are `[redacted]`
+    /// in every output.
+    #[arg(long, env = "CACHELENS_NO_REDACT", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_redact: bool,
+    /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: 256M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_INPUT, hide_default_value = true)]
+    pub max_input_size: u64,
+    /// The longest line (or pretty-printed rawjson object) read; longer ones are
+    /// counted unparsed [default: 64M].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_LINE as u64, hide_default_value = true)]
+    pub max_line: u64,
+}
+
+impl Inputs {
+    /// How the inputs are read and parsed.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            parse: ParseOptions {
+                format: self.format_in.into(),
+                redact: !self.no_redact,
+                max_line: usize::try_from(self.max_line).unwrap_or(usize::MAX),
+            },
+            max_input: self.max_input_size,
+        }
+    }
 }
 
 /// CloudWatch Logs (through the local archive) as a source.
@@ -351,6 +380,25 @@ fn parse_when(s: &str) -> Result<i64, String> {
     i64::try_from(ms).map_err(|_| format!("`{s}` is too far ahead"))
 }
 
+/// `256M`, `2G`, `64KiB`, `1000`: bytes (K, M, G are 1024-based).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("`{s}` is not a size (256M, 2G, bytes)")),
+    };
+    n.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size (256M, 2G, bytes)"))
+}
+
 fn parse_percent(s: &str) -> Result<f64, String> {
     let n: f64 = s
         .trim()
@@ -374,6 +422,16 @@ mod tests {
         assert_eq!(parse_percent("100%"), Ok(1.0));
         assert!(parse_percent("101").is_err());
         assert!(parse_percent("x").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("99999999999G").is_err());
     }
 
     #[test]

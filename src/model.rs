@@ -287,6 +287,11 @@ impl Build {
         self.cacheable().find(|s| s.status != Status::Cached)
     }
 
+    /// Whether a step has no terminal line: the log ends before the build does.
+    pub fn incomplete(&self) -> bool {
+        self.steps.iter().any(|s| s.status == Status::Incomplete)
+    }
+
     /// Whether the build failed: a step or the client reported an error.
     pub fn failed(&self) -> bool {
         self.error.is_some()

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Result, bail};
 
 use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
-use cachelens::analyze::parse_sources;
+use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::{Pricing, time_cost};
-use cachelens::parse::{FormatIn, ParsedLog};
+use cachelens::parse::{ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
@@ -67,7 +67,7 @@ fn command(cli: Cli) -> Result<u8> {
                     &mut summaries,
                     &logs,
                     &args.cost,
-                    args.inputs.format_in.into(),
+                    &args.inputs.read_options(),
                 )?;
             }
             let format = match args.format {
@@ -125,11 +125,11 @@ fn command(cli: Cli) -> Result<u8> {
 }
 
 /// The logs of `--history`.
-fn history(cost: &CostArgs, format: FormatIn) -> Result<Vec<ParsedLog>> {
+fn history(cost: &CostArgs, options: &ReadOptions) -> Result<Vec<ParsedLog>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_reporting(&expand_reporting(&cost.history), format);
+    let parsed = parse_reporting(&expand_reporting(&cost.history), options);
     report_unparsed(&parsed);
     Ok(parsed)
 }
@@ -146,9 +146,9 @@ fn add_savings(
     summaries: &mut [SourceSummary<'_>],
     logs: &[ParsedLog],
     cost: &CostArgs,
-    format: FormatIn,
+    options: &ReadOptions,
 ) -> Result<()> {
-    let history = history(cost, format)?;
+    let history = history(cost, options)?;
     let pricing = pricing(cost)?;
     let options = Options {
         pricing: &pricing,
@@ -188,7 +188,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    let history = history(&args.cost, args.inputs.format_in.into())?;
+    let history = history(&args.cost, &args.inputs.read_options())?;
     let pricing = pricing(&args.cost)?;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
         (Some(repo), _) => {
@@ -293,7 +293,7 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
         for g in groups {
             extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
         }
-        let mut others = parse_reporting(&extra, args.inputs.format_in.into());
+        let mut others = parse_reporting(&extra, &args.inputs.read_options());
         others.retain(|l| !own.contains(&l.source));
         logs.extend(others);
         diagnosed = Some(own);
@@ -305,7 +305,7 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
             if let Some(e) = skipped.into_iter().next() {
                 bail!("--baseline: {e}");
             }
-            let (parsed, skipped) = parse_sources(&sources, args.inputs.format_in.into());
+            let (parsed, skipped) = parse_sources(&sources, &args.inputs.read_options());
             if let Some(e) = skipped.into_iter().next() {
                 bail!("--baseline: {e}");
             }
@@ -410,7 +410,7 @@ fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
     if cloud {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
-    let parsed = parse_reporting(&sources, inputs.format_in.into());
+    let parsed = parse_reporting(&sources, &inputs.read_options());
     report_unparsed(&parsed);
     Ok(parsed)
 }
@@ -424,8 +424,8 @@ fn expand_reporting(args: &[PathBuf]) -> Vec<Source> {
 }
 
 /// [`parse_sources`], reporting what is skipped.
-fn parse_reporting(sources: &[Source], format: FormatIn) -> Vec<ParsedLog> {
-    let (parsed, skipped) = parse_sources(sources, format);
+fn parse_reporting(sources: &[Source], options: &ReadOptions) -> Vec<ParsedLog> {
+    let (parsed, skipped) = parse_sources(sources, options);
     skipped.iter().for_each(|e| skip(e));
     parsed
 }
@@ -473,6 +473,7 @@ fn report_unparsed(logs: &[ParsedLog]) {
             unparsed.len() - SHOWN
         );
     }
+    report_refused(logs);
     let with_builds = logs.iter().filter(|l| !l.builds.is_empty());
     let (outside, holding) = with_builds
         .filter(|l| l.unparsed_outside > 0)
@@ -481,6 +482,48 @@ fn report_unparsed(logs: &[ParsedLog]) {
         say!(
             "{outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
         );
+    }
+}
+
+/// Says on stderr what the parser would not read: binary data, lines and
+/// rawjson objects over `--max-line`, each with its file and line.
+fn report_refused(logs: &[ParsedLog]) {
+    for log in logs {
+        let mut long = log.refused.iter().filter_map(|r| match r {
+            Refused::LongLine { line, bytes } => Some((*line, *bytes)),
+            _ => None,
+        });
+        if let Some((line, bytes)) = long.next() {
+            let more = long.count();
+            let more = if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "cachelens: {}:{line}: a line of {bytes} bytes is longer than --max-line: counted unparsed{more}",
+                log.source
+            );
+        }
+        for r in &log.refused {
+            match r {
+                Refused::Binary {
+                    offset,
+                    line,
+                    lines,
+                } => eprintln!(
+                    "cachelens: {}:{line}: binary file (a NUL byte at offset {offset}): \
+                     {lines} lines holding NUL bytes counted unparsed; if it is a build log, \
+                     `tr -d '\\000'` removes them",
+                    log.source
+                ),
+                Refused::LongObject { line } => eprintln!(
+                    "cachelens: {}:{line}: a rawjson object longer than --max-line: its lines counted unparsed",
+                    log.source
+                ),
+                Refused::LongLine { .. } => {}
+            }
+        }
     }
 }
 

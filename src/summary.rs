@@ -41,7 +41,7 @@ pub struct Summary<'a> {
     pub phase: Option<&'a str>,
     /// The buildspec command that ran it, when known.
     pub command: Option<&'a str>,
-    /// `succeeded` or `failed`.
+    /// `failed`, `incomplete` (a step without a terminal line, no error) or `succeeded`.
     pub outcome: &'static str,
     /// The progress format the build was read from.
     pub format: Format,
@@ -131,6 +131,8 @@ impl<'a> Summary<'a> {
             command: build.command.as_deref(),
             outcome: if build.failed() {
                 "failed"
+            } else if build.incomplete() {
+                "incomplete"
             } else {
                 "succeeded"
             },

@@ -1,12 +1,13 @@
-//! Feeds arbitrary bytes to `cachelens::parse::parse_log` and checks the
-//! invariants every `ParsedLog` must satisfy. Any panic (in the parser or in
-//! an assertion below) is a finding.
+//! The assembler over whole logs: feeds arbitrary bytes to
+//! `cachelens::parse::parse_log_with` (every format, redacted or not, a small
+//! `max_line` too) and checks the invariants every `ParsedLog` must satisfy.
+//! Any panic (in the parser or in an assertion below) is a finding.
 #![no_main]
 
 use std::collections::HashSet;
 
 use cachelens::model::{Format, Kind};
-use cachelens::parse::{FormatIn, parse_log_as};
+use cachelens::parse::{FormatIn, ParseOptions, parse_log_with};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,14 +17,47 @@ fuzz_target!(|data: &[u8]| {
         FormatIn::Only(Format::Rawjson),
         FormatIn::Only(Format::Tty),
     ] {
-        check(data, format);
+        check(data, format, true, usize::MAX);
     }
+    check(data, FormatIn::Auto, false, 64);
 });
 
-fn check(data: &[u8], format: FormatIn) {
-    let log = parse_log_as(data, "fuzz", format);
+fn check(data: &[u8], format: FormatIn, redact: bool, max_line: usize) {
+    let options = ParseOptions {
+        format,
+        redact,
+        max_line,
+    };
+    let log = parse_log_with(data, "fuzz", &options);
+
+    // Every line is read or counted: unparsed counts never exceed the lines.
+    let unparsed: u64 =
+        log.builds.iter().map(|b| b.unparsed_lines).sum::<u64>() + log.unparsed_outside;
+    assert!(
+        unparsed <= log.lines,
+        "{unparsed} unparsed of {} lines",
+        log.lines
+    );
+    if redact {
+        // What was kept is redacted: redacting again changes nothing.
+        for step in log.builds.iter().flat_map(|b| &b.steps) {
+            assert_eq!(
+                cachelens::parse::redact::redact(&step.name),
+                step.name.as_str()
+            );
+        }
+    }
 
     for build in &log.builds {
+        // A DONE time is a plausible duration.
+        for step in &build.steps {
+            if let Some(s) = step.seconds {
+                assert!(
+                    s.is_finite() && (0.0..=cachelens::parse::plain::MAX_SECONDS).contains(&s),
+                    "{s}"
+                );
+            }
+        }
         // hit_rate is a ratio: None, or within 0..=1 (NaN fails this check too).
         if let Some(rate) = build.hit_rate {
             assert!(
@@ -54,7 +88,12 @@ fn check(data: &[u8], format: FormatIn) {
         }
 
         // Only the formats asked for are read; only tty records are approximate.
-        assert!(format.accepts(build.format), "build {}: {:?}", build.index, build.format);
+        assert!(
+            format.accepts(build.format),
+            "build {}: {:?}",
+            build.index,
+            build.format
+        );
         assert_eq!(build.approximate, build.format == Format::Tty);
 
         // A build's first line is not after its last.

@@ -7,19 +7,40 @@ pub mod key;
 
 use rayon::prelude::*;
 
-use crate::parse::{FormatIn, ParsedLog, parse_log_as};
-use crate::source::{Source, SourceError};
+use crate::parse::{ParseOptions, ParsedLog, parse_log_with};
+use crate::source::{DEFAULT_MAX_INPUT, Source, SourceError};
 
-/// Reads and parses every source in the formats `format` allows, one rayon
-/// task each; builds carry their source's CodeBuild build id when it knows one.
+/// How sources are read and parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// How each log is parsed (formats, redaction, line cap).
+    pub parse: ParseOptions,
+    /// Logs larger than this (after decompression) are refused.
+    pub max_input: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            parse: ParseOptions::default(),
+            max_input: DEFAULT_MAX_INPUT,
+        }
+    }
+}
+
+/// Reads and parses every source as `options` say, one rayon task each;
+/// builds carry their source's CodeBuild build id when it knows one.
 /// The logs in input order, and the sources that could not be read (the
 /// others are parsed all the same).
-pub fn parse_sources(sources: &[Source], format: FormatIn) -> (Vec<ParsedLog>, Vec<SourceError>) {
+pub fn parse_sources(
+    sources: &[Source],
+    options: &ReadOptions,
+) -> (Vec<ParsedLog>, Vec<SourceError>) {
     let each: Vec<Result<ParsedLog, SourceError>> = sources
         .par_iter()
         .map(|s| {
-            let loaded = s.load()?;
-            let mut log = parse_log_as(&loaded.bytes, &loaded.name, format);
+            let loaded = s.load_at_most(options.max_input)?;
+            let mut log = parse_log_with(&loaded.bytes, &loaded.name, &options.parse);
             if let Some(id) = &loaded.origin.build_id {
                 for b in &mut log.builds {
                     b.build_id = Some(id.clone());

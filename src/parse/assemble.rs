@@ -4,14 +4,14 @@
 //! framing (`ci-framing.ebnf`) first, then is read in the format its shape
 //! says (or the one `FormatIn` forces).
 
-use super::FormatIn;
 use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
 use super::framing::{Framed, Framer, Framing, WallClock};
 use super::lines::Lines;
 use super::plain::{Body, Client, Line, Recap, Terminal, is_status, parse_line};
-use super::rawjson::{RawJsonError, Trace, parse_status, starts_object};
+use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
+use super::{FormatIn, ParseOptions};
 use crate::model::{
     Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Kind, Origin, Status, Step,
     hit_rate,
@@ -35,27 +35,107 @@ pub struct ParsedLog {
     /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
     /// component is missing`), with their line numbers.
     pub errors_outside: Vec<(u64, String)>,
+    /// What the parser would not read, and where (at most [`MAX_REFUSED`] of them).
+    pub refused: Vec<Refused>,
 }
 
-/// A pretty-printed rawjson object longer than this is given up (rule R10).
-const MAX_OBJECT_BYTES: usize = 64 << 20;
+/// Input the parser did not read: counted unparsed, and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// A line longer than [`ParseOptions::max_line`].
+    LongLine {
+        /// 1-based line number.
+        line: u64,
+        /// Its length.
+        bytes: usize,
+    },
+    /// A pretty-printed rawjson object longer than [`ParseOptions::max_line`] (rule R10).
+    LongObject {
+        /// 1-based line where it starts.
+        line: u64,
+    },
+    /// Binary data: NUL bytes; the lines holding one are unparsed.
+    Binary {
+        /// Byte offset of the first NUL.
+        offset: usize,
+        /// 1-based line of the first NUL.
+        line: u64,
+        /// Lines holding a NUL.
+        lines: u64,
+    },
+}
 
-/// Parses a whole log in every format. Pure: no I/O, never fails, never panics.
+/// At most this many [`Refused`] entries are kept per log.
+pub const MAX_REFUSED: usize = 100;
+
+/// Parses a whole log in every format, redacted. Pure: no I/O, never fails, never panics.
 pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
-    parse_log_as(input, source, FormatIn::Auto)
+    parse_log_with(input, source, &ParseOptions::default())
 }
 
-/// Parses a whole log in the formats `format` allows.
+/// Parses a whole log in the formats `format` allows, redacted.
 pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
-    let mut asm = Assembler::new(source, format);
+    parse_log_with(
+        input,
+        source,
+        &ParseOptions {
+            format,
+            ..ParseOptions::default()
+        },
+    )
+}
+
+/// Parses a whole log as `options` say.
+pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> ParsedLog {
+    let mut asm = Assembler::new(source, options.format);
+    asm.max_object = options.max_line;
     let mut lines = Lines::new(input);
     let mut framer = Framer::new();
-    let mut emit = |number: u64, framed: Framed<'_>| asm.line(number, framed);
+    let nul = memchr::memchr(0, input);
+    let mut binary = 0;
+    // redaction: only where a secret may be (one SIMD pass over the input)
+    let suspect = options.redact && super::redact::may_hold_secrets(input);
+    let mut pem = (suspect && super::redact::PemBlocks::possible(input))
+        .then(super::redact::PemBlocks::default);
     while let Some((number, line)) = lines.next_line() {
-        framer.push(number, line, &mut emit);
+        // the body of a private key is never kept (redaction)
+        let secret = pem.as_mut().is_some_and(|pem| pem.line(line));
+        // lines no rule can accept: counted and located, never read (rule A8)
+        let long = !secret && line.len() > options.max_line;
+        if long {
+            asm.refuse(Refused::LongLine {
+                line: number,
+                bytes: line.len(),
+            });
+        }
+        let binary_line = !secret && !long && nul.is_some() && memchr::memchr(0, line).is_some();
+        binary += u64::from(binary_line);
+        if secret || long || binary_line {
+            // the lines held for the framing go first, in order
+            framer.finish(&mut |n, f| asm.line(n, f));
+            asm.skip(number);
+            continue;
+        }
+        framer.push(number, line, &mut |n, f| asm.line(n, f));
     }
-    framer.finish(&mut emit);
-    asm.finish()
+    framer.finish(&mut |n, f| asm.line(n, f));
+    if let Some(offset) = nul {
+        let line = 1 + memchr::memchr_iter(lines.separator(), &input[..offset]).count() as u64;
+        asm.refused.insert(
+            0,
+            Refused::Binary {
+                offset,
+                line,
+                lines: binary,
+            },
+        );
+    }
+    let mut log = asm.finish();
+    // rawjson text is decoded (JSON escapes, base64): its strings are always looked at
+    if suspect || options.redact && log.builds.iter().any(|b| b.format == Format::Rawjson) {
+        super::redact::redact_log(&mut log);
+    }
+    log
 }
 
 /// Where the end-of-build error recap stands (rule A6).
@@ -163,6 +243,18 @@ struct JsonObject {
     first_line: u64,
     lines: u64,
     text: Vec<u8>,
+    /// Where the object stands: it is parsed once, when it closes.
+    scan: ObjectScan,
+}
+
+/// What the lines of a rawjson object read so far make.
+enum JsonRead<'t> {
+    /// A whole SolveStatus object.
+    Status(SolveStatus<'t>),
+    /// An object still open.
+    More,
+    /// No object.
+    Invalid,
 }
 
 struct Assembler<'s> {
@@ -184,6 +276,9 @@ struct Assembler<'s> {
     /// Framing and wall-clock time of the line being read.
     framing: Option<Framing>,
     time: Option<WallClock>,
+    /// A pretty-printed rawjson object longer than this is given up (rule R10).
+    max_object: usize,
+    refused: Vec<Refused>,
 }
 
 impl<'s> Assembler<'s> {
@@ -204,7 +299,26 @@ impl<'s> Assembler<'s> {
             run: None,
             framing: None,
             time: None,
+            max_object: super::DEFAULT_MAX_LINE,
+            refused: Vec::new(),
         }
+    }
+
+    /// Keeps what was refused (a bounded number of them).
+    fn refuse(&mut self, what: Refused) {
+        if self.refused.len() < MAX_REFUSED {
+            self.refused.push(what);
+        }
+    }
+
+    /// A line no rule reads (too long, binary): unparsed.
+    fn skip(&mut self, number: u64) {
+        self.lines = number;
+        self.block = None;
+        if let Some(p) = self.json.take() {
+            self.unparsed(p.first_line, p.lines);
+        }
+        self.unparsed(number, 1);
     }
 
     fn line(&mut self, number: u64, framed: Framed<'_>) {
@@ -355,17 +469,31 @@ impl<'s> Assembler<'s> {
         self.recap = RecapState::None;
         let mut pending = self.json.take();
         let first = pending.as_ref().map_or(number, |p| p.first_line);
-        let text: &[u8] = match &mut pending {
+        let read = match &mut pending {
+            None => match parse_status(line) {
+                Ok(status) => JsonRead::Status(status),
+                Err(RawJsonError::Incomplete) => JsonRead::More,
+                Err(_) => JsonRead::Invalid,
+            },
+            // a line no pretty-printed object holds: the lines before were no object
+            Some(p) if !p.scan.continues(line) => {
+                self.unparsed(p.first_line, p.lines);
+                return false;
+            }
             Some(p) => {
                 p.text.push(b'\n');
                 p.text.extend_from_slice(line);
                 p.lines += 1;
-                &p.text
+                // parsed once, when the object closes: linear in the object's size
+                if p.scan.feed(line) {
+                    parse_status(&p.text).map_or(JsonRead::Invalid, JsonRead::Status)
+                } else {
+                    JsonRead::More
+                }
             }
-            None => line,
         };
-        match parse_status(text) {
-            Ok(status) => {
+        match read {
+            JsonRead::Status(status) => {
                 // rule R8 (a rawjson build has its trace from its first object on)
                 let new = self.current.as_ref().is_none_or(|b| {
                     b.closed || b.trace.as_ref().is_none_or(|t| t.starts_new_build(&status))
@@ -385,14 +513,30 @@ impl<'s> Assembler<'s> {
                     build.warn(w);
                 }
             }
-            Err(RawJsonError::Incomplete) if text.len() < MAX_OBJECT_BYTES => {
-                self.json = Some(pending.unwrap_or_else(|| JsonObject {
-                    first_line: number,
-                    lines: 1,
-                    text: line.to_vec(),
-                }));
+            JsonRead::More => {
+                let object = pending.unwrap_or_else(|| {
+                    let mut scan = ObjectScan::default();
+                    let closed = scan.feed(line);
+                    JsonObject {
+                        first_line: number,
+                        // an object that closed and still wants more is no object
+                        lines: if closed { 0 } else { 1 },
+                        text: line.to_vec(),
+                        scan,
+                    }
+                });
+                if object.lines == 0 {
+                    self.unparsed(number, 1);
+                } else if object.text.len() > self.max_object {
+                    self.refuse(Refused::LongObject {
+                        line: object.first_line,
+                    });
+                    self.unparsed(object.first_line, object.lines);
+                } else {
+                    self.json = Some(object);
+                }
             }
-            Err(_) => match pending {
+            JsonRead::Invalid => match pending {
                 // the lines before were no object: this one may be anything
                 Some(p) if p.lines > 1 => {
                     self.unparsed(p.first_line, p.lines - 1);
@@ -549,6 +693,12 @@ impl<'s> Assembler<'s> {
         self.unparsed_outside += std::mem::take(&mut self.pending);
         self.pending_first = None;
         if let Some(state) = self.current.take() {
+            if is_no_build(&state) {
+                // rule A8: headers and nothing else (a README quoting a log) make no build
+                self.unparsed_outside +=
+                    state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
+                return;
+            }
             let index = self.builds.len();
             self.builds.push(finish_build(state, self.source, index));
         }
@@ -567,8 +717,18 @@ impl<'s> Assembler<'s> {
             errors_outside: self.errors_outside,
             run: self.run,
             origin: Origin::default(),
+            refused: self.refused,
         }
     }
+}
+
+/// Rule A8: plain vertex lines of which none is a terminal line, with no client
+/// error either, are no build (a README or a chat quoting a log): they are text.
+fn is_no_build(state: &BuildState) -> bool {
+    state.format == Format::Plain
+        && state.error.is_none()
+        && !state.vertices.is_empty()
+        && state.vertices.iter().all(|v| v.status.is_none())
 }
 
 /// A build starting at this line, in the run's current phase and command (rule C2).
@@ -989,6 +1149,22 @@ mod tests {
         assert_eq!(b.error_lines, vec![[3, 11]]);
         assert_eq!(crate::model::parse_size("2.1MB"), Some(2_100_000));
         assert_eq!(crate::model::parse_size("x"), None);
+    }
+
+    #[test]
+    fn vertex_lines_without_any_terminal_line_are_no_build() {
+        let log = parse(
+            "# notes\n\n    #10 [backend 2/2] RUN make\n    #11 [final 2/3] COPY x y\nmore\n",
+        );
+        assert!(log.builds.is_empty());
+        assert_eq!(log.unparsed_outside, 4, "blank lines are not counted");
+        // one terminal line makes it a build (a pasted fragment)
+        assert_eq!(
+            parse("#10 [2/2] RUN make\n#11 [3/3] COPY x y\n#10 DONE 1.0s\n")
+                .builds
+                .len(),
+            1
+        );
     }
 
     #[test]

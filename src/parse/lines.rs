@@ -1,5 +1,6 @@
 //! The line layer of `grammars/buildkit-plain.ebnf` (rules `log`, `line`, and
-//! the cleaning applied before a line is parsed): LF-split with memchr, one
+//! the cleaning applied before a line is parsed): LF-split with memchr (CR-split
+//! when the input has CRs and no LF at all: old Mac line ends, some terminals), one
 //! trailing CR removed, leading CRs removed, ANSI escape sequences removed.
 //!
 //! Lines are borrowed from the input; a line is copied (into one reused
@@ -13,6 +14,8 @@ const BEL: u8 = 0x07;
 /// Iterates over the cleaned lines of a log, with 1-based line numbers.
 pub struct Lines<'a> {
     rest: &'a [u8],
+    /// The line end: LF, or CR in an input without LF.
+    end: u8,
     number: u64,
     has_escapes: bool,
     scratch: Vec<u8>,
@@ -23,12 +26,23 @@ impl<'a> Lines<'a> {
     /// sequences are looked for only when the input has one.
     pub fn new(input: &'a [u8]) -> Self {
         let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+        let end = if memchr(b'\n', input).is_none() && memchr(b'\r', input).is_some() {
+            b'\r'
+        } else {
+            b'\n'
+        };
         Lines {
             rest: input,
+            end,
             number: 0,
             has_escapes: memchr(ESC, input).is_some(),
             scratch: Vec::new(),
         }
+    }
+
+    /// The byte that ends a line in this input (`\n`, or `\r` when it has no LF).
+    pub fn separator(&self) -> u8 {
+        self.end
     }
 
     /// The next line and its number, or `None` at the end.
@@ -38,7 +52,7 @@ impl<'a> Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let (raw, rest) = match memchr(b'\n', self.rest) {
+        let (raw, rest) = match memchr(self.end, self.rest) {
             Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
             None => (self.rest, &self.rest[self.rest.len()..]),
         };
@@ -134,6 +148,16 @@ mod tests {
                 (4, b"last".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines_when_there_is_no_lf() {
+        let got = all(b"#1 [1/1] RUN a\r#1 DONE 1.0s\r\r#2 x");
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[1], (2, b"#1 DONE 1.0s".to_vec()));
+        assert_eq!(got[3], (4, b"#2 x".to_vec()));
+        // with one LF anywhere, CRs are no line ends
+        assert_eq!(all(b"#1 a\r#1 b\n").len(), 1);
     }
 
     #[test]

@@ -13,10 +13,11 @@ pub mod framing;
 pub mod lines;
 pub mod plain;
 pub mod rawjson;
+pub mod redact;
 pub mod tty;
 pub mod vertex_name;
 
-pub use assemble::{ParsedLog, parse_log, parse_log_as};
+pub use assemble::{ParsedLog, Refused, parse_log, parse_log_as, parse_log_with};
 
 use crate::model::Format;
 
@@ -35,5 +36,31 @@ impl FormatIn {
     /// Whether lines of `format` are read.
     pub fn accepts(self, format: Format) -> bool {
         self == FormatIn::Auto || self == FormatIn::Only(format)
+    }
+}
+
+/// A line (or a pretty-printed rawjson object) longer than this is not read by
+/// default: it is counted unparsed (`--max-line`).
+pub const DEFAULT_MAX_LINE: usize = 64 << 20;
+
+/// How a log is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Which progress formats to read.
+    pub format: FormatIn,
+    /// Replace credentials in the kept text by `[redacted]` ([`redact`]).
+    pub redact: bool,
+    /// Lines and rawjson objects longer than this many bytes are counted unparsed.
+    pub max_line: usize,
+}
+
+impl Default for ParseOptions {
+    /// Every format, redacted, lines up to [`DEFAULT_MAX_LINE`].
+    fn default() -> Self {
+        ParseOptions {
+            format: FormatIn::Auto,
+            redact: true,
+            max_line: DEFAULT_MAX_LINE,
+        }
     }
 }

@@ -16,6 +16,9 @@ type PResult<'a, O> = IResult<&'a [u8], O, ()>;
 /// Vertex numbers above this are not accepted (junk, not BuildKit).
 pub const MAX_VERTEX: u32 = 1_000_000;
 
+/// The longest plausible step, in seconds (7 days): a `DONE` time above it is no duration.
+pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
 /// A classified line (rule `plain-line`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Line<'a> {
@@ -86,11 +89,12 @@ pub enum Client<'a> {
 /// Classifies one cleaned line. Never fails: what no rule accepts is [`Line::Text`].
 pub fn parse_line(line: &[u8]) -> Line<'_> {
     match line.first() {
-        Some(b'#') => {
-            if let Ok((_, (n, body))) = vertex_line(line) {
-                return Line::Vertex(n, body);
-            }
-        }
+        Some(b'#') => match vertex_line(line) {
+            // rule `broken-terminal`: unparsed, not a status
+            Ok((_, (_, Body::Named(text)))) if broken_terminal(text) => {}
+            Ok((_, (n, body))) => return Line::Vertex(n, body),
+            Err(_) => {}
+        },
         None => return Line::Blank,
         _ => {
             if let Ok((_, l)) = alt((
@@ -206,6 +210,29 @@ fn terminal(i: &[u8]) -> PResult<'_, Terminal<'_>> {
     .parse(i)
 }
 
+/// `broken-terminal`: a status that starts like a terminal line and is none: a
+/// `DONE` time that is no plausible duration (`DONE 1e308s`, `DONE -1s`, `DONE NaNs`,
+/// `DONE inf`, over [`MAX_SECONDS`]), or a terminal word followed by more than a
+/// space (`DONE 1.0s\0`, `#5 DONE 1.0s#1 [internal] …`: two lines glued).
+fn broken_terminal(text: &[u8]) -> bool {
+    for word in [&b"DONE"[..], b"CACHED", b"CANCELED"] {
+        if let Some(rest) = text.strip_prefix(word) {
+            return match rest {
+                [] => false,
+                [b' ', time @ ..] => word == b"DONE" && looks_numeric(time),
+                _ => true,
+            };
+        }
+    }
+    false
+}
+
+/// Whether a `DONE` time was meant: it starts with a digit, a sign, a dot, `nan` or `inf`.
+fn looks_numeric(text: &[u8]) -> bool {
+    let word = |w: &[u8]| text.len() >= w.len() && text[..w.len()].eq_ignore_ascii_case(w);
+    matches!(text.first(), Some(b'0'..=b'9' | b'-' | b'+' | b'.')) || word(b"nan") || word(b"inf")
+}
+
 /// `digest-line = "sha256:" , 64 * hex-digit`.
 fn digest_line(i: &[u8]) -> PResult<'_, &[u8]> {
     all_consuming(recognize((
@@ -300,9 +327,13 @@ fn client_line(i: &[u8]) -> PResult<'_, Client<'_>> {
     .parse(i)
 }
 
-/// `seconds = digit , { digit } , [ "." , digit , { digit } ]`.
+/// `seconds = digit , { digit } , [ "." , digit , { digit } ]`, at most [`MAX_SECONDS`].
 fn seconds(i: &[u8]) -> PResult<'_, f64> {
-    map_res(recognize((digit1, opt((tag("."), digit1)))), ascii_f64).parse(i)
+    verify(
+        map_res(recognize((digit1, opt((tag("."), digit1)))), ascii_f64),
+        |s: &f64| s.is_finite() && *s <= MAX_SECONDS,
+    )
+    .parse(i)
 }
 
 /// `seconds-since-start = digit , { digit } , "." , digit , { digit }`.
@@ -386,6 +417,33 @@ mod tests {
         );
         assert_eq!(vertex("#5 ...more"), (5, Body::Named(b"...more")));
         assert_eq!(vertex("#5 3 files"), (5, Body::Named(b"3 files")));
+    }
+
+    #[test]
+    fn implausible_times_and_glued_lines_are_text() {
+        let nines = format!("#5 DONE {}.5s", "9".repeat(54));
+        for l in [
+            "#5 DONE 1e308s",
+            "#5 DONE -1s",
+            "#5 DONE NaNs",
+            "#5 DONE inf",
+            "#5 DONE 604801s",
+            nines.as_str(),
+            "#5 DONE 1.0s\0",
+            "#5 DONE 1.0s#1 [internal] load build definition from Dockerfile",
+            "#5 CACHED#6 [2/2] RUN x",
+            "#5 DONE 0.1s ",
+        ] {
+            assert_eq!(parse_line(l.as_bytes()), Line::Text(l.as_bytes()), "{l}");
+        }
+        assert_eq!(
+            vertex("#5 DONE 604800s"),
+            (5, Body::Terminal(Terminal::Done(Some(604_800.0))))
+        );
+        assert_eq!(
+            vertex("#5 DONE in a while"),
+            (5, Body::Named(b"DONE in a while"))
+        );
     }
 
     #[test]

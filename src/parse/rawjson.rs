@@ -119,6 +119,57 @@ pub fn starts_object(line: &[u8]) -> bool {
     line.first() == Some(&b'{')
 }
 
+/// Where a pretty-printed object read line by line stands: its bracket depth
+/// outside strings (rule R10). The object is parsed once, when it closes, so an
+/// object of n lines costs O(n), not a parse per line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ObjectScan {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ObjectScan {
+    /// Reads one more line; `true` when the outermost bracket closed in it.
+    pub fn feed(&mut self, line: &[u8]) -> bool {
+        for &b in line {
+            if self.in_string {
+                match b {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether `line` can be the next line of the object: JSON strings hold no
+    /// line end, and a pretty-printed line starts with a JSON token.
+    pub fn continues(&self, line: &[u8]) -> bool {
+        if self.in_string {
+            return false;
+        }
+        match line.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => true,
+            Some(b) => b"\"{}[],:-0123456789tfn".contains(b),
+        }
+    }
+}
+
 /// One step made of a build's objects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceStep {

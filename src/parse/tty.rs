@@ -5,10 +5,11 @@
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, digit1};
-use nom::combinator::{map, map_res, opt, recognize, rest, value};
+use nom::combinator::{map, map_res, opt, recognize, rest, value, verify};
 use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
 
+use super::plain::MAX_SECONDS;
 use crate::model::Status;
 
 type PResult<'a, O> = IResult<&'a [u8], O, ()>;
@@ -132,11 +133,14 @@ fn timer_at_end(i: &[u8]) -> Result<(&[u8], f64), nom::Err<()>> {
     Ok((text, secs))
 }
 
-/// `seconds = digit , { digit } , "." , digit`.
+/// `seconds = digit , { digit } , "." , digit`, at most [`MAX_SECONDS`] (as plain `DONE` times).
 fn seconds(i: &[u8]) -> PResult<'_, f64> {
-    map_res(recognize((digit1, char('.'), digit1)), |d: &[u8]| {
-        std::str::from_utf8(d).map_err(drop)?.parse().map_err(drop)
-    })
+    verify(
+        map_res(recognize((digit1, char('.'), digit1)), |d: &[u8]| {
+            std::str::from_utf8(d).map_err(drop)?.parse().map_err(drop)
+        }),
+        |s: &f64| s.is_finite() && *s <= MAX_SECONDS,
+    )
     .parse(i)
 }
 
@@ -263,6 +267,13 @@ mod tests {
         ] {
             assert_eq!(parse_tty_line(not.as_bytes()), None, "{not}");
         }
+    }
+
+    #[test]
+    fn implausible_timers_are_no_steps() {
+        let huge = format!(" => [2/5] RUN x  {}.0s", "9".repeat(400));
+        assert_eq!(parse_tty_line(huge.as_bytes()), None);
+        assert_eq!(parse_tty_line(b"[+] Building 700000.0s (1/2)"), None);
     }
 
     #[test]

@@ -31,7 +31,24 @@ pub enum SourceError {
     /// An archived stream could not be read.
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
+    /// The input (after decompression) is larger than the cap.
+    #[error(
+        "{path}: more than {} of log{}: not read (--max-input-size raises the limit)",
+        humansize::format_size(*max, humansize::BINARY),
+        if *gzip { " after decompression" } else { "" }
+    )]
+    TooLarge {
+        /// What was being read.
+        path: String,
+        /// The cap, in bytes.
+        max: u64,
+        /// Whether the cap was hit decompressing.
+        gzip: bool,
+    },
 }
+
+/// The largest log read by default (after decompression): 256 MiB (`--max-input-size`).
+pub const DEFAULT_MAX_INPUT: u64 = 256 << 20;
 
 /// A log's text and what its source knows about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +81,13 @@ impl Source {
         }
     }
 
-    /// Reads the log: its text, name and build id.
+    /// Reads the log: its text, name and build id; at most [`DEFAULT_MAX_INPUT`] bytes.
     pub fn load(&self) -> Result<Loaded, SourceError> {
+        self.load_at_most(DEFAULT_MAX_INPUT)
+    }
+
+    /// Reads the log, refusing one larger than `max` bytes (after decompression).
+    pub fn load_at_most(&self, max: u64) -> Result<Loaded, SourceError> {
         if let Source::Archived(path) = self {
             let stream = archive::read_file(path)?;
             return Ok(Loaded {
@@ -80,30 +102,47 @@ impl Source {
         }
         Ok(Loaded {
             name: self.name(),
-            bytes: self.read()?,
+            bytes: self.read(max)?,
             origin: crate::model::Origin::default(),
         })
     }
 
-    /// All bytes of a file or stdin, decompressed when it is gzip.
-    fn read(&self) -> Result<Vec<u8>, SourceError> {
+    /// All bytes of a file or stdin, decompressed when it is gzip: at most `max`
+    /// bytes read at each stage (`Read::take`), so a gzip bomb or an endless
+    /// stdin ends with [`SourceError::TooLarge`].
+    fn read(&self, max: u64) -> Result<Vec<u8>, SourceError> {
         let err = |source| SourceError::Read {
             path: self.name(),
             source,
         };
-        let raw = match self {
-            Source::File(p) | Source::Archived(p) => fs::read(p).map_err(err)?,
-            Source::Stdin => {
-                let mut buf = Vec::new();
-                io::stdin().lock().read_to_end(&mut buf).map_err(err)?;
-                buf
-            }
+        let too_large = |gzip| SourceError::TooLarge {
+            path: self.name(),
+            max,
+            gzip,
         };
+        let mut raw = Vec::new();
+        match self {
+            Source::File(p) | Source::Archived(p) => fs::File::open(p)
+                .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut raw))
+                .map_err(err)?,
+            Source::Stdin => io::stdin()
+                .lock()
+                .take(max.saturating_add(1))
+                .read_to_end(&mut raw)
+                .map_err(err)?,
+        };
+        if raw.len() as u64 > max {
+            return Err(too_large(false));
+        }
         if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::with_capacity(raw.len() * 8);
+            let mut out = Vec::with_capacity(raw.len().saturating_mul(8).min(max as usize));
             MultiGzDecoder::new(&raw[..])
+                .take(max.saturating_add(1))
                 .read_to_end(&mut out)
                 .map_err(err)?;
+            if out.len() as u64 > max {
+                return Err(too_large(true));
+            }
             return Ok(out);
         }
         Ok(raw)
@@ -216,5 +255,31 @@ mod tests {
             skipped[..],
             [SourceError::EmptyFolder(_), SourceError::Read { .. }]
         ));
+    }
+
+    #[test]
+    fn inputs_and_decompressed_inputs_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b'x'; 1 << 20]).unwrap();
+        let bomb = dir.path().join("bomb.log.gz");
+        fs::write(&bomb, gz.finish().unwrap()).unwrap();
+        let plain = dir.path().join("big.log");
+        fs::write(&plain, vec![b'x'; 4096]).unwrap();
+
+        let source = Source::File(bomb);
+        assert_eq!(source.load_at_most(1 << 20).unwrap().bytes.len(), 1 << 20);
+        let e = source.load_at_most(100_000).unwrap_err();
+        assert!(matches!(e, SourceError::TooLarge { gzip: true, .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("bomb.log.gz: more than 97.66 KiB of log after decompression"),
+            "{e}"
+        );
+        let e = Source::File(plain).load_at_most(4095).unwrap_err();
+        assert!(
+            matches!(e, SourceError::TooLarge { gzip: false, .. }),
+            "{e}"
+        );
     }
 }

@@ -1,0 +1,27 @@
+//! The line layer and the plain line parser: arbitrary bytes split into lines
+//! (`Lines`: LF, lone CR, escapes) and each classified by `parse_line`.
+#![no_main]
+
+use cachelens::parse::lines::Lines;
+use cachelens::parse::plain::{Body, Line, MAX_SECONDS, Terminal, parse_line};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut lines = Lines::new(data);
+    let mut last = 0;
+    while let Some((number, line)) = lines.next_line() {
+        assert_eq!(number, last + 1, "line numbers count up by one");
+        last = number;
+        assert!(line.len() <= data.len());
+        match parse_line(line) {
+            Line::Vertex(_, Body::Terminal(Terminal::Done(Some(s)))) => {
+                assert!(
+                    s.is_finite() && (0.0..=MAX_SECONDS).contains(&s),
+                    "DONE {s}"
+                );
+            }
+            Line::Text(text) => assert_eq!(text, line),
+            _ => {}
+        }
+    }
+});

@@ -1,0 +1,29 @@
+//! The tty final frame: every line of arbitrary bytes through `parse_tty_line`
+//! and a `Frames`, then the whole input as a tty-only log.
+#![no_main]
+
+use cachelens::model::Format;
+use cachelens::parse::lines::Lines;
+use cachelens::parse::tty::{Frames, TtyLine, parse_tty_line};
+use cachelens::parse::{FormatIn, parse_log_as};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut lines = Lines::new(data);
+    let mut frames = Frames::default();
+    while let Some((number, line)) = lines.next_line() {
+        match parse_tty_line(line) {
+            Some(TtyLine::Header { seconds, finished }) => {
+                let _ = frames.starts_new_build(seconds);
+                frames.header(seconds, finished);
+            }
+            Some(TtyLine::Step(step)) => frames.step(&step, number),
+            _ => {}
+        }
+    }
+    for (_, _, _, _, seconds) in frames.finish() {
+        assert!(seconds.is_none_or(|s| s >= 0.0), "{seconds:?}");
+    }
+    let log = parse_log_as(data, "fuzz", FormatIn::Only(Format::Tty));
+    assert!(log.builds.iter().all(|b| b.approximate));
+});

@@ -1,0 +1,362 @@
+//! Credentials out of the text kept from a log: every output reads the records,
+//! so redacting the records' strings once covers all of them.
+//!
+//! What is redacted (replaced by `[redacted]`, the key name kept where there is one):
+//! AWS access key ids (`AKIA`/`ASIA` + 16), assignments to names holding `TOKEN`,
+//! `SECRET`, `PASSWORD`, `PASSWD`, `API_KEY`, `APIKEY` or `CREDENTIALS` (build args, `ENV`,
+//! `RUN` text: `NPM_TOKEN=…`, `aws_secret_access_key = …`, `ENV DB_PASSWORD …`),
+//! `Authorization:` header values, GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
+//! `github_pat_`), GitLab (`glpat-`), npm (`npm_`) and Slack (`xox[abpr]-`) tokens,
+//! PEM private-key blocks, and the `user:password@` of URLs.
+//!
+//! One Aho-Corasick pass finds whether any trigger word is in the text (its
+//! words in lower, UPPER or Capitalized case: `token`, `TOKEN`, `Token`, so
+//! `npm_token`, `NPM_TOKEN`, `authToken` are found, `tOkEn` is not); only then does
+//! the regular expression run. A log none of whose bytes hold a trigger (and no
+//! escape sequence that could split one) is not redacted string by string at all.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Captures, Regex};
+
+use super::ParsedLog;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// Substrings one of which every secret the expression finds holds (each also
+/// looked for in UPPER and Capitalized case).
+const TRIGGERS: &[&str] = &[
+    "akia",
+    "asia",
+    "apiKey",
+    "token",
+    "secret",
+    "passw",
+    "api_key",
+    "apikey",
+    "credentials",
+    "authorization",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "npm_",
+    "xox",
+    "private key",
+    "://",
+];
+
+/// The trigger words in lower, UPPER and Capitalized case: exact matching keeps
+/// the automaton's SIMD prefilter (an ASCII-case-insensitive one is ten times slower).
+static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut words: Vec<String> = Vec::new();
+    for t in TRIGGERS {
+        let mut capitalized = t.to_string();
+        capitalized[..1].make_ascii_uppercase();
+        for w in [t.to_string(), t.to_ascii_uppercase(), capitalized] {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+    }
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(words)
+        .expect("the trigger words build an automaton")
+});
+
+/// Whether a log's bytes may hold a secret: a trigger word, or an escape
+/// sequence (removed before a line is read, it could split one).
+pub fn may_hold_secrets(input: &[u8]) -> bool {
+    memchr::memchr(0x1b, input).is_some() || PREFILTER.is_match(input)
+}
+
+/// One expression, one alternative per kind of secret; group `keep` is the text
+/// kept before `[redacted]`.
+static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
+    let names = r"[A-Za-z0-9_.\-]*(?i:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIALS)[A-Za-z0-9_]*";
+    // a quoted value and what is glued to it, or a word
+    let value = r#"(?:(?:"[^"]*"?|'[^']*'?)[^\s"']*|[^\s"']+)"#;
+    let pattern = [
+        // a PEM private key: from its BEGIN line to its END line (or the end of the text)
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)"
+            .to_owned(),
+        // Authorization: Bearer …, Basic …, token …, or a bare value
+        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
+        // ENV NAME value (the legacy form of ENV)
+        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
+        // NAME=value, NAME = value, and aws_secret_access_key: value
+        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
+        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
+        // AWS access key ids
+        r"(?:AKIA|ASIA)[A-Z0-9]{16}".to_owned(),
+        // GitHub, GitLab, npm, Slack tokens
+        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}".to_owned(),
+        r"github_pat_[A-Za-z0-9_]{20,}".to_owned(),
+        r"glpat-[A-Za-z0-9_\-]{20,}".to_owned(),
+        r"npm_[A-Za-z0-9]{36}".to_owned(),
+        r"xox[abpr]-[A-Za-z0-9\-]{10,}".to_owned(),
+        // scheme://user:password@
+        r"(?P<keep5>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]*@".to_owned(),
+    ]
+    .join("|");
+    Regex::new(&pattern).expect("the secrets expression compiles")
+});
+
+/// `text` with every secret replaced by `[redacted]`; borrowed when there is none.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if PREFILTER.find(text).is_none() {
+        return Cow::Borrowed(text);
+    }
+    SECRETS.replace_all(text, |caps: &Captures<'_>| {
+        let keep = ["keep", "keep2", "keep3", "keep4"]
+            .iter()
+            .find_map(|name| caps.name(name));
+        if let Some(keep) = keep {
+            return format!("{}{REDACTED}", keep.as_str());
+        }
+        if let Some(scheme) = caps.name("keep5") {
+            return format!("{}{REDACTED}@", scheme.as_str());
+        }
+        REDACTED.to_owned()
+    })
+}
+
+/// The lines of PEM private-key blocks in a log: a block's body stands on lines
+/// of its own, which a string kept from one line cannot show is secret.
+#[derive(Debug, Default)]
+pub struct PemBlocks {
+    inside: bool,
+}
+
+impl PemBlocks {
+    /// Whether the input can hold a private-key block at all (one pass, memchr's memmem).
+    pub fn possible(input: &[u8]) -> bool {
+        memchr::memmem::find(input, b"PRIVATE KEY-----").is_some()
+    }
+
+    /// Reads one more line: `true` when it is the body or the end of a block
+    /// (and must not be kept), `false` for a line outside, or the block's first line.
+    pub fn line(&mut self, line: &[u8]) -> bool {
+        let begin = memchr::memmem::find(line, b"-----BEGIN ");
+        let end = memchr::memmem::rfind(line, b"-----END ");
+        if self.inside {
+            if end.is_some() && begin.is_none_or(|b| Some(b) < end) {
+                self.inside = false;
+            }
+            return true;
+        }
+        if let Some(b) = begin
+            && memchr::memmem::find(&line[b..], b"PRIVATE KEY-----").is_some()
+        {
+            self.inside = end.is_none_or(|e| e < b);
+        }
+        false
+    }
+}
+
+/// Redacts `text` in place.
+pub fn redact_string(text: &mut String) {
+    if let Cow::Owned(clean) = redact(text) {
+        *text = clean;
+    }
+}
+
+fn redact_option(text: &mut Option<String>) {
+    if let Some(text) = text {
+        redact_string(text);
+    }
+}
+
+/// Redacts every string a parsed log kept from its text: step names, stages,
+/// errors, warnings, cache references, the context line, CodeBuild commands and
+/// phase messages, client errors.
+pub fn redact_log(log: &mut ParsedLog) {
+    for build in &mut log.builds {
+        for step in &mut build.steps {
+            redact_option(&mut step.name);
+            redact_option(&mut step.stage);
+            redact_option(&mut step.platform);
+            redact_option(&mut step.instruction);
+            redact_option(&mut step.digest);
+            redact_option(&mut step.error);
+        }
+        for import in &mut build.cache.imports {
+            redact_string(&mut import.reference);
+            redact_option(&mut import.error);
+        }
+        for export in &mut build.cache.exports {
+            redact_string(&mut export.name);
+            redact_option(&mut export.error);
+        }
+        redact_option(&mut build.error);
+        build.warnings.iter_mut().for_each(redact_string);
+        redact_option(&mut build.phase);
+        redact_option(&mut build.command);
+        if let Some(context) = &mut build.context {
+            redact_string(&mut context.text);
+            redact_string(&mut context.size);
+        }
+    }
+    if let Some(run) = &mut log.run {
+        for phase in &mut run.phases {
+            redact_string(&mut phase.name);
+            redact_option(&mut phase.state);
+            redact_option(&mut phase.status_code);
+            redact_option(&mut phase.message);
+        }
+        for command in &mut run.commands {
+            redact_string(&mut command.command);
+            redact_option(&mut command.phase);
+        }
+    }
+    for (_, message) in &mut log.errors_outside {
+        redact_string(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(text: &str) -> String {
+        redact(text).into_owned()
+    }
+
+    #[test]
+    fn every_kind_of_secret_is_redacted() {
+        let cases = [
+            ("key AKIAIOSFODNN7EXAMPLE here", "key [redacted] here"),
+            ("ASIAY34FZKBOKMUTVV7A", "[redacted]"),
+            (
+                "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "aws_secret_access_key=[redacted]",
+            ),
+            (
+                "export AWS_SECRET_ACCESS_KEY = abc/def",
+                "export AWS_SECRET_ACCESS_KEY = [redacted]",
+            ),
+            (
+                "aws_secret_access_key: abc",
+                "aws_secret_access_key: [redacted]",
+            ),
+            (
+                "[2/3] RUN --build-arg NPM_TOKEN=npm_s3cr3t npm ci",
+                "[2/3] RUN --build-arg NPM_TOKEN=[redacted] npm ci",
+            ),
+            (
+                "ENV DB_PASSWORD=\"a b c\" X=1",
+                "ENV DB_PASSWORD=[redacted] X=1",
+            ),
+            ("ENV DB_PASSWORD hunter2", "ENV DB_PASSWORD [redacted]"),
+            ("MY_API_KEY='x y'", "MY_API_KEY=[redacted]"),
+            ("GOOGLE_CREDENTIALS=abc", "GOOGLE_CREDENTIALS=[redacted]"),
+            ("PASSWD=x", "PASSWD=[redacted]"),
+            (
+                "curl -H 'Authorization: Bearer eyJhbGciOi.x.y' https://api",
+                "curl -H 'Authorization: Bearer [redacted]' https://api",
+            ),
+            (
+                "authorization: Basic dXNlcjpwYXNz",
+                "authorization: Basic [redacted]",
+            ),
+            (
+                "git clone https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/x",
+                "git clone https://[redacted]@github.com/x",
+            ),
+            ("ghs_0123456789abcdefghijABCDEFGHIJ012345", "[redacted]"),
+            (
+                "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+                "[redacted]",
+            ),
+            ("glpat-abcdefghij0123456789", "[redacted]"),
+            ("npm_0123456789abcdefghijABCDEFGHIJ012345", "[redacted]"),
+            ("xoxb-1234567890-abcdef", "[redacted]"),
+            (
+                "pip install -i https://user:hunter2@pypi.example.com/simple x",
+                "pip install -i https://[redacted]@pypi.example.com/simple x",
+            ),
+            (
+                "RUN echo '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIB\n-----END RSA PRIVATE KEY-----' > k",
+                "RUN echo '[redacted]' > k",
+            ),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1r",
+                "[redacted]",
+            ),
+            // found by the idempotence property: a quoted value with text glued to it
+            ("Authorization: ''AKIA", "Authorization: [redacted]"),
+            ("authToken=abc", "authToken=[redacted]"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(r(text), want, "{text}");
+            assert_eq!(r(want), want, "idempotent: {want}");
+        }
+    }
+
+    #[test]
+    fn a_private_key_block_is_followed_across_lines() {
+        let log: &[&[u8]] = &[
+            b"#5 0.1 x",
+            b"#5 0.2 -----BEGIN EC PRIVATE KEY-----",
+            b"MHcCAQEEI",
+            b"-----END EC PRIVATE KEY----- tail",
+            b"#5 DONE 0.3s",
+        ];
+        let mut pem = PemBlocks::default();
+        let hidden: Vec<bool> = log.iter().map(|l| pem.line(l)).collect();
+        assert_eq!(hidden, [false, false, true, true, false]);
+        assert!(PemBlocks::possible(&log.concat()));
+        let mut pem = PemBlocks::default();
+        assert!(!pem.line(b"-----BEGIN RSA PRIVATE KEY----- x -----END RSA PRIVATE KEY-----"));
+        assert!(!pem.line(b"after"));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn redaction_is_idempotent(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "AKIA", "ASIA", "ghp_", "github_pat_", "glpat-", "npm_", "xoxb-",
+                        "TOKEN", "_PASSWORD", "=", " = ", "\"", "'", "Authorization: ",
+                        "Bearer ", "https://", "u:p@", ":", "@", " ", "\n", "ENV ",
+                        "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
+                        "[redacted]", "AKIAIOSFODNN7EXAMPLE", "0123456789abcdefghij",
+                    ]).prop_map(str::to_owned),
+                    "[A-Za-z0-9_./-]{1,8}".prop_map(|s: String| s),
+                ],
+                0..24,
+            ).prop_map(|parts: Vec<String>| parts.concat())
+        ) {
+            let once = r(&text);
+            prop_assert_eq!(r(&once), once.clone(), "from {:?}", text);
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_left_alone() {
+        for text in [
+            "[internal] load build definition from Dockerfile",
+            "[4/6] RUN npm ci --token-file=/run/secrets/npm",
+            "https://registry.npmjs.org/express",
+            "sha256:082798addb296dae48645bdd419a1755afe99488bc1b900981c60018c7fd5d45",
+            "importing cache manifest from 127.0.0.1:5000/app:cache",
+            "npm_config_cache=/tmp",
+        ] {
+            assert!(
+                matches!(redact(text), Cow::Borrowed(_)) || r(text) == text,
+                "{text}"
+            );
+            assert_eq!(r(text), text);
+        }
+    }
+}
