@@ -1,23 +1,32 @@
-//! CI framing: every line of arbitrary bytes through one `Framer`; the content
-//! left is a part of the line.
+//! CI framing: every line of arbitrary bytes through one `Framer`. Lines come
+//! out once each and in order (a GitLab continuation joined to its line aside),
+//! and a line's content is the rest of the line after its prefix.
 #![no_main]
 
-use cachelens::parse::framing::Framer;
+use cachelens::parse::framing::{Framed, Framer, Framing};
 use cachelens::parse::lines::Lines;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut lines = Lines::new(data);
     let mut framer = Framer::new();
-    while let Some((_, line)) = lines.next_line() {
+    let mut last = 0;
+    let mut read = 0;
+    let mut check = |number: u64, framed: Framed<'_>| {
+        assert!(number > last, "lines come out in order, once each");
+        last = number;
+        if framed.framing != Some(Framing::GitLab) {
+            assert!(
+                framed.line.ends_with(framed.content),
+                "the content is the rest of the line"
+            );
+        }
+    };
+    while let Some((number, line)) = lines.next_line() {
         let line = line.to_vec();
-        let framed = framer.strip(&line);
-        let start = framed.content.as_ptr() as usize;
-        let base = line.as_ptr() as usize;
-        assert!(
-            framed.content.is_empty()
-                || (start >= base && start + framed.content.len() <= base + line.len()),
-            "the content is a part of the line"
-        );
+        framer.push(number, &line, &mut check);
+        read = number;
     }
+    framer.finish(&mut check);
+    assert!(last <= read);
 });
