@@ -321,6 +321,7 @@ impl<'s> Assembler<'s> {
         self.unparsed(number, 1);
     }
 
+    #[inline]
     fn line(&mut self, number: u64, framed: Framed<'_>) {
         self.lines = number;
         self.framing = framed.framing;
@@ -386,6 +387,7 @@ impl<'s> Assembler<'s> {
         }
     }
 
+    #[inline]
     fn vertex_line(&mut self, number: u64, n: u32, body: Body<'_>) {
         self.recap = RecapState::None;
         // a block's first line names its vertex, unless it is a progress status (a fragment)
