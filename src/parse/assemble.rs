@@ -93,9 +93,8 @@ pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> Par
     let mut framer = Framer::new();
     let nul = memchr::memchr(0, input);
     let mut binary = 0;
-    // redaction: only where a secret may be (one SIMD pass over the input)
-    let suspect = options.redact && super::redact::may_hold_secrets(input);
-    let mut pem = (suspect && super::redact::PemBlocks::possible(input))
+    // redaction: a private key's body lines are never read
+    let mut pem = (options.redact && super::redact::PemBlocks::possible(input))
         .then(super::redact::PemBlocks::default);
     while let Some((number, line)) = lines.next_line() {
         // the body of a private key is never kept (redaction)
@@ -131,8 +130,8 @@ pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> Par
         );
     }
     let mut log = asm.finish();
-    // rawjson text is decoded (JSON escapes, base64): its strings are always looked at
-    if suspect || options.redact && log.builds.iter().any(|b| b.format == Format::Rawjson) {
+    // redaction looks at what was kept: cleaned of escapes, rawjson's decoded
+    if options.redact {
         super::redact::redact_log(&mut log);
     }
     log

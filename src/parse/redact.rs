@@ -71,12 +71,6 @@ static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("the trigger words build an automaton")
 });
 
-/// Whether a log's bytes may hold a secret: a trigger word, or an escape
-/// sequence (removed before a line is read, it could split one).
-pub fn may_hold_secrets(input: &[u8]) -> bool {
-    memchr::memchr(0x1b, input).is_some() || PREFILTER.is_match(input)
-}
-
 /// One expression, one alternative per kind of secret; group `keep` is the text
 /// kept before `[redacted]`.
 static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
@@ -168,56 +162,86 @@ pub fn redact_string(text: &mut String) {
     }
 }
 
-fn redact_option(text: &mut Option<String>) {
-    if let Some(text) = text {
-        redact_string(text);
-    }
-}
 
 /// Redacts every string a parsed log kept from its text: step names, stages,
 /// errors, warnings, cache references, the context line, CodeBuild commands and
 /// phase messages, client errors.
 pub fn redact_log(log: &mut ParsedLog) {
+    // one pass of the trigger words over all of it, joined; then only the strings
+    // that hold one are looked at
+    let mut joined = Vec::new();
+    let mut ends = Vec::new();
+    each_kept(log, &mut |text| {
+        joined.extend_from_slice(text.as_bytes());
+        joined.push(b'\n');
+        ends.push(joined.len());
+    });
+    let mut suspects: Vec<usize> = PREFILTER
+        .find_iter(&joined)
+        .map(|m| ends.partition_point(|&end| end <= m.start()))
+        .collect();
+    if suspects.is_empty() {
+        return;
+    }
+    suspects.dedup();
+    let (mut index, mut next) = (0, 0);
+    each_kept(log, &mut |text| {
+        if suspects.get(next) == Some(&index) {
+            redact_string(text);
+            next += 1;
+        }
+        index += 1;
+    });
+}
+
+/// Calls `f` on every string a parsed log kept from its text.
+fn each_kept(log: &mut ParsedLog, f: &mut dyn FnMut(&mut String)) {
     for build in &mut log.builds {
         for step in &mut build.steps {
-            redact_option(&mut step.name);
-            redact_option(&mut step.stage);
-            redact_option(&mut step.platform);
-            redact_option(&mut step.instruction);
-            redact_option(&mut step.digest);
-            redact_option(&mut step.error);
+            each_some(f, &mut step.name);
+            each_some(f, &mut step.stage);
+            each_some(f, &mut step.platform);
+            each_some(f, &mut step.instruction);
+            each_some(f, &mut step.digest);
+            each_some(f, &mut step.error);
         }
         for import in &mut build.cache.imports {
-            redact_string(&mut import.reference);
-            redact_option(&mut import.error);
+            f(&mut import.reference);
+            each_some(f, &mut import.error);
         }
         for export in &mut build.cache.exports {
-            redact_string(&mut export.name);
-            redact_option(&mut export.error);
+            f(&mut export.name);
+            each_some(f, &mut export.error);
         }
-        redact_option(&mut build.error);
-        build.warnings.iter_mut().for_each(redact_string);
-        redact_option(&mut build.phase);
-        redact_option(&mut build.command);
+        each_some(f, &mut build.error);
+        build.warnings.iter_mut().for_each(&mut *f);
+        each_some(f, &mut build.phase);
+        each_some(f, &mut build.command);
         if let Some(context) = &mut build.context {
-            redact_string(&mut context.text);
-            redact_string(&mut context.size);
+            f(&mut context.text);
+            f(&mut context.size);
         }
     }
     if let Some(run) = &mut log.run {
         for phase in &mut run.phases {
-            redact_string(&mut phase.name);
-            redact_option(&mut phase.state);
-            redact_option(&mut phase.status_code);
-            redact_option(&mut phase.message);
+            f(&mut phase.name);
+            each_some(f, &mut phase.state);
+            each_some(f, &mut phase.status_code);
+            each_some(f, &mut phase.message);
         }
         for command in &mut run.commands {
-            redact_string(&mut command.command);
-            redact_option(&mut command.phase);
+            f(&mut command.command);
+            each_some(f, &mut command.phase);
         }
     }
     for (_, message) in &mut log.errors_outside {
-        redact_string(message);
+        f(message);
+    }
+}
+
+fn each_some(f: &mut dyn FnMut(&mut String), text: &mut Option<String>) {
+    if let Some(text) = text {
+        f(text);
     }
 }
 
