@@ -137,8 +137,25 @@ impl Region {
     }
 
     /// What `line` matches of this region's prefix.
+    #[inline]
     fn matches(&self, line: &[u8]) -> Option<Match> {
-        match_template(&self.template, self.time_at, self.stream_at, line)
+        // the common case first: the same bytes, digits aside, at the same places
+        // (fixed-width stamps); numbers of other widths, GitLab's streams and
+        // continuations take the rule's whole walk
+        let t = &self.template[..];
+        if line.len() >= t.len()
+            && t.iter()
+                .zip(line)
+                .all(|(&a, &b)| a == b || (a.is_ascii_digit() && b.is_ascii_digit()))
+            && line.get(t.len()).is_none_or(|c| !c.is_ascii_digit())
+        {
+            return Some(Match {
+                len: t.len(),
+                time_at: self.time_at,
+                continuation: false,
+            });
+        }
+        match_template(t, self.time_at, self.stream_at, line)
     }
 
     /// The line without this region's prefix, when it carries it.
@@ -660,6 +677,9 @@ fn indent_width(line: &[u8]) -> usize {
 
 /// `stamp = date , ( "T" | SP ) , clock , [ "Z" ] | clock`.
 fn stamp(i: &[u8]) -> PResult<'_, WallClock> {
+    if let Some(parsed) = date_time_fast(i) {
+        return Ok(parsed);
+    }
     alt((
         map(
             (date, one_of("T "), clock, opt(char('Z'))),
@@ -668,6 +688,41 @@ fn stamp(i: &[u8]) -> PResult<'_, WallClock> {
         map(clock, WallClock::Time),
     ))
     .parse(i)
+}
+
+/// The common `stamp` (`2024-01-01T12:00:00.1234567Z`, `2024/01/01 12:00:00`)
+/// read by position; anything else goes to the parsers below.
+fn date_time_fast(i: &[u8]) -> Option<(&[u8], WallClock)> {
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        i.get(at..at + n)?.iter().try_fold(0u32, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    let sep = *i.get(4)?;
+    if !(matches!(sep, b'-' | b'/')
+        && i.get(7) == Some(&sep)
+        && matches!(i.get(10), Some(b'T' | b' '))
+        && i.get(13) == Some(&b':')
+        && i.get(16) == Some(&b':'))
+    {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 2)?, digits(8, 2)?)?;
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if i.get(at) == Some(&b'.') {
+        let fraction = i[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if fraction == 0 || fraction > 9 {
+            return None;
+        }
+        nanos = digits(at + 1, fraction)? * 10u32.pow(9 - fraction as u32);
+        at += 1 + fraction;
+    }
+    let time = NaiveTime::from_hms_nano_opt(digits(11, 2)?, digits(14, 2)?, digits(17, 2)?, nanos)?;
+    if i.get(at) == Some(&b'Z') {
+        at += 1;
+    }
+    Some((&i[at..], WallClock::DateTime(NaiveDateTime::new(date, time))))
 }
 
 /// `date = 4 * digit , ( "-" | "/" ) , 2 * digit , same separator , 2 * digit`.
