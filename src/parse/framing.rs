@@ -690,14 +690,18 @@ fn stamp(i: &[u8]) -> PResult<'_, WallClock> {
     .parse(i)
 }
 
-/// The common `stamp` (`2024-01-01T12:00:00.1234567Z`, `2024/01/01 12:00:00`)
-/// read by position; anything else goes to the parsers below.
+/// The common `stamp` (`2024-01-01T12:00:00.1234567Z`, `2024/01/01 12:00:00`,
+/// `10:02:37`) read by position; anything else goes to the parsers below.
 fn date_time_fast(i: &[u8]) -> Option<(&[u8], WallClock)> {
     let digits = |at: usize, n: usize| -> Option<u32> {
         i.get(at..at + n)?.iter().try_fold(0u32, |v, &c| {
             c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
         })
     };
+    if i.get(2) == Some(&b':') && i.get(5) == Some(&b':') {
+        let time = NaiveTime::from_hms_opt(digits(0, 2)?, digits(3, 2)?, digits(6, 2)?)?;
+        return (i.get(8) != Some(&b'.')).then(|| (&i[8..], WallClock::Time(time)));
+    }
     let sep = *i.get(4)?;
     if !(matches!(sep, b'-' | b'/')
         && i.get(7) == Some(&sep)
@@ -711,7 +715,10 @@ fn date_time_fast(i: &[u8]) -> Option<(&[u8], WallClock)> {
     let mut at = 19;
     let mut nanos = 0u32;
     if i.get(at) == Some(&b'.') {
-        let fraction = i[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let fraction = i[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if fraction == 0 || fraction > 9 {
             return None;
         }
@@ -722,7 +729,10 @@ fn date_time_fast(i: &[u8]) -> Option<(&[u8], WallClock)> {
     if i.get(at) == Some(&b'Z') {
         at += 1;
     }
-    Some((&i[at..], WallClock::DateTime(NaiveDateTime::new(date, time))))
+    Some((
+        &i[at..],
+        WallClock::DateTime(NaiveDateTime::new(date, time)),
+    ))
 }
 
 /// `date = 4 * digit , ( "-" | "/" ) , 2 * digit , same separator , 2 * digit`.

@@ -162,7 +162,6 @@ pub fn redact_string(text: &mut String) {
     }
 }
 
-
 /// Redacts every string a parsed log kept from its text: step names, stages,
 /// errors, warnings, cache references, the context line, CodeBuild commands and
 /// phase messages, client errors.
