@@ -1,9 +1,10 @@
 //! AWS CodeBuild agent lines (`[Container] 2024/01/15 10:23:45.123456 …`):
 //! `grammars/codebuild.ebnf`, rule by rule, and the run they describe.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use super::framing::WallClock;
+use chrono::NaiveDateTime;
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while_m_n, take_while1};
+use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, digit1};
 use nom::combinator::{map, map_res, opt, recognize, rest, verify};
 use nom::sequence::{preceded, separated_pair, terminated};
@@ -50,34 +51,13 @@ pub fn parse_agent_line(line: &[u8]) -> Option<AgentLine<'_>> {
     Some(AgentLine { time, event })
 }
 
-/// `timestamp = year "/" month "/" day SP hour ":" minute ":" second [ "." digits ]`.
+/// `timestamp = year "/" month "/" day SP hour ":" minute ":" second [ "." digits ]`:
+/// the date-time `stamp` of `ci-framing.ebnf`, which reads this form among others.
 fn timestamp(i: &[u8]) -> PResult<'_, NaiveDateTime> {
-    let two = || map_res(take_while_m_n(2, 2, |c: u8| c.is_ascii_digit()), ascii_u32);
-    let (i, ((y, mo, d), (h, mi, s, frac))) = separated_pair(
-        (
-            map_res(take_while_m_n(4, 4, |c: u8| c.is_ascii_digit()), ascii_u32),
-            preceded(char('/'), two()),
-            preceded(char('/'), two()),
-        ),
-        char(' '),
-        (
-            two(),
-            preceded(char(':'), two()),
-            preceded(char(':'), two()),
-            opt(preceded(char('.'), digit1)),
-        ),
-    )
-    .parse(i)?;
-    let micros = frac.map_or(0, |f: &[u8]| {
-        // scale the fraction to microseconds: ".5" is 500000, ".1234567" is 123456
-        f.iter()
-            .chain(std::iter::repeat(&b'0'))
-            .take(6)
-            .fold(0u32, |n, c| n * 10 + u32::from(c - b'0'))
-    });
-    let date = NaiveDate::from_ymd_opt(y as i32, mo, d).ok_or(nom::Err::Error(()))?;
-    let time = NaiveTime::from_hms_micro_opt(h, mi, s, micros).ok_or(nom::Err::Error(()))?;
-    Ok((i, NaiveDateTime::new(date, time)))
+    match super::framing::stamp(i) {
+        Ok((rest, WallClock::DateTime(t))) => Ok((rest, t)),
+        _ => Err(nom::Err::Error(())),
+    }
 }
 
 /// `agent-event`.
@@ -172,10 +152,6 @@ fn command_failed(i: &[u8]) -> PResult<'_, (&[u8], i32)> {
 /// `word = ( letter | digit | "_" ) { … }`.
 fn word(i: &[u8]) -> PResult<'_, &[u8]> {
     take_while1(|c: u8| c.is_ascii_alphanumeric() || c == b'_').parse(i)
-}
-
-fn ascii_u32(d: &[u8]) -> Result<u32, ()> {
-    std::str::from_utf8(d).map_err(drop)?.parse().map_err(drop)
 }
 
 /// A CodeBuild run as its agent lines tell it.

@@ -676,7 +676,7 @@ fn indent_width(line: &[u8]) -> usize {
 }
 
 /// `stamp = date , ( "T" | SP ) , clock , [ "Z" ] | clock`.
-fn stamp(i: &[u8]) -> PResult<'_, WallClock> {
+pub(crate) fn stamp(i: &[u8]) -> PResult<'_, WallClock> {
     if let Some(parsed) = date_time_fast(i) {
         return Ok(parsed);
     }
