@@ -223,3 +223,45 @@ fn contract_fields_are_all_there() {
     assert_eq!(s["position"], serde_json::json!([2, 2]));
     assert_eq!(s["seconds"], 3.4);
 }
+
+/// The real output in `sample-logs/real/non-buildkit/` (the legacy builder,
+/// `docker push`, client errors for unsupported options) holds no BuildKit
+/// build; where the client's own error says why, it is kept.
+#[test]
+fn every_non_buildkit_log_is_no_build_with_its_client_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real/non-buildkit");
+    let expected: BTreeMap<&str, Vec<&str>> = [
+        ("legacy-builder-cold.log", vec![]),
+        ("legacy-builder-warm.log", vec![]),
+        ("remote-inline-cache-push.log", vec![]),
+        ("remote-multistage-inline-push.log", vec![]),
+        ("unsupported-cache-to-registry-max.log", vec![]),
+        (
+            "unsupported-docker28-client-buildkit-no-buildx.log",
+            vec!["BuildKit is enabled but the buildx component is missing or broken."],
+        ),
+        ("unsupported-docker28-client-buildx-missing.log", vec![]),
+        ("unsupported-progress-rawjson.log", vec![]),
+    ]
+    .into_iter()
+    .collect();
+    let mut logs: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    logs.sort();
+    assert_eq!(logs, expected.keys().copied().collect::<Vec<_>>());
+    for (name, errors) in &expected {
+        let log = cachelens::parse::parse_log(&std::fs::read(dir.join(name)).unwrap(), name);
+        assert!(log.builds.is_empty(), "{name}: {} builds", log.builds.len());
+        let got: Vec<&str> = log.errors_outside.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(&got, errors, "{name}");
+        let out = Command::new(env!("CARGO_BIN_EXE_cachelens"))
+            .arg("steps")
+            .arg(dir.join(name))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{name}: no build found");
+    }
+}
