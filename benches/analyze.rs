@@ -1,5 +1,6 @@
 //! Builds per second through the whole analysis (parse + rayon rows + polars
-//! tables) on the shipped demo archive, with 1 and 2 rayon threads.
+//! tables) on the shipped demo archive, with 1 and 2 rayon threads; and the
+//! cost of a whole post_build summary of one log (parse, figures, table).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -7,8 +8,11 @@ use std::path::Path;
 use cachelens::analyze::frames::{Options, analyze};
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::Pricing;
+use cachelens::parse::parse_log;
+use cachelens::report::{self, SummaryFormat, TableOptions};
 use cachelens::source::Source;
 use cachelens::source::archive::Archive;
+use cachelens::summary::SourceSummary;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn demo(c: &mut Criterion) {
@@ -52,5 +56,28 @@ fn demo(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, demo);
+fn summary(c: &mut Criterion) {
+    let log = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs/real/multistage-partial-backend-change.log"),
+    )
+    .expect("log");
+    c.bench_function("summary/table/one-log", |b| {
+        b.iter(|| {
+            let parsed = parse_log(black_box(&log), "bench");
+            let summaries = [SourceSummary::of(&parsed)];
+            let mut out = Vec::with_capacity(4096);
+            report::write_summary(
+                SummaryFormat::Table,
+                &summaries,
+                TableOptions::default(),
+                &mut out,
+            )
+            .expect("write");
+            out
+        })
+    });
+}
+
+criterion_group!(benches, demo, summary);
 criterion_main!(benches);

@@ -1,16 +1,14 @@
-//! Parse throughput on the real logs in `sample-logs/real/` (MB/s), and the
-//! cost of a whole post_build summary of one log.
+//! Parse throughput on the real logs in `sample-logs/real/` (MB/s): a benchmark
+//! of the core crate alone (`cargo bench -p cachelens-core`).
 
 use std::fs;
 use std::hint::black_box;
 
-use cachelens::parse::{ParseOptions, parse_log, parse_log_with};
-use cachelens::report::{self, SummaryFormat, TableOptions};
-use cachelens::summary::SourceSummary;
+use cachelens_core::parse::{ParseOptions, parse_log, parse_log_with};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn real_logs() -> Vec<(String, Vec<u8>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/real");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sample-logs/real");
     let mut logs: Vec<_> = fs::read_dir(dir)
         .expect("sample-logs/real")
         .map(|e| e.expect("entry").path())
@@ -77,28 +75,5 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-fn summary(c: &mut Criterion) {
-    let logs = real_logs();
-    let (_, log) = logs
-        .iter()
-        .find(|(n, _)| n.ends_with("multistage-partial-backend-change.log"))
-        .expect("log");
-    c.bench_function("summary/table/one-log", |b| {
-        b.iter(|| {
-            let parsed = parse_log(black_box(log), "bench");
-            let summaries = [SourceSummary::of(&parsed)];
-            let mut out = Vec::with_capacity(4096);
-            report::write_summary(
-                SummaryFormat::Table,
-                &summaries,
-                TableOptions::default(),
-                &mut out,
-            )
-            .expect("write");
-            out
-        })
-    });
-}
-
-criterion_group!(benches, parse, summary);
+criterion_group!(benches, parse);
 criterion_main!(benches);

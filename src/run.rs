@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::{Pricing, time_cost};
-use cachelens::parse::{ParsedLog, Refused};
+use cachelens::model::{ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};

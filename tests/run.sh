@@ -30,7 +30,7 @@ fi
 export CACHELENS_REQUIRE_CHROMIUM=1
 
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 # real dockerd + BuildKit end to end (tests/e2e/dockerd.sh: installs Debian's docker.io,
 # docker-registry and busybox-static when missing, starts and stops its own daemons)
 if [ "$(id -u)" = 0 ]; then
@@ -40,5 +40,5 @@ else
   echo "tests/run.sh: SKIPPED the dockerd end to end: it needs root" >&2
 fi
 # benchmarks once each, as tests (criterion's test mode), then every test suite
-cargo test --benches --locked
-cargo test --locked
+cargo test --workspace --benches --locked
+cargo test --workspace --locked

@@ -3,8 +3,9 @@
 //! and a line's content is the rest of the line after its prefix.
 #![no_main]
 
-use cachelens::parse::framing::{Framed, Framer, Framing};
-use cachelens::parse::lines::Lines;
+use cachelens_core::model::Framing;
+use cachelens_core::parse::framing::{Framed, Framer};
+use cachelens_core::parse::lines::Lines;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,13 +1,13 @@
 //! The assembler over whole logs: feeds arbitrary bytes to
-//! `cachelens::parse::parse_log_with` (every format, redacted or not, a small
+//! `cachelens_core::parse::parse_log_with` (every format, redacted or not, a small
 //! `max_line` too) and checks the invariants every `ParsedLog` must satisfy.
 //! Any panic (in the parser or in an assertion below) is a finding.
 #![no_main]
 
 use std::collections::HashSet;
 
-use cachelens::model::{Format, Kind};
-use cachelens::parse::{FormatIn, ParseOptions, parse_log_with};
+use cachelens_core::model::{Format, Kind};
+use cachelens_core::parse::{FormatIn, ParseOptions, parse_log_with};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -41,7 +41,7 @@ fn check(data: &[u8], format: FormatIn, redact: bool, max_line: usize) {
     if redact {
         // What was kept is redacted: redacting again changes nothing.
         for step in log.builds.iter().flat_map(|b| &b.steps) {
-            assert_eq!(cachelens::parse::redact::redact(step.label()), step.label());
+            assert_eq!(cachelens_core::parse::redact::redact(step.label()), step.label());
         }
     }
 
@@ -50,7 +50,7 @@ fn check(data: &[u8], format: FormatIn, redact: bool, max_line: usize) {
         for step in &build.steps {
             if let Some(s) = step.seconds {
                 assert!(
-                    s.is_finite() && (0.0..=cachelens::parse::plain::MAX_SECONDS).contains(&s),
+                    s.is_finite() && (0.0..=cachelens_core::parse::plain::MAX_SECONDS).contains(&s),
                     "{s}"
                 );
             }

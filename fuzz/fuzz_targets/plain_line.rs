@@ -2,8 +2,8 @@
 //! (`Lines`: LF, lone CR, escapes) and each classified by `parse_line`.
 #![no_main]
 
-use cachelens::parse::lines::Lines;
-use cachelens::parse::plain::{Body, Line, MAX_SECONDS, Terminal, parse_line};
+use cachelens_core::parse::lines::Lines;
+use cachelens_core::parse::plain::{Body, Line, MAX_SECONDS, Terminal, parse_line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,9 +3,9 @@
 //! whole rawjson-only log. Run with `-max_len=1048576`: objects up to 1 MB.
 #![no_main]
 
-use cachelens::model::Format;
-use cachelens::parse::rawjson::{ObjectScan, Trace, parse_status};
-use cachelens::parse::{FormatIn, parse_log_as};
+use cachelens_core::model::Format;
+use cachelens_core::parse::rawjson::{ObjectScan, Trace, parse_status};
+use cachelens_core::parse::{FormatIn, parse_log_as};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

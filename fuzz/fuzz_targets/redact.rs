@@ -2,7 +2,7 @@
 //! changes nothing, and a planted AWS key id or token never survives.
 #![no_main]
 
-use cachelens::parse::redact::{PemBlocks, redact};
+use cachelens_core::parse::redact::{PemBlocks, redact};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,10 +2,10 @@
 //! and a `Frames`, then the whole input as a tty-only log.
 #![no_main]
 
-use cachelens::model::Format;
-use cachelens::parse::lines::Lines;
-use cachelens::parse::tty::{Frames, TtyLine, parse_tty_line};
-use cachelens::parse::{FormatIn, parse_log_as};
+use cachelens_core::model::Format;
+use cachelens_core::parse::lines::Lines;
+use cachelens_core::parse::tty::{Frames, TtyLine, parse_tty_line};
+use cachelens_core::parse::{FormatIn, parse_log_as};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

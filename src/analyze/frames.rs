@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::key::step_key;
 use crate::cost::{self, Pricing, PricingError};
+use crate::model::ParsedLog;
 use crate::model::{Kind, Status};
-use crate::parse::ParsedLog;
 
 /// A failure of the analysis.
 #[derive(Debug, thiserror::Error)]

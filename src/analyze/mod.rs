@@ -7,7 +7,8 @@ pub mod key;
 
 use rayon::prelude::*;
 
-use crate::parse::{ParseOptions, ParsedLog, parse_log_with};
+use crate::model::ParsedLog;
+use crate::parse::{ParseOptions, parse_log_with};
 use crate::source::{DEFAULT_MAX_INPUT, Source, SourceError};
 
 /// How sources are read and parsed.

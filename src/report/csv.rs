@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::escape::csv_cell;
-use crate::parse::ParsedLog;
+use crate::model::ParsedLog;
 
 const HEADER: [&str; 17] = [
     "source",

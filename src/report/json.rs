@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{RunRecord, runs};
-use crate::parse::ParsedLog;
+use crate::model::ParsedLog;
 use crate::summary::SourceSummary;
 
 #[derive(Serialize)]

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
+use crate::model::Run;
 use crate::model::{Status, Step};
-use crate::parse::codebuild::Run;
 use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 100;

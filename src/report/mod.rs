@@ -18,8 +18,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::parse::ParsedLog;
-use crate::parse::codebuild::Run;
+use crate::model::ParsedLog;
+use crate::model::Run;
 use crate::summary::SourceSummary;
 
 /// Formats of `cachelens steps`.

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::model::ParsedLog;
 use crate::model::Step;
-use crate::parse::ParsedLog;
 
 #[derive(Serialize)]
 struct Row<'a> {

@@ -9,8 +9,8 @@ use comfy_table::{CellAlignment, Table};
 
 use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
+use crate::model::Run;
 use crate::model::Status;
-use crate::parse::codebuild::Run;
 use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;

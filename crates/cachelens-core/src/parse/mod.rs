@@ -17,7 +17,7 @@ pub mod redact;
 pub mod tty;
 pub mod vertex_name;
 
-pub use assemble::{ParsedLog, Refused, parse_log, parse_log_as, parse_log_with};
+pub use assemble::{parse_log, parse_log_as, parse_log_with};
 
 use crate::model::Format;
 

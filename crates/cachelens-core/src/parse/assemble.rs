@@ -4,69 +4,18 @@
 //! framing (`ci-framing.ebnf`) first, then is read in the format its shape
 //! says (or the one `FormatIn` forces).
 
-use super::codebuild::{AgentEvent, AgentLine, Run, parse_agent_line};
-use super::framing::{Framed, Framer, Framing, WallClock};
+use super::codebuild::{self, AgentEvent, AgentLine, parse_agent_line};
+use super::framing::{Framed, Framer};
 use super::lines::Lines;
-use super::plain::{Body, Client, Line, Recap, Terminal, is_status, parse_line};
+use super::plain::{Body, Client, Line, Recap, Terminal, context_transfer, is_status, parse_line};
 use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
 use super::{FormatIn, ParseOptions};
 use crate::model::{
-    Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Kind, Origin, Status, Step,
-    hit_rate,
+    Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Framing, Kind, MAX_REFUSED,
+    Origin, ParsedLog, Refused, Run, Status, Step, WallClock, hit_rate,
 };
-
-/// Everything read from one source.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParsedLog {
-    /// Where the log was read.
-    pub source: String,
-    /// The BuildKit invocations found, in input order.
-    pub builds: Vec<Build>,
-    /// Lines read.
-    pub lines: u64,
-    /// Unparsed lines that stand outside every build (before the first, after the last).
-    pub unparsed_outside: u64,
-    /// The CodeBuild run, when the log holds `[Container]` agent lines.
-    pub run: Option<Run>,
-    /// What the source knows beyond the text (set by the reader, not the parser).
-    pub origin: Origin,
-    /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
-    /// component is missing`), with their line numbers.
-    pub errors_outside: Vec<(u64, String)>,
-    /// What the parser would not read, and where (at most [`MAX_REFUSED`] of them).
-    pub refused: Vec<Refused>,
-}
-
-/// Input the parser did not read: counted unparsed, and reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
-    /// A line longer than [`ParseOptions::max_line`].
-    LongLine {
-        /// 1-based line number.
-        line: u64,
-        /// Its length.
-        bytes: usize,
-    },
-    /// A pretty-printed rawjson object longer than [`ParseOptions::max_line`] (rule R10).
-    LongObject {
-        /// 1-based line where it starts.
-        line: u64,
-    },
-    /// Binary data: NUL bytes; the lines holding one are unparsed.
-    Binary {
-        /// Byte offset of the first NUL.
-        offset: usize,
-        /// 1-based line of the first NUL.
-        line: u64,
-        /// Lines holding a NUL.
-        lines: u64,
-    },
-}
-
-/// At most this many [`Refused`] entries are kept per log.
-pub const MAX_REFUSED: usize = 100;
 
 /// Parses a whole log in every format, redacted. Pure: no I/O, never fails, never panics.
 pub fn parse_log(input: &[u8], source: &str) -> ParsedLog {
@@ -160,7 +109,7 @@ struct VertexState {
     /// Line of the last `#N ERROR:` line.
     error_line: Option<u64>,
     /// The last `transferring context:` status line (rule A7: kept only for that shape).
-    context: Option<(u64, String)>,
+    context: Option<ContextTransfer>,
     /// Lines seen for this vertex (counted as unparsed if no header ever names it).
     lines: u64,
     /// The first of them.
@@ -429,8 +378,15 @@ impl<'s> Assembler<'s> {
             }
             Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
             // rule A7: the context size is kept for the miss diagnosis
-            Body::Named(text) if !is_header && text.starts_with(b"transferring context:") => {
-                vertex.context = Some((number, format!("#{n} {}", lossy(text))));
+            Body::Named(text) if !is_header => {
+                if let Some((size, bytes)) = context_transfer(text) {
+                    vertex.context = Some(ContextTransfer {
+                        size: lossy(size),
+                        bytes,
+                        line: number,
+                        text: format!("#{n} {}", lossy(text)),
+                    });
+                }
             }
             Body::Warning(w) => build.warn(lossy(w)),
             Body::Named(_) | Body::Digest(_) | Body::Log | Body::Interruption => {}
@@ -441,7 +397,7 @@ impl<'s> Assembler<'s> {
     fn agent_line(&mut self, number: u64, agent: &AgentLine<'_>) {
         self.block = None;
         self.recap = RecapState::None;
-        self.run.get_or_insert_default().apply(agent, number);
+        codebuild::apply(self.run.get_or_insert_default(), agent, number);
         if matches!(
             agent.event,
             AgentEvent::RunningCommand(_) | AgentEvent::CommandFailed(..)
@@ -899,10 +855,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 if name.as_deref() == Some("[internal] load build context")
                     && context.is_none() =>
             {
-                context = v
-                    .context
-                    .as_ref()
-                    .and_then(|(line, text)| ContextTransfer::from_line(text, *line));
+                context = v.context.clone();
             }
             _ => {}
         }
@@ -1148,8 +1101,6 @@ mod tests {
         );
         assert_eq!(c.text, "#2 transferring context: 1.58kB 0.2s done");
         assert_eq!(b.error_lines, vec![[3, 11]]);
-        assert_eq!(crate::model::parse_size("2.1MB"), Some(2_100_000));
-        assert_eq!(crate::model::parse_size("x"), None);
     }
 
     #[test]

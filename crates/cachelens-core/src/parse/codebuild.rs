@@ -1,7 +1,7 @@
 //! AWS CodeBuild agent lines (`[Container] 2024/01/15 10:23:45.123456 …`):
 //! `grammars/codebuild.ebnf`, rule by rule, and the run they describe.
 
-use super::framing::WallClock;
+use crate::model::{Phase, Run, WallClock};
 use chrono::NaiveDateTime;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
@@ -9,7 +9,6 @@ use nom::character::complete::{char, digit1};
 use nom::combinator::{map, map_res, opt, recognize, rest, verify};
 use nom::sequence::{preceded, separated_pair, terminated};
 use nom::{IResult, Parser};
-use serde::Serialize;
 
 type PResult<'a, O> = IResult<&'a [u8], O, ()>;
 
@@ -154,170 +153,58 @@ fn word(i: &[u8]) -> PResult<'_, &[u8]> {
     take_while1(|c: u8| c.is_ascii_alphanumeric() || c == b'_').parse(i)
 }
 
-/// A CodeBuild run as its agent lines tell it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Run {
-    /// The build id (`project:uuid`), when the source knows it.
-    pub build_id: Option<String>,
-    /// Phases in the order they were entered.
-    pub phases: Vec<Phase>,
-    /// Buildspec commands in the order they ran.
-    pub commands: Vec<RunCommand>,
-}
-
-/// One phase of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Phase {
-    /// `BUILD`, `POST_BUILD`, …
-    pub name: String,
-    /// `SUCCEEDED`, `FAILED`, …; `None` while no `Phase complete` line was seen.
-    pub state: Option<String>,
-    /// When it was entered (or, without an `Entering phase` line, completed).
-    pub started: NaiveDateTime,
-    /// When it completed.
-    pub ended: Option<NaiveDateTime>,
-    /// `ended - started` in seconds.
-    pub seconds: Option<f64>,
-    /// The `Phase context` status code, when not empty.
-    pub status_code: Option<String>,
-    /// The `Phase context` message, when not empty.
-    pub message: Option<String>,
-    /// 1-based line of the phase's first agent line.
-    pub line: u64,
-}
-
-/// One buildspec command.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunCommand {
-    /// The command line.
-    pub command: String,
-    /// The phase it ran in.
-    pub phase: Option<String>,
-    /// When it started.
-    pub started: NaiveDateTime,
-    /// Its exit status when the agent reported a failure.
-    pub exit_status: Option<i32>,
-    /// 1-based line of its `Running command` line.
-    pub line: u64,
-}
-
-impl Run {
-    /// Applies one agent line (rules C2, C3 of the grammar).
-    pub fn apply(&mut self, line: &AgentLine<'_>, number: u64) {
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        match line.event {
-            AgentEvent::EnteringPhase(name) => {
-                self.close_open_phase(line.time);
-                self.phases.push(Phase::new(text(name), line.time, number));
-            }
-            AgentEvent::PhaseComplete(name, state) => {
-                let name = text(name);
-                if self
-                    .phases
-                    .last()
-                    .is_none_or(|p| p.name != name || p.ended.is_some())
-                {
-                    // no "Entering phase" line (DOWNLOAD_SOURCE, or a log cut at the start)
-                    self.phases.push(Phase {
-                        name,
-                        state: None,
-                        started: line.time,
-                        ended: None,
-                        seconds: None,
-                        status_code: None,
-                        message: None,
-                        line: number,
-                    });
-                }
-                if let Some(p) = self.phases.last_mut() {
-                    p.state = Some(text(state));
-                    p.end(line.time);
-                }
-            }
-            AgentEvent::PhaseContext(code, message) => {
-                if let Some(p) = self.phases.last_mut() {
-                    p.status_code = Some(text(code)).filter(|c| !c.is_empty());
-                    p.message = Some(text(message)).filter(|m| !m.is_empty());
-                }
-            }
-            AgentEvent::RunningCommand(command) => {
-                self.start_command(text(command), line.time, number);
-            }
-            AgentEvent::CommandFailed(command, status) => {
-                let command = text(command);
-                if !self.commands.iter().any(|c| c.command == command) {
-                    // its "Running command" line is not in the log
-                    self.start_command(command.clone(), line.time, number);
-                }
-                if let Some(c) = self
-                    .commands
-                    .iter_mut()
-                    .rev()
-                    .find(|c| c.command == command)
-                {
-                    c.exit_status = Some(status);
-                }
-            }
-            AgentEvent::Other => {}
+/// Applies one agent line to `run` (rules C2, C3 of the grammar).
+pub fn apply(run: &mut Run, line: &AgentLine<'_>, number: u64) {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match line.event {
+        AgentEvent::EnteringPhase(name) => {
+            run.close_open_phase(line.time);
+            run.phases.push(Phase::new(text(name), line.time, number));
         }
-    }
-
-    fn start_command(&mut self, command: String, started: NaiveDateTime, line: u64) {
-        self.commands.push(RunCommand {
-            command,
-            phase: self.current_phase().map(str::to_owned),
-            started,
-            exit_status: None,
-            line,
-        });
-    }
-
-    /// The phase in progress, if any.
-    pub fn current_phase(&self) -> Option<&str> {
-        self.phases
-            .last()
-            .filter(|p| p.ended.is_none())
-            .map(|p| p.name.as_str())
-    }
-
-    /// The last command started, if any.
-    pub fn current_command(&self) -> Option<&str> {
-        self.commands.last().map(|c| c.command.as_str())
-    }
-
-    fn close_open_phase(&mut self, at: NaiveDateTime) {
-        if let Some(p) = self.phases.last_mut().filter(|p| p.ended.is_none()) {
-            p.end(at);
+        AgentEvent::PhaseComplete(name, state) => {
+            let name = text(name);
+            if run
+                .phases
+                .last()
+                .is_none_or(|p| p.name != name || p.ended.is_some())
+            {
+                // no "Entering phase" line (DOWNLOAD_SOURCE, or a log cut at the start)
+                run.phases.push(Phase {
+                    name,
+                    state: None,
+                    started: line.time,
+                    ended: None,
+                    seconds: None,
+                    status_code: None,
+                    message: None,
+                    line: number,
+                });
+            }
+            if let Some(p) = run.phases.last_mut() {
+                p.state = Some(text(state));
+                p.end(line.time);
+            }
         }
-    }
-}
-
-impl Phase {
-    fn new(name: String, started: NaiveDateTime, line: u64) -> Self {
-        Phase {
-            name,
-            state: None,
-            started,
-            ended: None,
-            seconds: None,
-            status_code: None,
-            message: None,
-            line,
+        AgentEvent::PhaseContext(code, message) => {
+            if let Some(p) = run.phases.last_mut() {
+                p.status_code = Some(text(code)).filter(|c| !c.is_empty());
+                p.message = Some(text(message)).filter(|m| !m.is_empty());
+            }
         }
-    }
-
-    /// Why the phase ended as it did: `CODE: message`, empty when the agent said nothing.
-    pub fn reason(&self) -> String {
-        [self.status_code.as_deref(), self.message.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ")
-    }
-
-    fn end(&mut self, at: NaiveDateTime) {
-        self.ended = Some(at);
-        self.seconds = Some((at - self.started).num_microseconds().unwrap_or(0) as f64 / 1e6);
+        AgentEvent::RunningCommand(command) => {
+            run.start_command(text(command), line.time, number);
+        }
+        AgentEvent::CommandFailed(command, status) => {
+            let command = text(command);
+            if !run.commands.iter().any(|c| c.command == command) {
+                // its "Running command" line is not in the log
+                run.start_command(command.clone(), line.time, number);
+            }
+            if let Some(c) = run.commands.iter_mut().rev().find(|c| c.command == command) {
+                c.exit_status = Some(status);
+            }
+        }
+        AgentEvent::Other => {}
     }
 }
 
@@ -395,7 +282,11 @@ mod tests {
         ];
         let mut run = Run::default();
         for (n, l) in lines.iter().enumerate() {
-            run.apply(&parse_agent_line(l.as_bytes()).unwrap(), n as u64 + 1);
+            apply(
+                &mut run,
+                &parse_agent_line(l.as_bytes()).unwrap(),
+                n as u64 + 1,
+            );
         }
         assert_eq!(run.phases.len(), 3);
         assert_eq!(run.phases[0].seconds, Some(0.0));

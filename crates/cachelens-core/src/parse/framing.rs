@@ -4,6 +4,7 @@
 //! shapes (rule F1), taken only where the next line carries the same shape
 //! (rule F2), then peeled from every line of the region (rule F3).
 
+use crate::model::{Framing, WallClock};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use nom::branch::alt;
 use nom::bytes::complete::take_while_m_n;
@@ -11,7 +12,6 @@ use nom::character::complete::{char, one_of};
 use nom::combinator::{map, map_res, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
-use serde::Serialize;
 
 type PResult<'a, O> = IResult<&'a [u8], O, ()>;
 
@@ -20,57 +20,6 @@ const MAX_PREFIX: usize = 128;
 
 /// Blank lines a candidate waits over for the line that confirms it (rule F2).
 const MAX_BLANKS: u32 = 16;
-
-/// What kind of prefix a region carries (rule F4: the class of its `prefix`).
-/// The names are examples of one rule, not the rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Framing {
-    /// An ISO-8601 stamp first (GitHub Actions, Gitea/Forgejo, Render; a tag may follow).
-    Timestamp,
-    /// A bracketed date-time first (Jenkins Timestamper's ISO form, `[2023-09-06 17:12:48.593]`).
-    Jenkins,
-    /// A time of day first (Jenkins Timestamper's `10:02:37 `).
-    JenkinsClock,
-    /// `[workflow/job]   | ` (nektos/act).
-    Act,
-    /// White space only (a wrapper that indents, maybe labelling its first line).
-    Indent,
-    /// CodeBuild's agent prefix `[Container] 2024/03/27 12:58:52 ` on command output.
-    #[serde(rename = "codebuild")]
-    CodeBuild,
-    /// GitLab Runner's `<stamp> 01O ` (stream number, stream letter, `+` on continuations).
-    #[serde(rename = "gitlab")]
-    GitLab,
-    /// Any other prefix.
-    Prefix,
-}
-
-impl Framing {
-    /// The name used in JSON and messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Framing::Timestamp => "timestamp",
-            Framing::Jenkins => "jenkins",
-            Framing::JenkinsClock => "jenkins-clock",
-            Framing::Act => "act",
-            Framing::Indent => "indent",
-            Framing::CodeBuild => "codebuild",
-            Framing::GitLab => "gitlab",
-            Framing::Prefix => "prefix",
-        }
-    }
-}
-
-/// Rule F4: the wall-clock time of a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(untagged)]
-pub enum WallClock {
-    /// A date and a time (UTC when the stamp says `Z`, else as printed).
-    DateTime(NaiveDateTime),
-    /// A time of day without a date.
-    Time(NaiveTime),
-}
 
 /// One line with its framing taken off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

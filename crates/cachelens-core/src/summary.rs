@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Build, CacheExport, CacheImport, Format, Kind, Status, Step};
-use crate::parse::ParsedLog;
-use crate::parse::codebuild::Run;
+use crate::model::{Build, CacheExport, CacheImport, Format, Kind, ParsedLog, Run, Status, Step};
 
 /// The summaries of one source: its CodeBuild run, if any, and its builds.
 #[derive(Debug, Clone, PartialEq)]

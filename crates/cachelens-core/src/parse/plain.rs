@@ -336,6 +336,66 @@ fn seconds(i: &[u8]) -> PResult<'_, f64> {
     .parse(i)
 }
 
+/// `context-transfer = "transferring context:" , SP , bytes , …` (rule A7): the
+/// size as printed and in bytes. `None` for any other status.
+pub fn context_transfer(status: &[u8]) -> Option<(&[u8], Option<u64>)> {
+    let (rest, _) = (tag::<_, _, ()>(b"transferring context:".as_slice()), space0)
+        .parse(status)
+        .ok()?;
+    let size = rest
+        .split(|&c| c == b' ')
+        .next()
+        .filter(|s| !s.is_empty())?;
+    Some((size, all_consuming(bytes).parse(size).ok().map(|(_, n)| n)))
+}
+
+/// `bytes = number , unit`: `354B`, `1.58kB`, `3.40MB`, `2.1MiB`, in bytes
+/// (`kB` = 1000 B as go-units' `HumanSize` prints, `KiB` = 1024 B as its `BytesSize` does).
+pub fn bytes(i: &[u8]) -> PResult<'_, u64> {
+    map(
+        verify(
+            (
+                map_res(recognize((digit1, opt((tag("."), digit1)))), ascii_f64),
+                unit,
+            ),
+            |(n, scale): &(f64, f64)| (n * scale).is_finite() && n * scale < u64::MAX as f64,
+        ),
+        |(n, scale)| (n * scale).round() as u64,
+    )
+    .parse(i)
+}
+
+/// `unit = "B" | "kB" | "KB" | "MB" | … | "KiB" | "MiB" | …`: its scale.
+fn unit(i: &[u8]) -> PResult<'_, f64> {
+    const BINARY: [(&[u8], i32); 6] = [
+        (b"KiB", 1),
+        (b"MiB", 2),
+        (b"GiB", 3),
+        (b"TiB", 4),
+        (b"PiB", 5),
+        (b"EiB", 6),
+    ];
+    const DECIMAL: [(&[u8], i32); 8] = [
+        (b"kB", 1),
+        (b"KB", 1),
+        (b"MB", 2),
+        (b"GB", 3),
+        (b"TB", 4),
+        (b"PB", 5),
+        (b"EB", 6),
+        (b"B", 0),
+    ];
+    let scale = |table: &[(&[u8], i32)], base: f64| {
+        table
+            .iter()
+            .find(|(unit, _)| i.starts_with(unit))
+            .map(|&(unit, power)| (&i[unit.len()..], base.powi(power)))
+    };
+    scale(&BINARY, 1024.0)
+        .or_else(|| scale(&DECIMAL, 1000.0))
+        .ok_or(nom::Err::Error(()))
+}
+
 /// `seconds-since-start = digit , { digit } , "." , digit , { digit }`.
 fn decimal(i: &[u8]) -> PResult<'_, &[u8]> {
     recognize((digit1, tag("."), digit1)).parse(i)
@@ -360,6 +420,37 @@ fn ascii_f64(text: &[u8]) -> Result<f64, ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_in_every_unit() {
+        let size = |s: &str| {
+            all_consuming(bytes)
+                .parse(s.as_bytes())
+                .ok()
+                .map(|(_, n)| n)
+        };
+        assert_eq!(size("354B"), Some(354));
+        assert_eq!(size("1.58kB"), Some(1580));
+        assert_eq!(size("2.1MB"), Some(2_100_000));
+        assert_eq!(size("3GB"), Some(3_000_000_000));
+        assert_eq!(size("1KiB"), Some(1024));
+        assert_eq!(size("1.5MiB"), Some(1_572_864));
+        assert_eq!(size("2GiB"), Some(2 << 30));
+        assert_eq!(size("1TiB"), Some(1 << 40));
+        assert_eq!(size("x"), None);
+        assert_eq!(size("12"), None);
+        assert_eq!(size("1.5XB"), None);
+        assert_eq!(size("99999999999EB"), None);
+        assert_eq!(
+            context_transfer(b"transferring context: 1.2MiB 0.1s done"),
+            Some((b"1.2MiB".as_slice(), Some(1_258_291)))
+        );
+        assert_eq!(
+            context_transfer(b"transferring context: 7 things"),
+            Some((b"7".as_slice(), None))
+        );
+        assert_eq!(context_transfer(b"transferring dockerfile: 2B"), None);
+    }
 
     fn vertex(line: &str) -> (u32, Body<'_>) {
         match parse_line(line.as_bytes()) {

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
 
-use super::ParsedLog;
+use crate::model::ParsedLog;
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";

@@ -1,0 +1,54 @@
+//! Everything read from one log: its builds, its CodeBuild run, what was refused.
+
+use super::{Build, Origin, Run};
+
+/// Everything read from one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedLog {
+    /// Where the log was read.
+    pub source: String,
+    /// The BuildKit invocations found, in input order.
+    pub builds: Vec<Build>,
+    /// Lines read.
+    pub lines: u64,
+    /// Unparsed lines that stand outside every build (before the first, after the last).
+    pub unparsed_outside: u64,
+    /// The CodeBuild run, when the log holds `[Container]` agent lines.
+    pub run: Option<Run>,
+    /// What the source knows beyond the text (set by the reader, not the parser).
+    pub origin: Origin,
+    /// Client errors printed outside any build (`ERROR: BuildKit is enabled but the buildx
+    /// component is missing`), with their line numbers.
+    pub errors_outside: Vec<(u64, String)>,
+    /// What the parser would not read, and where (at most [`MAX_REFUSED`] of them).
+    pub refused: Vec<Refused>,
+}
+
+/// Input the parser did not read: counted unparsed, and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// A line longer than [`ParseOptions::max_line`](crate::parse::ParseOptions::max_line).
+    LongLine {
+        /// 1-based line number.
+        line: u64,
+        /// Its length.
+        bytes: usize,
+    },
+    /// A pretty-printed rawjson object longer than [`ParseOptions::max_line`](crate::parse::ParseOptions::max_line) (rule R10).
+    LongObject {
+        /// 1-based line where it starts.
+        line: u64,
+    },
+    /// Binary data: NUL bytes; the lines holding one are unparsed.
+    Binary {
+        /// Byte offset of the first NUL.
+        offset: usize,
+        /// 1-based line of the first NUL.
+        line: u64,
+        /// Lines holding a NUL.
+        lines: u64,
+    },
+}
+
+/// At most this many [`Refused`] entries are kept per log.
+pub const MAX_REFUSED: usize = 100;
