@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use cachelens::analyze::ReadOptions;
-use cachelens::model::Format;
+use cachelens::model::{BuildId, Format};
 use cachelens::parse::{DEFAULT_MAX_LINE, FormatIn, ParseOptions};
 use cachelens::source::DEFAULT_MAX_INPUT;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -199,7 +199,7 @@ pub struct CloudArgs {
     /// A CodeBuild build (`project:uuid`): its log group and stream come from the
     /// CodeBuild API when allowed, else `/aws/codebuild/<project>` and `<uuid>`.
     #[arg(long, value_name = "PROJECT:UUID", conflicts_with = "log_group")]
-    pub build_id: Option<String>,
+    pub build_id: Option<BuildId>,
     /// A log group: its streams with events in --since/--until (default: the last 7 days).
     #[arg(long, value_name = "GROUP")]
     pub log_group: Option<String>,

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use humansize::{DECIMAL, format_size};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use cachelens::model::BuildId;
 use cachelens::source::Source;
 use cachelens::source::archive::{Archive, read_header};
 use cachelens::source::aws::{self, AwsOptions};
@@ -55,7 +56,7 @@ impl Progress for Bar {
 }
 
 /// What the flags ask for; `None` when no CloudWatch source was chosen.
-fn request(cloud: &CloudArgs, build_id: Option<String>) -> Option<Request> {
+fn request(cloud: &CloudArgs, build_id: Option<BuildId>) -> Option<Request> {
     if let Some(id) = build_id.or_else(|| cloud.build_id.clone()) {
         return Some(Request::BuildId(id));
     }
@@ -201,7 +202,7 @@ pub fn fetch_command(cloud: &CloudArgs) -> Result<u8> {
 }
 
 /// The archived streams the flags choose, fetched first unless --offline.
-pub fn sources(cloud: &CloudArgs, build_id: Option<String>) -> Result<Vec<Source>> {
+pub fn sources(cloud: &CloudArgs, build_id: Option<BuildId>) -> Result<Vec<Source>> {
     let archive = archive(cloud);
     let Some(request) = request(cloud, build_id) else {
         // --archive alone: every archived stream
@@ -222,8 +223,7 @@ pub fn sources(cloud: &CloudArgs, build_id: Option<String>) -> Result<Vec<Source
     }
     let files = match &request {
         Request::BuildId(id) => {
-            let (project, uuid) = id.split_once(':').unwrap_or((id.as_str(), ""));
-            vec![archive.path(&format!("/aws/codebuild/{project}"), uuid)]
+            vec![archive.path(&id.default_log_group(), id.default_log_stream())]
         }
         Request::Logs(Target::Stream {
             log_group,

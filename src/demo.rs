@@ -21,7 +21,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Datelike, Utc, Weekday};
 
-use crate::model::BuildMetadata;
+use crate::model::{BuildId, BuildMetadata};
 use crate::source::archive::{Archive, ArchiveError, Stream};
 use crate::synth::{DockerBuild, RunSpec, codebuild_events};
 
@@ -219,7 +219,7 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
                 h.complete = true;
                 h.last_ingestion_time = h.last_event_time;
                 h.build = Some(BuildMetadata {
-                    build_id: Some(format!("{}:{uuid}", p.name)),
+                    build_id: Some(BuildId::new(p.name, &uuid)),
                     project: Some(p.name.to_owned()),
                     status: Some(if fails { "FAILED" } else { "SUCCEEDED" }.to_owned()),
                     compute_type: Some(p.compute_type.to_owned()),

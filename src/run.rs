@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::{Pricing, time_cost};
-use cachelens::model::{ParsedLog, Refused};
+use cachelens::model::{BuildId, ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
@@ -51,11 +51,15 @@ fn command(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Summary(args) => {
             let build_id = if args.codebuild {
-                Some(std::env::var("CODEBUILD_BUILD_ID").map_err(|_| {
+                let id = std::env::var("CODEBUILD_BUILD_ID").map_err(|_| {
                     anyhow::anyhow!(
                         "--codebuild: CODEBUILD_BUILD_ID is not set (not inside CodeBuild?)"
                     )
-                })?)
+                })?;
+                Some(
+                    id.parse::<BuildId>()
+                        .map_err(|e| anyhow::anyhow!("--codebuild: CODEBUILD_BUILD_ID: {e}"))?,
+                )
             } else {
                 None
             };
@@ -394,7 +398,7 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 }
 
 /// Reads and parses the inputs; tells on stderr what could not be parsed.
-fn load(inputs: &Inputs, build_id: Option<String>) -> Result<Vec<ParsedLog>> {
+fn load(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<ParsedLog>> {
     let cloud = inputs.cloud.chosen() || build_id.is_some();
     let mut sources = if !inputs.logs.is_empty() {
         expand_reporting(&inputs.logs)

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::key::step_key;
-use crate::model::{Build, Kind, Status, Step};
+use crate::model::{Build, BuildId, Kind, Status, Step};
 use crate::parse::vertex_name::parse_vertex_name;
 
 /// Why a build could not be diagnosed.
@@ -166,7 +166,7 @@ pub struct Diagnosis {
     /// 0-based index in its source.
     pub index: usize,
     /// The CodeBuild build id, when known.
-    pub build_id: Option<String>,
+    pub build_id: Option<BuildId>,
     /// Its hit rate.
     pub hit_rate: Option<f64>,
     /// Cacheable steps and how many were cached.
@@ -925,10 +925,7 @@ fn step_cause(target: &Build, baseline: Option<&Build>, peers: Peers, group: &Gr
 /// Builds grouped by project for baseline choice: CodeBuild project of the
 /// build id (`project:uuid`) when known.
 pub fn project_of(build: &Build) -> Option<&str> {
-    build
-        .build_id
-        .as_deref()
-        .and_then(|id| id.split_once(':').map(|(p, _)| p))
+    build.build_id.as_ref().map(BuildId::project)
 }
 
 #[cfg(test)]

@@ -244,21 +244,9 @@ fn day_week(ms: Option<i64>) -> (Option<String>, Option<String>) {
 
 fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
     let meta = log.origin.metadata.as_ref();
-    let build_id = log.origin.build_id.clone();
-    let project = meta
-        .and_then(|m| m.project.clone())
-        .or_else(|| {
-            build_id
-                .as_deref()
-                .and_then(|id| id.split_once(':'))
-                .map(|(p, _)| p.to_owned())
-        })
-        .unwrap_or_else(|| "-".to_owned());
-    let branch = meta.and_then(|m| m.source_version.clone()).map(|v| {
-        v.strip_prefix("refs/heads/")
-            .map(str::to_owned)
-            .unwrap_or(v)
-    });
+    let build_id = log.origin.build_id.as_ref().map(ToString::to_string);
+    let project = log.origin.project().unwrap_or("-").to_owned();
+    let branch = log.origin.branch().map(str::to_owned);
     let phase_times = log.run.as_ref().map(|r| {
         let start = r
             .phases
@@ -896,7 +884,7 @@ fn week_days_in_window(week: &str, options: &Options<'_>, totals: &Totals) -> f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BuildMetadata, Origin};
+    use crate::model::{BuildId, BuildMetadata, Origin};
     use crate::parse::parse_log;
 
     const DAY: i64 = 86_400_000;
@@ -906,10 +894,10 @@ mod tests {
     fn run(name: &str, text: &str, start: i64, seconds: i64) -> ParsedLog {
         let mut log = parse_log(text.as_bytes(), name);
         log.origin = Origin {
-            build_id: Some(format!("app:{name}")),
+            build_id: Some(BuildId::new("app", name)),
             first_event_ms: Some(start),
             metadata: Some(BuildMetadata {
-                build_id: Some(format!("app:{name}")),
+                build_id: Some(BuildId::new("app", name)),
                 project: Some("app".into()),
                 compute_type: Some("BUILD_GENERAL1_MEDIUM".into()),
                 source_version: Some("refs/heads/main".into()),

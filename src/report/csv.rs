@@ -37,7 +37,10 @@ pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
             w.write_record([
                 text(&b.source),
                 b.index.to_string(),
-                opt(&b.build_id),
+                b.build_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 opt(&b.phase),
                 s.vertex.to_string(),
                 opt(&s.name),

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
-use crate::model::Run;
+use crate::model::{BuildId, Run};
 use crate::model::{Status, Step};
 use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
@@ -73,7 +73,7 @@ fn write_run(
     _options: TableOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let id = run.build_id.as_deref().unwrap_or(source);
+    let id = run.build_id.as_ref().map_or(source, BuildId::as_str);
     writeln!(out, "### CodeBuild run {}\n", code(id))?;
     writeln!(out, "| Phase | State | Time | |")?;
     writeln!(out, "|---|---|---:|---|")?;

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::ParsedLog;
 use crate::model::Step;
+use crate::model::{BuildId, ParsedLog};
 
 #[derive(Serialize)]
 struct Row<'a> {
@@ -26,7 +26,7 @@ pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
                 &Row {
                     source: &b.source,
                     build: b.index,
-                    build_id: b.build_id.as_deref(),
+                    build_id: b.build_id.as_ref().map(BuildId::as_str),
                     phase: b.phase.as_deref(),
                     step,
                 },

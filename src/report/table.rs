@@ -9,8 +9,8 @@ use comfy_table::{CellAlignment, Table};
 
 use super::escape::terminal;
 use super::{TableOptions, sections, truncate};
-use crate::model::Run;
 use crate::model::Status;
+use crate::model::{BuildId, Run};
 use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;
@@ -66,7 +66,7 @@ fn write_run(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let color = options.color;
-    let id = terminal(run.build_id.as_deref().unwrap_or(source));
+    let id = terminal(run.build_id.as_ref().map_or(source, BuildId::as_str));
     writeln!(
         out,
         "{}",

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::BuildId;
 use crate::safe_write;
 
 pub use crate::model::BuildMetadata;
@@ -133,13 +134,11 @@ impl Stream {
 
     /// The CodeBuild build id: from the API metadata, else from the names
     /// (`/aws/codebuild/<project>` and a stream `[prefix/]<uuid>`).
-    pub fn build_id(&self) -> Option<String> {
+    pub fn build_id(&self) -> Option<BuildId> {
         if let Some(id) = self.header.build.as_ref().and_then(|b| b.build_id.clone()) {
             return Some(id);
         }
-        let project = self.header.log_group.strip_prefix("/aws/codebuild/")?;
-        let uuid = self.header.log_stream.rsplit('/').next()?;
-        Some(format!("{project}:{uuid}"))
+        BuildId::from_log_names(&self.header.log_group, &self.header.log_stream)
     }
 }
 
@@ -398,7 +397,10 @@ mod tests {
             Some(s.header.clone())
         );
         assert_eq!(s.text(), b"#1 [1/1] RUN a\n#1 DONE 1.0s\n");
-        assert_eq!(s.build_id().as_deref(), Some("app:1b2c-uuid"));
+        assert_eq!(
+            s.build_id().as_ref().map(BuildId::as_str),
+            Some("app:1b2c-uuid")
+        );
         assert_eq!(s.header.events, 2);
         assert_eq!(archive.stream_files(None).unwrap(), vec![path.clone()]);
         // nothing but the stream file is left in its folder

@@ -66,7 +66,7 @@ fn facts(b: &Build) -> BuildFacts {
         |t: Option<&aws_sdk_codebuild::primitives::DateTime>| t.and_then(|t| t.to_millis().ok());
     BuildFacts {
         metadata: BuildMetadata {
-            build_id: b.id().map(str::to_owned),
+            build_id: b.id().and_then(|id| id.parse().ok()),
             project: b.project_name().map(str::to_owned),
             status: b.build_status().map(|s| s.as_str().to_owned()),
             compute_type: b
@@ -124,8 +124,8 @@ pub async fn project_builds(
                 continue;
             }
             let key = f.log_stream.clone().or_else(|| {
-                let id = f.metadata.build_id.as_deref()?;
-                id.split_once(':').map(|(_, uuid)| uuid.to_owned())
+                let id = f.metadata.build_id.as_ref()?;
+                Some(id.uuid().to_owned())
             });
             if let Some(key) = key {
                 out.insert(key, f);

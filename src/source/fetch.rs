@@ -9,13 +9,14 @@ use super::archive::{Archive, BuildMetadata};
 use super::aws::Aws;
 use super::cloudwatch::{self, FetchError, FetchOptions, FetchReport, Progress, Target};
 use super::codebuild::{self, BuildFacts, CodeBuildError};
+use crate::model::BuildId;
 
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// One CodeBuild build, `project:uuid`; its log is found through the
     /// CodeBuild API when allowed, else at `/aws/codebuild/<project>`, stream `<uuid>`.
-    BuildId(String),
+    BuildId(BuildId),
     /// A stream, or a group's streams in a window.
     Logs(Target),
 }
@@ -49,12 +50,11 @@ pub async fn fetch(
 
     let (target, facts): (Target, HashMap<String, BuildFacts>) = match request {
         Request::BuildId(id) => {
-            let (project, uuid) = id.split_once(':').unwrap_or((id.as_str(), ""));
-            let mut group = format!("/aws/codebuild/{project}");
-            let mut stream = uuid.to_owned();
+            let mut group = id.default_log_group();
+            let mut stream = id.default_log_stream().to_owned();
             let mut facts = HashMap::new();
             if use_codebuild {
-                match codebuild::builds(&builds, std::slice::from_ref(id)).await {
+                match codebuild::builds(&builds, &[id.to_string()]).await {
                     Ok(found) => {
                         if let Some(f) = found.into_iter().next() {
                             group = f.log_group.clone().unwrap_or(group);

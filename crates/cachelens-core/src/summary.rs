@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::model::{Build, CacheExport, CacheImport, Format, Kind, ParsedLog, Run, Status, Step};
+use crate::model::{
+    Build, BuildId, CacheExport, CacheImport, Format, Kind, ParsedLog, Run, Status, Step,
+};
 
 /// The summaries of one source: its CodeBuild run, if any, and its builds.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +36,7 @@ pub struct Summary<'a> {
     /// Index of the build in its source.
     pub index: usize,
     /// The CodeBuild build id, when known.
-    pub build_id: Option<&'a str>,
+    pub build_id: Option<&'a BuildId>,
     /// The CodeBuild phase it ran in, when known.
     pub phase: Option<&'a str>,
     /// The buildspec command that ran it, when known.
@@ -124,7 +126,7 @@ impl<'a> Summary<'a> {
         Summary {
             source: &build.source,
             index: build.index,
-            build_id: build.build_id.as_deref(),
+            build_id: build.build_id.as_ref(),
             phase: build.phase.as_deref(),
             command: build.command.as_deref(),
             outcome: if build.failed() {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Cache, Framing, Kind, Status, Step, WallClock};
+use super::{BuildId, Cache, Framing, Kind, Status, Step, WallClock};
 
 /// The progress format a build was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -51,7 +51,7 @@ pub struct Build {
     /// 1-based first and last line of the build in its source.
     pub lines: [u64; 2],
     /// The CodeBuild build id (`project:uuid`), when the source knows it.
-    pub build_id: Option<String>,
+    pub build_id: Option<BuildId>,
     /// The CodeBuild phase the build ran in, from `[Container]` lines.
     pub phase: Option<String>,
     /// The buildspec command that ran it, from `[Container]` lines.

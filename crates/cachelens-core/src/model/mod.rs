@@ -6,6 +6,7 @@
 //! DESIGN.md): rename nothing without changing the contract.
 
 mod build;
+mod build_id;
 mod cache;
 mod framing;
 mod log;
@@ -14,6 +15,7 @@ mod run;
 mod step;
 
 pub use build::{Build, ContextTransfer, Format};
+pub use build_id::{BuildId, BuildIdError};
 pub use cache::{Cache, CacheExport, CacheImport};
 pub use framing::{Framing, WallClock};
 pub use log::{MAX_REFUSED, ParsedLog, Refused};

@@ -3,11 +3,13 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use super::BuildId;
+
 /// A CodeBuild run as its agent lines tell it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Run {
     /// The build id (`project:uuid`), when the source knows it.
-    pub build_id: Option<String>,
+    pub build_id: Option<BuildId>,
     /// Phases in the order they were entered.
     pub phases: Vec<Phase>,
     /// Buildspec commands in the order they ran.
