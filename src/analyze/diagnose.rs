@@ -23,7 +23,6 @@ use serde::Serialize;
 
 use super::key::step_key;
 use crate::model::{Build, Kind, Status, Step};
-use crate::parse::vertex_name::parse_vertex_name;
 
 /// Why a build could not be diagnosed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -251,8 +250,8 @@ fn evidence(build: &Build, step: &Step) -> Evidence {
 
 /// Words of a step's arguments (after `COPY`/`ADD`).
 fn args(step: &Step) -> Vec<&str> {
-    parse_vertex_name(step.label())
-        .args
+    step.args
+        .as_deref()
         .unwrap_or_default()
         .split_whitespace()
         .collect()
