@@ -18,7 +18,7 @@
 //! own base missed, belongs to that miss's cascade.
 //!
 //! Causes: rules, one per file in `causes/`, each a `check(&Context) -> Option<Cause>`
-//! over a [`context::Context`] (the build, its baseline and peers, its stages,
+//! over a `context::Context` (the build, its baseline and peers, its stages,
 //! the first miss and its cascade), tried in the order of the one list
 //! `causes::RULES`, whose doc says why that order:
 //!

@@ -17,6 +17,7 @@ mod unknown;
 
 use super::context::Context;
 use super::diagnosis::Cause;
+use Scope::{Build, Step};
 
 /// Which misses a rule explains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,31 +54,23 @@ pub struct Rule {
 /// holds only when `cache-export-failed` did not, `source-changed` when
 /// `dependencies-changed` did not); each file says which.
 pub const RULES: &[Rule] = &[
-    build(cache_import_failed::check),
-    build(cache_export_failed::check),
-    build(cache_import_no_hit::check),
-    build(inline_cache_gap::check),
-    build(no_cache_flag::check),
-    build(no_cache_source::check),
-    step(step_failed::check),
-    step(base_image_changed::check),
-    step(instruction_changed::check),
-    step(dependencies_changed::check),
-    step(source_changed::check),
-    step(unknown::check),
+    Rule::new(Build, cache_import_failed::check),
+    Rule::new(Build, cache_export_failed::check),
+    Rule::new(Build, cache_import_no_hit::check),
+    Rule::new(Build, inline_cache_gap::check),
+    Rule::new(Build, no_cache_flag::check),
+    Rule::new(Build, no_cache_source::check),
+    Rule::new(Step, step_failed::check),
+    Rule::new(Step, base_image_changed::check),
+    Rule::new(Step, instruction_changed::check),
+    Rule::new(Step, dependencies_changed::check),
+    Rule::new(Step, source_changed::check),
+    Rule::new(Step, unknown::check),
 ];
 
-const fn build(check: fn(&Context<'_>) -> Option<Cause>) -> Rule {
-    Rule {
-        scope: Scope::Build,
-        check,
-    }
-}
-
-const fn step(check: fn(&Context<'_>) -> Option<Cause>) -> Rule {
-    Rule {
-        scope: Scope::Step,
-        check,
+impl Rule {
+    const fn new(scope: Scope, check: fn(&Context<'_>) -> Option<Cause>) -> Rule {
+        Rule { scope, check }
     }
 }
 
@@ -87,4 +80,17 @@ pub fn first_cause(scope: Scope, ctx: &Context<'_>) -> Option<Cause> {
         .iter()
         .filter(|r| r.scope == scope)
         .find_map(|r| (r.check)(ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_rules_come_before_step_rules() {
+        let scopes: Vec<Scope> = RULES.iter().map(|r| r.scope).collect();
+        let first_step = scopes.iter().position(|s| *s == Step).unwrap();
+        assert!(scopes[..first_step].iter().all(|s| *s == Build));
+        assert!(scopes[first_step..].iter().all(|s| *s == Step));
+    }
 }
