@@ -201,7 +201,7 @@ pub fn redact_log(log: &mut ParsedLog) {
 /// name loses survives in the arguments.
 fn args_of_redacted_names(log: &mut ParsedLog) {
     for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
-        if step.args.is_some()
+        if step.instruction.is_some()
             && let Some(name) = &step.name
             && name.contains(REDACTED)
         {
