@@ -69,6 +69,7 @@ pub const RULES: &[Rule] = &[
 ];
 
 impl Rule {
+    /// A rule of `scope` that `check` tests.
     const fn new(scope: Scope, check: fn(&Context<'_>) -> Option<Cause>) -> Rule {
         Rule { scope, check }
     }
