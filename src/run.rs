@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::{Pricing, time_cost};
-use cachelens::model::{BuildId, ParsedLog, Refused};
+use cachelens::model::{Build, BuildId, ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
@@ -276,108 +276,30 @@ fn report_inputs(args: &ReportArgs) -> Vec<PathBuf> {
 
 /// `cachelens diagnose`: the last build (or every build) against its baseline.
 fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
-    use cachelens::analyze::diagnose::{self as dx, Peers};
-    use cachelens::model::Build;
+    use cachelens::analyze::diagnose as dx;
     use cachelens::report::diagnose::{self as out_dx, DiagnoseFormat};
 
     let mut logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    // --build-id: the build's own stream is diagnosed; the other archived streams
-    // of its log group are the candidates for its baseline
-    let mut diagnosed: Option<Vec<String>> = None;
-    if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
-        let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-        let groups: std::collections::BTreeSet<&str> = own
-            .iter()
-            .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
-            .collect();
-        let mut extra = Vec::new();
-        for g in groups {
-            extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
-        }
-        let mut others = parse_reporting(&extra, &args.inputs.read_options());
-        others.retain(|l| !own.contains(&l.source));
-        logs.extend(others);
-        diagnosed = Some(own);
-    }
+    let diagnosed = if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
+        Some(add_group_streams(args, &mut logs)?)
+    } else {
+        None
+    };
     let given = match &args.baseline {
-        Some(path) => {
-            let mut skipped = Vec::new();
-            let sources = expand(std::slice::from_ref(path), &mut skipped);
-            if let Some(e) = skipped.into_iter().next() {
-                bail!("--baseline: {e}");
-            }
-            let (parsed, skipped) = parse_sources(&sources, &args.inputs.read_options());
-            if let Some(e) = skipped.into_iter().next() {
-                bail!("--baseline: {e}");
-            }
-            report_unparsed(&parsed);
-            let last = parsed.into_iter().flat_map(|l| l.builds).last();
-            match last {
-                Some(b) => Some(b),
-                None => bail!("--baseline {}: no BuildKit build found", path.display()),
-            }
-        }
+        Some(path) => Some(load_baseline(path, args)?),
         None => None,
     };
-    // every build in input order (in time order when every log has a start
-    // time: CloudWatch streams), with its project and branch where known
-    let started = |l: &ParsedLog| {
-        l.origin
-            .metadata
-            .as_ref()
-            .and_then(|m| m.start_time)
-            .or(l.origin.first_event_ms)
+    let selection = dx::Selection {
+        all: args.all,
+        only: diagnosed.as_deref(),
+        baseline: given.as_ref(),
     };
-    let mut ordered: Vec<&ParsedLog> = logs.iter().collect();
-    if ordered.iter().all(|l| started(l).is_some()) {
-        ordered.sort_by_key(|l| started(l));
-    }
-    let builds: Vec<(&Build, Option<&str>, Option<&str>)> = ordered
-        .into_iter()
-        .flat_map(|l| {
-            let branch = l
-                .origin
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source_version.as_deref());
-            l.builds.iter().map(move |b| (b, dx::project_of(b), branch))
-        })
-        .collect();
-    let mut targets: Vec<usize> = (0..builds.len())
-        .filter(|&i| {
-            diagnosed
-                .as_ref()
-                .is_none_or(|own| own.contains(&builds[i].0.source))
-        })
-        .collect();
-    if !args.all {
-        targets = targets.last().copied().into_iter().collect();
-    }
     let mut diagnoses = Vec::new();
-    for t in targets {
-        let (target, project, branch) = builds[t];
-        let same = |(_, p, br): &(&Build, Option<&str>, Option<&str>)| {
-            *p == project && (branch.is_none() || br.is_none() || *br == branch)
-        };
-        let earlier: Vec<&Build> = builds[..t]
-            .iter()
-            .filter(|b| same(b))
-            .map(|b| b.0)
-            .collect();
-        let baseline = match &given {
-            Some(b) => Some(b),
-            None => dx::pick_baseline(target, &earlier),
-        };
-        let others = builds
-            .iter()
-            .enumerate()
-            .filter(|(i, b)| *i != t && same(b))
-            .map(|(_, b)| b.0)
-            .chain(given.iter());
-        match dx::diagnose(target, baseline, Peers::of(others)) {
+    for diagnosis in dx::diagnose_logs(&logs, &selection) {
+        match diagnosis {
             Ok(d) => diagnoses.push(d),
             Err(e) => say!("{e}"),
         }
@@ -390,6 +312,43 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
     let color = use_color(args.color);
     write_out(|out| out_dx::write(format, &diagnoses, color, out))?;
     Ok(0)
+}
+
+/// `diagnose --build-id`: the build's own streams are diagnosed; the other
+/// archived streams of their log groups are added to `logs` as the candidates
+/// for its baseline. The sources diagnosed.
+fn add_group_streams(args: &DiagnoseArgs, logs: &mut Vec<ParsedLog>) -> Result<Vec<String>> {
+    let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+    let groups: std::collections::BTreeSet<&str> = own
+        .iter()
+        .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
+        .collect();
+    let mut extra = Vec::new();
+    for g in groups {
+        extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
+    }
+    let mut others = parse_reporting(&extra, &args.inputs.read_options());
+    others.retain(|l| !own.contains(&l.source));
+    logs.extend(others);
+    Ok(own)
+}
+
+/// `diagnose --baseline <path>`: the last build of that log.
+fn load_baseline(path: &std::path::Path, args: &DiagnoseArgs) -> Result<Build> {
+    let mut skipped = Vec::new();
+    let sources = expand(std::slice::from_ref(&path.to_path_buf()), &mut skipped);
+    if let Some(e) = skipped.into_iter().next() {
+        bail!("--baseline: {e}");
+    }
+    let (parsed, skipped) = parse_sources(&sources, &args.inputs.read_options());
+    if let Some(e) = skipped.into_iter().next() {
+        bail!("--baseline: {e}");
+    }
+    report_unparsed(&parsed);
+    match parsed.into_iter().flat_map(|l| l.builds).last() {
+        Some(b) => Ok(b),
+        None => bail!("--baseline {}: no BuildKit build found", path.display()),
+    }
 }
 
 /// Whether any log held a BuildKit build.

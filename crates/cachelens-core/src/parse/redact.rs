@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
 
+use super::vertex_name::parse_vertex_name;
 use crate::model::ParsedLog;
 
 /// What a secret is replaced with.
@@ -162,9 +163,9 @@ pub fn redact_string(text: &mut String) {
     }
 }
 
-/// Redacts every string a parsed log kept from its text: step names, stages,
-/// errors, warnings, cache references, the context line, CodeBuild commands and
-/// phase messages, client errors.
+/// Redacts every string a parsed log kept from its text: step names (and the
+/// arguments read from them), stages, errors, warnings, cache references, the
+/// context line, CodeBuild commands and phase messages, client errors.
 pub fn redact_log(log: &mut ParsedLog) {
     // one pass of the trigger words over all of it, joined; then only the strings
     // that hold one are looked at
@@ -191,6 +192,22 @@ pub fn redact_log(log: &mut ParsedLog) {
         }
         index += 1;
     });
+    args_of_redacted_names(log);
+}
+
+/// A step's arguments read again from its name where the name was redacted: the
+/// name's expression is the one that counts (the legacy `ENV NAME value` is a
+/// secret only with its keyword, which the arguments lack), so no secret the
+/// name loses survives in the arguments.
+fn args_of_redacted_names(log: &mut ParsedLog) {
+    for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
+        if step.instruction.is_some()
+            && let Some(name) = &step.name
+            && name.contains(REDACTED)
+        {
+            step.args = parse_vertex_name(name).args.map(str::to_owned);
+        }
+    }
 }
 
 /// Calls `f` on every string a parsed log kept from its text.
@@ -321,6 +338,36 @@ mod tests {
             assert_eq!(r(text), want, "{text}");
             assert_eq!(r(want), want, "idempotent: {want}");
         }
+    }
+
+    #[test]
+    fn the_arguments_of_a_step_are_redacted_as_its_name() {
+        let text = "#1 [1/3] RUN --mount=type=secret NPM_TOKEN=npm_s3cr3t npm ci\n#1 DONE 0.1s\n\n\
+                    #2 [2/3] ENV DB_PASSWORD hunter2\n#2 DONE 0.0s\n\n\
+                    #3 [3/3] COPY . .\n#3 DONE 0.1s\n";
+        let log = crate::parse::parse_log(text.as_bytes(), "t");
+        let args: Vec<Option<&str>> = log.builds[0]
+            .steps
+            .iter()
+            .map(|s| s.args.as_deref())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                Some("--mount=type=secret NPM_TOKEN=[redacted] npm ci"),
+                Some("DB_PASSWORD [redacted]"),
+                Some(". ."),
+            ]
+        );
+        let options = crate::parse::ParseOptions {
+            redact: false,
+            ..Default::default()
+        };
+        let plain = crate::parse::parse_log_with(text.as_bytes(), "t", &options);
+        assert_eq!(
+            plain.builds[0].steps[1].args.as_deref(),
+            Some("DB_PASSWORD hunter2")
+        );
     }
 
     #[test]
