@@ -82,14 +82,8 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
         // a PEM private key: from its BEGIN line to its END line (or the end of the text)
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)"
             .to_owned(),
-        // Authorization: Bearer …, Basic …, token …, or a bare value
-        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
-        // ENV NAME value (the legacy form of ENV)
-        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
-        // NAME=value, NAME = value, and aws_secret_access_key: value
-        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
-        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
-        // AWS access key ids
+        // AWS access key ids: before the forms that keep a prefix, so a key id
+        // glued to a name or a scheme (`AKIA…TOKEN=x`) is not kept with it
         r"(?:AKIA|ASIA)[A-Z0-9]{16}".to_owned(),
         // GitHub, GitLab, npm, Slack tokens
         r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}".to_owned(),
@@ -97,6 +91,13 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
         r"glpat-[A-Za-z0-9_\-]{20,}".to_owned(),
         r"npm_[A-Za-z0-9]{36}".to_owned(),
         r"xox[abpr]-[A-Za-z0-9\-]{10,}".to_owned(),
+        // Authorization: Bearer …, Basic …, token …, or a bare value
+        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
+        // ENV NAME value (the legacy form of ENV)
+        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
+        // NAME=value, NAME = value, and aws_secret_access_key: value
+        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
+        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
         // scheme://user:password@
         r"(?P<keep5>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]*@".to_owned(),
     ]
@@ -104,11 +105,31 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).expect("the secrets expression compiles")
 });
 
+/// Passes over a text at most: a replacement can join what stood around a
+/// secret into a new one (`https://` + a key block + `u:p@`).
+const MAX_PASSES: usize = 8;
+
 /// `text` with every secret replaced by `[redacted]`; borrowed when there is none.
+/// Idempotent: passes repeat until one changes nothing.
 pub fn redact(text: &str) -> Cow<'_, str> {
     if PREFILTER.find(text).is_none() {
         return Cow::Borrowed(text);
     }
+    let mut out = match pass(text) {
+        Cow::Borrowed(_) => return Cow::Borrowed(text),
+        Cow::Owned(out) => out,
+    };
+    for _ in 1..MAX_PASSES {
+        match pass(&out) {
+            Cow::Owned(next) if next != out => out = next,
+            _ => break,
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One pass of the secrets expression over `text`.
+fn pass(text: &str) -> Cow<'_, str> {
     SECRETS.replace_all(text, |caps: &Captures<'_>| {
         let keep = ["keep", "keep2", "keep3", "keep4"]
             .iter()
@@ -295,6 +316,17 @@ mod tests {
                 "ENV DB_PASSWORD=[redacted] X=1",
             ),
             ("ENV DB_PASSWORD hunter2", "ENV DB_PASSWORD [redacted]"),
+            // a key id glued to a URL scheme or a name is no part of what is kept
+            (
+                "AAKIAIOSFODNN7EXAMPLEhttps://u:p@",
+                "A[redacted]https://[redacted]@",
+            ),
+            ("AKIAIOSFODNN7EXAMPLETOKEN=x", "[redacted]TOKEN=[redacted]"),
+            // a replacement that joins its neighbours into a new secret
+            (
+                "https://-----BEGIN RSA PRIVATE KEY----------END RSA PRIVATE KEY-----u:p@",
+                "https://[redacted]@",
+            ),
             ("MY_API_KEY='x y'", "MY_API_KEY=[redacted]"),
             ("GOOGLE_CREDENTIALS=abc", "GOOGLE_CREDENTIALS=[redacted]"),
             ("PASSWD=x", "PASSWD=[redacted]"),
