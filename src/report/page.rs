@@ -13,8 +13,7 @@ use minijinja::{AutoEscape, Environment, Error, Output, State, escape_formatter}
 use serde::Serialize;
 
 use super::charts::{Chart, ChartData};
-use super::tables::ASSUMPTIONS;
-use crate::analyze::frames::Totals;
+use crate::analyze::frames::{ASSUMPTIONS, Totals};
 use crate::cost::Pricing;
 use crate::summary::percent;
 

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::charts::{self, ChartData, ChartError};
 use super::escape::csv_cell;
 use super::page::Page;
-use crate::analyze::frames::{Analysis, Totals};
+use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
 
@@ -77,17 +77,6 @@ pub struct TotalsFile<'a> {
     /// How the figures are made.
     pub assumptions: &'static [&'static str],
 }
-
-/// How every figure is made; shown in `totals.json` and the reports.
-pub const ASSUMPTIONS: &[&str] = &[
-    "Hit rate counts Dockerfile instructions other than FROM; internal, auth, exporter and cache import/export vertices never count.",
-    "A cached step saves the median DONE time of the same step (same project and step key: instruction and arguments, without stage prefix or image digests) in builds where it executed, in the window or the history.",
-    "A cached step whose key never executed is counted apart as 'unknown', never as zero.",
-    "Saved times of one build are added up; steps of parallel stages overlap, so this is an upper bound.",
-    "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
-    "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
-    "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
-];
 
 /// Writes the analysis into `out` (replaced whole, with the report marker).
 pub fn write(
