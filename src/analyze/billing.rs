@@ -235,7 +235,7 @@ pub(crate) fn default_compute_type<'a>(options: &'a Options<'_>) -> &'a str {
 pub(crate) fn weekly(
     builds: &DataFrame,
     runs: &DataFrame,
-    weeks: impl Iterator<Item = IsoWeek>,
+    weeks: &[IsoWeek],
     span: Span,
     options: &Options<'_>,
 ) -> Result<DataFrame, AnalyzeError> {
@@ -277,12 +277,7 @@ pub(crate) fn weekly(
 }
 
 /// Each week's storage cost (none when the cache's size is unknown).
-fn storage(
-    weeks: impl Iterator<Item = IsoWeek>,
-    span: Span,
-    options: &Options<'_>,
-) -> PolarsResult<DataFrame> {
-    let weeks: std::collections::BTreeSet<IsoWeek> = weeks.collect();
+fn storage(weeks: &[IsoWeek], span: Span, options: &Options<'_>) -> PolarsResult<DataFrame> {
     let cost: Vec<Option<f64>> = weeks
         .iter()
         .map(|w| {

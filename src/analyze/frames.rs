@@ -6,10 +6,12 @@
 //! Rows are concatenated in input order and every table is sorted, so the
 //! output does not depend on the thread count.
 
+use std::collections::BTreeSet;
+
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::rows::{BuildRow, Inputs, STEP, StepRow};
+use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
 use crate::model::ParsedLog;
@@ -70,6 +72,9 @@ pub struct Analysis {
     pub step_keys: DataFrame,
     /// Per ISO week: minutes and dollars saved, overhead, storage, net.
     pub weekly: DataFrame,
+    /// The ISO weeks of the builds in the window, in order (the `week`
+    /// columns hold them formatted).
+    pub weeks: Vec<IsoWeek>,
     /// The headline figures.
     pub totals: Totals,
 }
@@ -157,8 +162,9 @@ pub fn analyze(
     let runs = billing::RunRow::frame(&run_rows)?;
     let span = billing::Span::of(&run_rows, options);
     let totals = billing::totals(&builds, &runs, span, options)?;
-    let weeks = run_rows.iter().filter_map(|r| r.week);
-    let weekly = billing::weekly(&builds, &runs, weeks, span, options)?;
+    let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
+    let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
+    let weekly = billing::weekly(&builds, &runs, &weeks, span, options)?;
     Ok(Analysis {
         by_week: aggregate::hit_rate(&steps, STEP.week)?,
         by_day: aggregate::hit_rate(&steps, STEP.day)?,
@@ -169,6 +175,7 @@ pub fn analyze(
         runs,
         step_keys,
         weekly,
+        weeks,
         totals,
     })
 }
