@@ -62,6 +62,11 @@ pub(crate) fn hit_rate_of(cached: &str, cacheable: &str) -> Expr {
         .alias(HIT_RATE.hit_rate)
 }
 
+/// How many of a boolean column's values are true, named `name`.
+fn count(column: &str, name: &str) -> Expr {
+    col(column).cast(DataType::UInt32).sum().alias(name)
+}
+
 /// The steps in the window, each with the median executed time of its key
 /// (over the window and the history) and, when cached, the time it saved;
 /// sorted by build and vertex. It keeps the internal `executed` column.
@@ -106,10 +111,7 @@ pub(crate) fn builds(all: DataFrame, steps: &DataFrame) -> PolarsResult<DataFram
         col(STEP_SAVINGS.saved_seconds)
             .sum()
             .alias(BUILD_SAVINGS.saved_seconds),
-        col(STEP_SAVINGS.saved_unknown)
-            .cast(DataType::UInt32)
-            .sum()
-            .alias(BUILD_SAVINGS.saved_unknown),
+        count(STEP_SAVINGS.saved_unknown, BUILD_SAVINGS.saved_unknown),
     ]);
     all.lazy()
         .filter(col(BUILD.in_window))
@@ -141,10 +143,7 @@ pub(crate) fn hit_rate(steps: &DataFrame, by: &str) -> PolarsResult<DataFrame> {
         .group_by([col(by)])
         .agg([
             len().alias(HIT_RATE.cacheable),
-            col(STEP.cached)
-                .cast(DataType::UInt32)
-                .sum()
-                .alias(HIT_RATE.cached),
+            count(STEP.cached, HIT_RATE.cached),
             col(STEP.build).n_unique().alias(HIT_RATE.builds),
         ])
         .with_column(hit_rate_of(HIT_RATE.cached, HIT_RATE.cacheable))
@@ -161,14 +160,8 @@ pub(crate) fn step_keys(steps: &DataFrame) -> PolarsResult<DataFrame> {
         .group_by([col(STEP.project), col(STEP.step_key)])
         .agg([
             len().alias(STEP_KEY.runs),
-            col(STEP.cached)
-                .cast(DataType::UInt32)
-                .sum()
-                .alias(STEP_KEY.cached),
-            col(STEP.executed)
-                .cast(DataType::UInt32)
-                .sum()
-                .alias(STEP_KEY.executed),
+            count(STEP.cached, STEP_KEY.cached),
+            count(STEP.executed, STEP_KEY.executed),
             col(STEP_SAVINGS.median_seconds)
                 .first()
                 .alias(STEP_KEY.median_seconds),
