@@ -346,3 +346,62 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
         duration_s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks_are_numbers_written_as_iso_does() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let w = IsoWeek::of(day(2026, 10, 5));
+        assert_eq!(
+            (w.year, w.week, w.to_string()),
+            (2026, 41, "2026-W41".into())
+        );
+        assert_eq!(w.monday(), Some(day(2026, 10, 5)));
+        // 2027-01-01 is a Friday: the last ISO week of 2026
+        assert_eq!(IsoWeek::of(day(2027, 1, 1)).to_string(), "2026-W53");
+        assert_eq!(IsoWeek::of(day(2026, 3, 2)).to_string(), "2026-W10");
+        assert!(IsoWeek::of(day(2026, 12, 28)) < IsoWeek::of(day(2027, 1, 4)));
+    }
+
+    #[test]
+    fn a_table_has_a_column_per_field_named_by_it() {
+        let row = StepRow {
+            run: 0,
+            build: 1,
+            vertex: 2,
+            project: "app".into(),
+            branch: None,
+            day: NaiveDate::from_ymd_opt(2026, 10, 5),
+            week: Some(IsoWeek {
+                year: 2026,
+                week: 41,
+            }),
+            step_key: "RUN a".into(),
+            name: Some("[1/2] RUN a".into()),
+            status: Status::Cached,
+            seconds: None,
+            cacheable: true,
+            cached: true,
+            in_window: true,
+            executed: false,
+        };
+        let df = StepRow::frame(&[row]).unwrap();
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, STEP.all());
+        let text = |c: &str| {
+            df.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(0)
+                .map(str::to_owned)
+        };
+        assert_eq!(text(STEP.day).as_deref(), Some("2026-10-05"));
+        assert_eq!(text(STEP.week).as_deref(), Some("2026-W41"));
+        assert_eq!(text(STEP.status).as_deref(), Some("cached"));
+        assert_eq!(text(STEP.branch), None);
+    }
+}
