@@ -6,15 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 
-use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
+use cachelens::analyze::billing::fill_savings;
+use cachelens::analyze::frames::{Options, Storage, analyze};
 use cachelens::analyze::{ReadOptions, parse_sources};
-use cachelens::cost::{Pricing, time_cost};
+use cachelens::cost::Pricing;
 use cachelens::model::{Build, BuildId, ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
 use cachelens::source::{Source, expand};
-use cachelens::summary::{Savings, SourceSummary, percent};
+use cachelens::summary::{SourceSummary, percent};
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
@@ -162,21 +163,7 @@ fn add_savings(
         storage: None,
     };
     let analysis = analyze(logs, &history, &options)?;
-    let saved = build_savings(&analysis)?;
-    for b in summaries.iter_mut().flat_map(|s| &mut s.builds) {
-        if let Some(s) = saved
-            .iter()
-            .find(|s| s.source == b.source && s.index == b.index)
-        {
-            b.savings = Some(Savings {
-                seconds: s.seconds,
-                unknown: s.unknown,
-                cost: time_cost(pricing.rate(&s.compute_type)?, s.seconds),
-                currency: pricing.currency.clone(),
-                compute_type: s.compute_type.clone(),
-            });
-        }
-    }
+    fill_savings(summaries, &analysis, &pricing)?;
     Ok(())
 }
 

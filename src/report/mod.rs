@@ -1,7 +1,7 @@
 //! Outputs, one module per format: step records (`json`, `ndjson`, `csv`) and
 //! the post_build summary (`table`, `markdown`, `json`); the cost report's folder
 //! (`tables`), its `charts` and its pages (`page`: HTML and Markdown); `escape`
-//! neutralises log text for terminals and spreadsheets.
+//! neutralises log text for terminals, JSON, Markdown and spreadsheets.
 
 pub mod charts;
 pub mod csv;
