@@ -242,6 +242,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // every figure, one after the other
     fn every_figure_matches_a_hand_computation() {
         let pricing = Pricing::embedded();
         let options = Options {

@@ -3,6 +3,9 @@
 //! polars group-bys and joins ([`aggregate`]), money ([`billing`]), with
 //! column names written once ([`columns`]).
 
+// short functions (at most `too-many-lines-threshold` in clippy.toml)
+#![warn(clippy::too_many_lines)]
+
 pub mod aggregate;
 pub mod billing;
 pub mod columns;

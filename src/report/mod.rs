@@ -3,6 +3,9 @@
 //! (`tables`), its `charts` and its pages (`page`: HTML and Markdown); `escape`
 //! neutralises log text for terminals, JSON, Markdown and spreadsheets.
 
+// short functions (at most `too-many-lines-threshold` in clippy.toml)
+#![warn(clippy::too_many_lines)]
+
 pub mod charts;
 pub mod csv;
 pub mod diagnose;
