@@ -15,7 +15,7 @@ use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
 use cachelens::source::{Source, expand};
-use cachelens::summary::{SourceSummary, percent};
+use cachelens::summary::SourceSummary;
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
@@ -182,22 +182,11 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let history = history(&args.cost, &args.inputs.read_options())?;
     let pricing = pricing(&args.cost)?;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
-        (Some(repo), _) => {
-            let size = cloud::repository_size(&args.inputs.cloud, repo)?;
-            Some(Storage {
-                gb: size.unique_bytes as f64 / 1e9,
-                source: format!(
-                    "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
-                    size.images,
-                    size.blobs,
-                    size.summed_bytes as f64 / 1e9
-                ),
-            })
-        }
-        (None, Some(gb)) => Some(Storage {
-            gb,
-            source: "--cache-size-gb".to_owned(),
-        }),
+        (Some(repo), _) => Some(Storage::of_repository(
+            repo,
+            &cloud::repository_size(&args.inputs.cloud, repo)?,
+        )),
+        (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
     let options = Options {
@@ -210,43 +199,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
     tables::write(&analysis, &pricing, &sources, &out)?;
-    let t = &analysis.totals;
-    let money = |x: f64| format!("{x:.2} {}", t.currency);
-    write_out(|out| {
-        writeln!(
-            out,
-            "{} builds in {} runs, {} to {}: hit rate {}",
-            t.builds,
-            t.runs,
-            t.first_day.as_deref().unwrap_or("?"),
-            t.last_day.as_deref().unwrap_or("?"),
-            t.hit_rate.map_or_else(|| "n/a".to_owned(), percent)
-        )?;
-        writeln!(
-            out,
-            "saved {:.1} compute minutes ({} cached steps of unknown time), {:.0} billed minutes: {}",
-            t.saved_seconds / 60.0,
-            t.saved_unknown,
-            t.billed_minutes_without_cache - t.billed_minutes,
-            money(t.compute_saved)
-        )?;
-        writeln!(
-            out,
-            "cache overhead {:.1} minutes: {}; storage: {}; net: {}",
-            t.overhead_seconds / 60.0,
-            money(t.overhead_cost),
-            t.storage_cost.map_or_else(
-                || "unknown (--cache-repo or --cache-size-gb)".to_owned(),
-                money
-            ),
-            money(t.net)
-        )?;
-        writeln!(
-            out,
-            "report written to {} (index.html, report.md, charts/, tables/)",
-            args.out.display()
-        )
-    })?;
+    write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
     Ok(0)
 }
 

@@ -15,6 +15,7 @@ use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
 use crate::model::ParsedLog;
+use crate::source::ecr::RepositorySize;
 
 /// A failure of the analysis.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,29 @@ pub struct Storage {
     pub gb: f64,
     /// `ecr:<repo>` or `--cache-size-gb`.
     pub source: String,
+}
+
+impl Storage {
+    /// The size ECR reports for repository `repo`: its unique blobs.
+    pub fn of_repository(repo: &str, size: &RepositorySize) -> Self {
+        Storage {
+            gb: size.unique_bytes as f64 / 1e9,
+            source: format!(
+                "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
+                size.images,
+                size.blobs,
+                size.summed_bytes as f64 / 1e9
+            ),
+        }
+    }
+
+    /// A size the user gave (`--cache-size-gb`).
+    pub fn given(gb: f64) -> Self {
+        Storage {
+            gb,
+            source: "--cache-size-gb".to_owned(),
+        }
+    }
 }
 
 /// The tables of an analysis.

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod csv;
 pub mod diagnose;
 pub mod escape;
+pub mod headline;
 pub mod json;
 pub mod markdown;
 pub mod ndjson;
