@@ -1,7 +1,7 @@
 //! The analysis of many builds: its options, its tables and [`analyze`], which
-//! makes them in three stages: the logs to typed rows ([`rows`](super::rows),
+//! makes them in three stages: the logs to typed rows ([`rows`](crate::analyze::rows),
 //! in parallel), the rows to polars tables and their group-bys and joins
-//! ([`aggregate`](super::aggregate)), and the money ([`billing`](super::billing)).
+//! ([`aggregate`]), and the money ([`billing`]).
 //!
 //! Rows are concatenated in input order and every table is sorted, so the
 //! output does not depend on the thread count.

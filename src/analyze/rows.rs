@@ -1,6 +1,6 @@
 //! Logs to rows: one [`StepRow`] per Dockerfile step and one [`BuildRow`] per
 //! BuildKit build, made in parallel (rayon, one task per log) and kept in
-//! input order, with the facts of each log ([`Context`]) beside them.
+//! input order, with the facts of each log (its `Context`) beside them.
 
 use std::fmt;
 
