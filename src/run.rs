@@ -48,7 +48,11 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn command(cli: Cli) -> Result<u8> {
-    match cli.command {
+    let config = crate::config::Choice::of(&cli);
+    let Some(command) = cli.command else {
+        bail!("no command given (see --help)");
+    };
+    match command {
         Command::Summary(args) => {
             let build_id = if args.codebuild {
                 let id = std::env::var("CODEBUILD_BUILD_ID").map_err(|_| {
@@ -109,6 +113,7 @@ fn command(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Fetch(args) => cloud::fetch_command(&args.cloud),
+        Command::Config => crate::config::command(&config),
         Command::Report(args) => report(&args),
         Command::Diagnose(args) => diagnose(&args),
         Command::Steps(args) => {
