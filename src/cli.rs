@@ -102,6 +102,7 @@ impl Cli {
             Some(Command::Report(a)) => &a.inputs.cloud,
             Some(Command::Diagnose(a)) => &a.inputs.cloud,
             Some(Command::Fetch(a)) => &a.cloud,
+            Some(Command::Builds(a)) => &a.inputs.cloud,
             Some(Command::Config) | None => return Ok(()),
         };
         match (cloud.since, cloud.until) {
@@ -159,6 +160,14 @@ pub enum Command {
         "cachelens diagnose --format markdown new.log",
     ))]
     Diagnose(DiagnoseArgs),
+    /// One line per build: source, project, hit rate and buildx's cached/total, time
+    /// executed, first miss, cache import.
+    #[command(after_help = examples!(
+        "cachelens builds logs/                          # every log of a folder",
+        "cachelens builds --archive ~/.cache/cachelens --offline",
+        "cachelens builds --log-group /aws/codebuild/web --since 2d",
+    ))]
+    Builds(BuildsArgs),
     /// The configuration in force: each setting, its value and where it comes from.
     #[command(after_help = examples!(
         "cachelens config                                # ./cachelens.toml or the user's",
@@ -404,6 +413,13 @@ pub struct SummaryArgs {
     /// With --history: the time and compute dollars each build's cache hits saved.
     #[command(flatten)]
     pub cost: CostArgs,
+}
+
+/// `cachelens builds`.
+#[derive(Debug, Args)]
+pub struct BuildsArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
 }
 
 /// `cachelens steps`.

@@ -204,6 +204,7 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, settings: &Settings) {
             }
         }
         Some(Command::Steps(a)) => redaction(&mut a.inputs),
+        Some(Command::Builds(a)) => redaction(&mut a.inputs),
         Some(Command::Diagnose(a)) => redaction(&mut a.inputs),
         Some(Command::Report(a)) => {
             redaction(&mut a.inputs);

@@ -80,7 +80,9 @@ mod tests {
             GenerateKind::Man,
         ] {
             let text = generated(kind);
-            for sub in ["summary", "steps", "fetch", "report", "diagnose", "config"] {
+            for sub in [
+                "summary", "steps", "fetch", "report", "diagnose", "builds", "config",
+            ] {
                 assert!(text.contains(sub), "{kind:?} lacks {sub}");
             }
             assert!(text.contains("min-hit-rate"), "{kind:?} lacks a flag");

@@ -11,6 +11,7 @@ macro_rules! say {
     };
 }
 
+mod builds;
 mod cli;
 mod cloud;
 mod config;
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
         cli::Cli::command()
             .error(
                 clap::error::ErrorKind::MissingSubcommand,
-                "a command is needed (summary, steps, fetch, report, diagnose, config), or --generate",
+                "a command is needed (summary, steps, fetch, report, diagnose, builds, config), or --generate",
             )
             .exit();
     }

@@ -114,6 +114,7 @@ fn command(cli: Cli) -> Result<u8> {
         }
         Command::Fetch(args) => cloud::fetch_command(&args.cloud),
         Command::Config => crate::config::command(&config),
+        Command::Builds(args) => crate::builds::command(&load(&args.inputs, None)?),
         Command::Report(args) => report(&args),
         Command::Diagnose(args) => diagnose(&args),
         Command::Steps(args) => {

@@ -241,7 +241,9 @@ fn generate_gives_all_five_outputs() {
     // the man page starts as roff and has each subcommand's section
     let man = stdout(&run(&d.cwd, &d.xdg, &[], &["--generate", "man"]));
     assert!(man.contains(".TH cachelens 1"));
-    for sub in ["SUMMARY", "STEPS", "FETCH", "REPORT", "DIAGNOSE", "CONFIG"] {
+    for sub in [
+        "SUMMARY", "STEPS", "FETCH", "REPORT", "DIAGNOSE", "BUILDS", "CONFIG",
+    ] {
         assert!(man.contains(&format!(".SH \"CACHELENS {sub}\"")), "{sub}");
     }
     // alone only
@@ -252,7 +254,9 @@ fn generate_gives_all_five_outputs() {
 #[test]
 fn every_subcommand_help_has_an_example() {
     let d = dirs();
-    for sub in ["summary", "steps", "fetch", "report", "diagnose", "config"] {
+    for sub in [
+        "summary", "steps", "fetch", "report", "diagnose", "builds", "config",
+    ] {
         let text = stdout(&run(&d.cwd, &d.xdg, &[], &[sub, "--help"]));
         let examples = text
             .split("Examples:")
