@@ -22,6 +22,23 @@ pub fn command(logs: &[ParsedLog]) -> anyhow::Result<u8> {
     })
 }
 
+/// After a table summary without `--history`: where the time saved would come
+/// from, when some build had cached steps (on stderr, so the table stays as it is).
+pub fn savings_hint(summaries: &[SourceSummary<'_>]) {
+    let cached: usize = summaries
+        .iter()
+        .flat_map(|s| &s.builds)
+        .map(|b| b.cached)
+        .sum();
+    if cached > 0 {
+        say!(
+            "time saved: unknown without the step times of earlier builds; add --history \
+             OLD_LOGS (older logs of this project) to see what the {cached} cached step{} saved",
+            if cached == 1 { "" } else { "s" }
+        );
+    }
+}
+
 /// The columns of one build.
 fn row(s: &Summary<'_>, builds_in_source: usize) -> [String; 8] {
     let source = if builds_in_source > 1 {

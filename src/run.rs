@@ -77,6 +77,8 @@ fn command(cli: Cli) -> Result<u8> {
                     &args.cost,
                     &args.inputs.read_options(),
                 )?;
+            } else if args.format == SummaryFormatArg::Table {
+                crate::builds::savings_hint(&summaries);
             }
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,

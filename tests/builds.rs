@@ -63,3 +63,27 @@ fn no_build_is_exit_3() {
         .unwrap();
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn summary_hints_at_history_and_shows_the_time_saved_with_it() {
+    let warm = real("nodeapp-warm.log");
+    let o = Command::new(BIN)
+        .args(["summary", "--no-config", "--color", "never", &warm])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("add --history") && err.contains("5 cached steps"),
+        "{err}"
+    );
+    let o = Command::new(BIN)
+        .args(["summary", "--no-config", "--color", "never", "--history"])
+        .arg(real("nodeapp-cold.log"))
+        .arg(&warm)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("time saved"));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("add --history"));
+}
