@@ -16,33 +16,94 @@ pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
 
-const EXIT_CODES: &str = "\
+/// The exit codes, for every `--help` (a macro so that each command's examples
+/// can be put before it with `concat!`).
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0  success
   1  an input could not be read (said on stderr; every other input was still
      processed and printed), or output could not be written
   2  wrong arguments
   3  no BuildKit build found in any input
-  4  a build's hit rate is below --min-hit-rate (summary)";
+  4  a build's hit rate is below --min-hit-rate (summary)"
+    };
+}
+
+/// A command's `after_help`: its examples, then the exit codes.
+macro_rules! examples {
+    ($($line:literal),+ $(,)?) => {
+        concat!("Examples:\n", $("  ", $line, "\n",)+ "\n", exit_codes!())
+    };
+}
 
 /// See what the Docker build cache saves you, what it costs, and why it missed.
+///
+/// Configuration: cachelens.toml in the working directory, else
+/// $XDG_CONFIG_HOME/cachelens/cachelens.toml (~/.config/cachelens/), or the file of
+/// --config / CACHELENS_CONFIG; flags and their variables override it (`cachelens
+/// config` shows what is in force and where each value comes from).
 #[derive(Debug, Parser)]
-#[command(name = "cachelens", version, about, after_help = EXIT_CODES)]
+#[command(
+    name = "cachelens",
+    version,
+    about,
+    after_help = examples!(
+        "cachelens summary build.log                  # the post_build summary of a log",
+        "docker buildx build --progress=plain . 2>&1 | tee build.log | cachelens summary",
+        "cachelens report --archive ~/.cache/cachelens --offline --out weekly/",
+        "cachelens --generate complete-bash > /etc/bash_completion.d/cachelens",
+        "cachelens --generate man > /usr/local/share/man/man1/cachelens.1",
+        "cachelens config                             # the configuration in force",
+    ),
+    subcommand_required = false
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Print a shell completion script or the man page (roff) to standard output, and exit.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub generate: Option<GenerateKind>,
+    /// The configuration file (TOML) [default: CACHELENS_CONFIG, else
+    /// ./cachelens.toml, else $XDG_CONFIG_HOME/cachelens/cachelens.toml].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// `--generate`: what to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateKind {
+    /// Bash completions.
+    CompleteBash,
+    /// Zsh completions.
+    CompleteZsh,
+    /// Fish completions.
+    CompleteFish,
+    /// PowerShell completions.
+    CompletePowershell,
+    /// The man page (roff), every subcommand in it.
+    Man,
 }
 
 impl Cli {
-    /// What clap cannot check: --until after --since.
+    /// What clap cannot check: --until after --since, --generate alone.
     pub fn check(&self) -> Result<(), String> {
+        if self.generate.is_some() && self.command.is_some() {
+            return Err("--generate prints its output alone: give it no command".to_owned());
+        }
         let cloud = match &self.command {
-            Command::Summary(a) => &a.inputs.cloud,
-            Command::Steps(a) => &a.inputs.cloud,
-            Command::Report(a) => &a.inputs.cloud,
-            Command::Diagnose(a) => &a.inputs.cloud,
-            Command::Fetch(a) => &a.cloud,
+            Some(Command::Summary(a)) => &a.inputs.cloud,
+            Some(Command::Steps(a)) => &a.inputs.cloud,
+            Some(Command::Report(a)) => &a.inputs.cloud,
+            Some(Command::Diagnose(a)) => &a.inputs.cloud,
+            Some(Command::Fetch(a)) => &a.cloud,
+            Some(Command::Builds(a)) => &a.inputs.cloud,
+            Some(Command::Config) | None => return Ok(()),
         };
         match (cloud.since, cloud.until) {
             (Some(since), Some(until)) if until < since => Err(format!(
@@ -60,21 +121,60 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Post_build summary of each build: steps, hit rate, first miss, cache import/export.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = examples!(
+        "cachelens summary build.log                     # a table per build in the log",
+        "docker buildx build --progress=plain . 2>&1 | tee build.log | cachelens summary -",
+        "cachelens summary --codebuild                   # inside CodeBuild: this build's own log",
+        "cachelens summary --min-hit-rate 80 build.log   # exit 4 when a build hits < 80 %",
+        "cachelens summary --format markdown build.log >> \"$GITHUB_STEP_SUMMARY\"",
+        "cachelens summary --history old-logs/ build.log # + the time the hits saved",
+    ))]
     Summary(SummaryArgs),
     /// Every vertex of every build as records (json, ndjson, csv).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = examples!(
+        "cachelens steps build.log                       # {\"builds\": [...]}",
+        "cachelens steps --format ndjson logs/           # one step per line; folders, .gz",
+        "cachelens steps --format csv build.log > steps.csv",
+    ))]
     Steps(StepsArgs),
     /// CloudWatch Logs into the local archive (incremental, resumable).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = examples!(
+        "cachelens fetch --log-group /aws/codebuild/web --since 7d",
+        "cachelens fetch --build-id web:0b4c7f3e-5d1a-4c2e-9f00-1a2b3c4d5e6f",
+        "cachelens fetch --log-group /aws/codebuild/web --archive ./archive --region eu-west-1",
+    ))]
     Fetch(FetchArgs),
     /// Aggregates over many builds: hit rates, time saved, cost; tables into a folder.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = examples!(
+        "cachelens report --archive sample-logs/demo --cache-size-gb 12 --out reports/example",
+        "cachelens report --log-group /aws/codebuild/web --since 30d --cache-repo web-cache --out weekly/",
+        "cachelens report logs/ --pricing prices.toml --compute-type general1.medium --out r/",
+    ))]
     Report(ReportArgs),
     /// Why a build missed the cache: first miss per stage, its cascade, the cause
     /// with evidence lines and a fix, against a baseline build that hit.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = examples!(
+        "cachelens diagnose old.log new.log              # new.log's last build against an earlier hit",
+        "cachelens diagnose --baseline good.log slow.log",
+        "cachelens diagnose --all logs/                  # every build against its own baseline",
+        "cachelens diagnose --format markdown new.log",
+    ))]
     Diagnose(DiagnoseArgs),
+    /// One line per build: source, project, hit rate and buildx's cached/total, time
+    /// executed, first miss, cache import.
+    #[command(after_help = examples!(
+        "cachelens builds logs/                          # every log of a folder",
+        "cachelens builds --archive ~/.cache/cachelens --offline",
+        "cachelens builds --log-group /aws/codebuild/web --since 2d",
+    ))]
+    Builds(BuildsArgs),
+    /// The configuration in force: each setting, its value and where it comes from.
+    #[command(after_help = examples!(
+        "cachelens config                                # ./cachelens.toml or the user's",
+        "cachelens config --config ci/cachelens.toml",
+        "CACHELENS_CONFIG=ci/cachelens.toml cachelens config",
+    ))]
+    Config,
 }
 
 /// `cachelens diagnose`.
@@ -315,6 +415,13 @@ pub struct SummaryArgs {
     pub cost: CostArgs,
 }
 
+/// `cachelens builds`.
+#[derive(Debug, Args)]
+pub struct BuildsArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+}
+
 /// `cachelens steps`.
 #[derive(Debug, Args)]
 pub struct StepsArgs {
@@ -399,7 +506,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is not a size (256M, 2G, bytes)"))
 }
 
-fn parse_percent(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
     let n: f64 = s
         .trim()
         .trim_end_matches('%')

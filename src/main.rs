@@ -11,21 +11,51 @@ macro_rules! say {
     };
 }
 
+mod builds;
 mod cli;
 mod cloud;
+mod config;
+mod generate;
 mod run;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(message) = cli.check() {
-        use clap::CommandFactory;
         cli::Cli::command()
             .error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
+    }
+    if let Some(kind) = cli.generate {
+        let mut out = std::io::stdout().lock();
+        return match generate::write(kind, &mut out).and_then(|()| std::io::Write::flush(&mut out))
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                say!("--generate: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cli.command.is_none() {
+        cli::Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a command is needed (summary, steps, fetch, report, diagnose, builds, config), or --generate",
+            )
+            .exit();
+    }
+    match config::load(&config::Choice::of(&cli)) {
+        Ok(loaded) => config::apply(&mut cli, &matches, &loaded.settings),
+        Err(err) => {
+            say!("{}", message(&err));
+            return ExitCode::from(2);
+        }
     }
     match run::run(cli) {
         Ok(code) => ExitCode::from(code),

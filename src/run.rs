@@ -49,7 +49,11 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn command(cli: Cli) -> Result<u8> {
-    match cli.command {
+    let config = crate::config::Choice::of(&cli);
+    let Some(command) = cli.command else {
+        bail!("no command given (see --help)");
+    };
+    match command {
         Command::Summary(args) => {
             let build_id = if args.codebuild {
                 let id = std::env::var("CODEBUILD_BUILD_ID").map_err(|_| {
@@ -74,6 +78,8 @@ fn command(cli: Cli) -> Result<u8> {
                     &args.cost,
                     &args.inputs.read_options(),
                 )?;
+            } else if args.format == SummaryFormatArg::Table {
+                crate::builds::savings_hint(&summaries);
             }
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,
@@ -110,6 +116,8 @@ fn command(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Fetch(args) => cloud::fetch_command(&args.cloud),
+        Command::Config => crate::config::command(&config),
+        Command::Builds(args) => crate::builds::command(&load(&args.inputs, None)?),
         Command::Report(args) => report(&args),
         Command::Diagnose(args) => diagnose(&args),
         Command::Steps(args) => {
