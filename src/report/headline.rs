@@ -5,9 +5,11 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::analyze::frames::Totals;
+use crate::report::escape::terminal;
 use crate::summary::percent;
 
-/// Writes the headline of an analysis whose report went to `folder`.
+/// Writes the headline of an analysis whose report went to `folder` (its name
+/// made safe for a terminal).
 pub fn write(t: &Totals, folder: &Path, out: &mut dyn Write) -> io::Result<()> {
     let money = |x: f64| format!("{x:.2} {}", t.currency);
     writeln!(
@@ -41,6 +43,6 @@ pub fn write(t: &Totals, folder: &Path, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "report written to {} (index.html, report.md, charts/, tables/)",
-        folder.display()
+        terminal(&folder.display().to_string())
     )
 }
