@@ -30,12 +30,10 @@ fn parse(log: &[u8], build: &mut dyn FnMut(Build)) {
 fn corpora() -> Vec<(&'static str, Vec<u8>)> {
     let logs = corpus::real_logs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real"))
         .expect("sample-logs/real");
-    let size = 16 << 20;
-    vec![
-        ("header-heavy", corpus::header_heavy(&logs, size)),
-        ("output-heavy", corpus::output_heavy(&logs, size)),
-        ("codebuild", corpus::codebuild(&logs, size)),
-    ]
+    corpus::SHAPES
+        .iter()
+        .map(|(shape, make)| (*shape, make(&logs, 16 << 20)))
+        .collect()
 }
 
 fn stream(c: &mut Criterion) {

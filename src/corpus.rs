@@ -5,6 +5,16 @@
 
 use crate::synth::{DockerBuild, RunSpec, codebuild_events, text};
 
+/// Makes a corpus of at least the given size (bytes) from the real logs.
+pub type Maker = fn(&[(String, Vec<u8>)], usize) -> Vec<u8>;
+
+/// The three shapes, by name.
+pub const SHAPES: [(&str, Maker); 3] = [
+    ("header-heavy", header_heavy),
+    ("output-heavy", output_heavy),
+    ("codebuild", codebuild),
+];
+
 /// The real logs (`sample-logs/real/*.log`) by name, sorted.
 pub fn real_logs(dir: &std::path::Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut logs = Vec::new();

@@ -28,14 +28,10 @@ fn main() -> Result<()> {
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real");
     let logs = corpus::real_logs(&real)?;
     let dir = OutDir::check(&out, std::slice::from_ref(&real), safe_write::CORPUS, false)?;
-    let shapes: [(&str, fn(&[(String, Vec<u8>)], usize) -> Vec<u8>); 3] = [
-        ("header-heavy.log", corpus::header_heavy),
-        ("output-heavy.log", corpus::output_heavy),
-        ("codebuild.log", corpus::codebuild),
-    ];
     dir.write(|staged| {
-        for (name, make) in shapes {
-            std::fs::write(staged.join(name), make(&logs, mib << 20))?;
+        for (shape, make) in corpus::SHAPES {
+            let name = format!("{shape}.log");
+            std::fs::write(staged.join(&name), make(&logs, mib << 20))?;
             println!("{}", out.join(name).display());
         }
         for &n in &runs {
