@@ -15,6 +15,10 @@ use cachelens::report::{StepsFormat, StepsWriter, SummaryFormat, SummaryWriter, 
 use cachelens::summary::Summary;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The binary's allocator (`src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Bytes handed to the parser at a time, as `Source::parse` reads them.
 const PIECE: usize = 256 << 10;
 

@@ -22,6 +22,10 @@ mod unread;
 
 use std::process::ExitCode;
 
+/// Each build's records are many small strings made and freed together.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
