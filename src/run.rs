@@ -206,7 +206,13 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-    tables::write(&analysis, &pricing, &sources, &out)?;
+    tables::write(
+        &analysis,
+        &pricing,
+        &sources,
+        &out,
+        report::dataset::PLACEHOLDER_LOCATION,
+    )?;
     write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
     Ok(0)
 }
