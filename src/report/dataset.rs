@@ -311,6 +311,32 @@ pub fn write_parquet(rows: DataFrame, dir: &Path) -> PolarsResult<()> {
     Ok(())
 }
 
+/// One partition's file from an earlier report (`previous`) and this
+/// report's (`new`) as one: the earlier rows of builds this report also holds
+/// are dropped (a re-run replaces them), the others kept; sorted by
+/// `started_at`, `build_id`, `build_index`, `vertex`.
+pub fn merge(previous: &[u8], new: &Path) -> PolarsResult<Vec<u8>> {
+    let old = ParquetReader::new(std::io::Cursor::new(previous)).finish()?;
+    let new = ParquetReader::new(std::fs::File::open(new)?).finish()?;
+    let ids = new.column("build_id")?.as_materialized_series().clone();
+    let mut merged = concat(
+        [
+            old.lazy()
+                .filter(col("build_id").is_in(lit(ids).implode(false), false).not()),
+            new.lazy(),
+        ],
+        UnionArgs::default(),
+    )?
+    .sort(
+        ["started_at", "build_id", "build_index", "vertex"],
+        SortMultipleOptions::default().with_nulls_last(true),
+    )
+    .collect()?;
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out).finish(&mut merged)?;
+    Ok(out)
+}
+
 /// The Mondays of the weeks in `rows`, in order.
 pub fn weeks(rows: &DataFrame) -> PolarsResult<Vec<NaiveDate>> {
     let mut weeks: Vec<NaiveDate> = rows

@@ -7,6 +7,7 @@ pub mod cloudwatch;
 pub mod codebuild;
 pub mod ecr;
 pub mod fetch;
+pub mod s3;
 
 use std::fs;
 use std::io::{self, Read};
