@@ -661,6 +661,55 @@ fn an_endpoint_that_never_answers_ends_within_the_bound() {
 }
 
 #[test]
+fn s3_calls_end_within_the_bound_too() {
+    let (url, _) = local_server(None);
+    let bound = [
+        "--max-attempts",
+        "2",
+        "--read-timeout",
+        "1s",
+        "--connect-timeout",
+        "1s",
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let log = real("nodeapp-warm.log");
+    let runs: [Vec<&str>; 2] = [
+        vec![
+            "fetch",
+            "--s3-logs",
+            "s3://ci-logs/app/",
+            "--no-codebuild-api",
+        ],
+        vec![
+            "report",
+            log.to_str().unwrap(),
+            "--out",
+            "s3://reports/team/",
+        ],
+    ];
+    for args in runs {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(t.path()).args(&args).args(bound);
+        support::aws_env(&mut cmd, &url);
+        let started = std::time::Instant::now();
+        let o = cmd.output().unwrap();
+        let took = started.elapsed();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            took < Duration::from_secs(15),
+            "{args:?} took {took:?}: {err}"
+        );
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.contains("S3 ") && last.contains("timed out"),
+            "{args:?}: {err}"
+        );
+        no_debug_dump(&err);
+    }
+}
+
+#[test]
 fn nothing_listening_is_a_clear_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
