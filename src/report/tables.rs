@@ -228,6 +228,7 @@ fn write_dataset(analysis: &Analysis, dir: &Path, location: &str) -> Result<(), 
     let weeks = dataset::weeks(&rows).map_err(err)?;
     dataset::write_parquet(rows, &steps).map_err(err)?;
     let folder = dir.join("dataset");
+    fs::create_dir_all(&folder).map_err(io_err(&folder))?;
     write_json(&folder.join("schema.json"), &dataset::SCHEMA)?;
     write_file(
         &folder.join("athena.sql"),

@@ -6,7 +6,7 @@
 //! a body is read within the same bound. Objects are written whole by one
 //! PutObject each, so a reader never sees half of one.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -422,13 +422,10 @@ pub async fn fetch_logs(
             (o, got)
         });
     }
-    let mut results = Vec::new();
+    // each object archived as it arrives: at most `concurrency` bodies held
+    let mut failed = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        results.push(done.map_err(|e| url.err("GetObject", &url.prefix, e.to_string()))?);
-    }
-    results.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-    let mut failed = HashSet::new();
-    for (o, got) in results {
+        let (o, got) = done.map_err(|e| url.err("GetObject", &url.prefix, e.to_string()))?;
         let said = |why: String| format!("s3://{}/{}: {why}", url.bucket, o.key);
         let why = match got {
             Ok(Some(gz)) => match stream_of(url, &o, &gz, options.max_bytes) {
@@ -444,15 +441,15 @@ pub async fn fetch_logs(
             Ok(None) => said("gone since it was listed".into()),
             Err(e) => e.to_string(),
         };
-        out.failed.push(why);
-        failed.insert(o.key);
+        failed.insert(o.key, why);
     }
     out.streams = plan
         .listed
         .into_iter()
-        .filter(|(key, _, _)| !failed.contains(key))
+        .filter(|(key, _, _)| !failed.contains_key(key))
         .map(|(_, g, s)| (g, s))
         .collect();
+    out.failed = failed.into_values().collect();
     Ok(out)
 }
 
