@@ -219,6 +219,26 @@ fn a_report_to_s3_grows_its_dataset_week_by_week() {
         std::fs::read(local.join("dataset/steps/week=2026-10-05/00000000.parquet")).unwrap();
     assert_eq!(rows(&third[W41].0), rows(&whole));
     assert!(rows(&whole).0 > 100);
+    // the grown dataset, read by real engines: its weeks' hit rates are the whole report's
+    if engines_installed() {
+        std::fs::remove_dir_all(local.join("dataset")).unwrap();
+        for (key, (bytes, _)) in &third {
+            if let Some(rel) = key.strip_prefix("team/dataset/") {
+                let path = local.join("dataset").join(rel);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, bytes).unwrap();
+            }
+        }
+        let o = Command::new("python3")
+            .arg(root().join("tests/engines/dataset.py"))
+            .arg(&local)
+            .args(["--weekly", "pyarrow", "duckdb", "athena-sql"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(said.contains("duckdb: 3 files"), "{said}");
+    }
 
     // a prefix cachelens did not write is refused and left as it was
     let o = report(
@@ -235,6 +255,25 @@ fn a_report_to_s3_grows_its_dataset_week_by_week() {
     );
     let theirs = rt.block_on(objects(&client, "reports", "theirs/"));
     assert_eq!(theirs.keys().collect::<Vec<_>>(), ["theirs/notes.txt"]);
+}
+
+/// Whether python3 has the engines `tests/run.sh` installs (it sets
+/// `CACHELENS_REQUIRE_ENGINES`, so that a missing one fails there).
+fn engines_installed() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import pyarrow, duckdb, sqlglot"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CACHELENS_REQUIRE_ENGINES").is_none(),
+            "pyarrow, duckdb or sqlglot is missing (tests/run.sh installs them)"
+        );
+        eprintln!(
+            "SKIPPED the engines on the grown dataset: pyarrow, duckdb or sqlglot is missing"
+        );
+    }
+    found
 }
 
 fn real(name: &str) -> Vec<u8> {

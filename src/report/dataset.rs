@@ -301,7 +301,7 @@ pub fn write_parquet(rows: DataFrame, dir: &Path) -> PolarsResult<()> {
                 max_rows_per_file: IdxSize::MAX,
                 approximate_bytes_per_file: u64::MAX,
             },
-            FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default())),
+            parquet(),
             UnifiedSinkArgs {
                 mkdir: true,
                 ..UnifiedSinkArgs::default()
@@ -319,7 +319,7 @@ pub fn merge(previous: &[u8], new: &Path) -> PolarsResult<Vec<u8>> {
     let old = ParquetReader::new(std::io::Cursor::new(previous)).finish()?;
     let new = ParquetReader::new(std::fs::File::open(new)?).finish()?;
     let ids = new.column("build_id")?.as_materialized_series().clone();
-    let mut merged = concat(
+    let merged = concat(
         [
             old.lazy()
                 .filter(col("build_id").is_in(lit(ids).implode(false), false).not()),
@@ -330,11 +330,26 @@ pub fn merge(previous: &[u8], new: &Path) -> PolarsResult<Vec<u8>> {
     .sort(
         ["started_at", "build_id", "build_index", "vertex"],
         SortMultipleOptions::default().with_nulls_last(true),
-    )
-    .collect()?;
-    let mut out = Vec::new();
-    ParquetWriter::new(&mut out).finish(&mut merged)?;
-    Ok(out)
+    );
+    // written by the same sink as the other partitions: the same Arrow types in every file
+    let file = tempfile::Builder::new().suffix(".parquet").tempfile()?;
+    let path = file.path().to_str().ok_or_else(|| {
+        polars_err!(ComputeError: "{} is not UTF-8: polars cannot write there", file.path().display())
+    })?;
+    merged
+        .sink(
+            SinkDestination::File {
+                target: SinkTarget::Path(PlRefPath::new(path)),
+            },
+            parquet(),
+            UnifiedSinkArgs::default(),
+        )?
+        .collect()?;
+    Ok(std::fs::read(file.path())?)
+}
+
+fn parquet() -> FileWriteFormat {
+    FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default()))
 }
 
 /// The Mondays of the weeks in `rows`, in order.
