@@ -40,6 +40,16 @@ pub enum S3Error {
         /// The SDK's words.
         message: String,
     },
+    /// A week's earlier object and this report's could not be merged.
+    #[error("s3://{bucket}/{key}: cannot merge with this report's week: {message}")]
+    Merge {
+        /// The bucket.
+        bucket: String,
+        /// The partition's key.
+        key: String,
+        /// Why.
+        message: String,
+    },
     /// The prefix holds objects cachelens did not write.
     #[error(
         "{0} is not empty and cachelens did not write it (no {1} object in it): not writing there; choose a new or empty prefix"
@@ -279,7 +289,11 @@ pub async fn upload_report(
         if rel.starts_with(partitions)
             && let Some(previous) = get(client, url, &key, bound).await?
         {
-            bytes = merge(&previous, path).map_err(|m| url.err("GetObject", &key, m))?;
+            bytes = merge(&previous, path).map_err(|message| S3Error::Merge {
+                bucket: url.bucket.clone(),
+                key: key.clone(),
+                message,
+            })?;
         }
         done.bytes += bytes.len() as u64;
         done.objects += 1;
