@@ -272,9 +272,10 @@ pub struct Inputs {
     /// in every output.
     #[arg(long, env = "CACHELENS_NO_REDACT", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_redact: bool,
-    /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: 256M].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_INPUT, hide_default_value = true)]
-    pub max_input_size: u64,
+    /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: none
+    /// for steps and summary, which stream; 256M for the commands that keep every record].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input_size: Option<u64>,
     /// The longest line (or pretty-printed rawjson object) read; longer ones are
     /// counted unparsed [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_LINE as u64, hide_default_value = true)]
@@ -290,7 +291,7 @@ impl Inputs {
                 redact: !self.no_redact,
                 max_line: usize::try_from(self.max_line).unwrap_or(usize::MAX),
             },
-            max_input: self.max_input_size,
+            max_input: self.max_input_size.unwrap_or(DEFAULT_MAX_INPUT),
         }
     }
 }

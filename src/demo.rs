@@ -181,6 +181,12 @@ fn adapt(log: &[u8], registry_repo: &str, project: &str, rng: &mut SplitMix) -> 
 
 /// Writes the demo archive into `dir` (its streams replaced); returns the number of runs.
 pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
+    write_scaled(logs, dir, 1)
+}
+
+/// The demo archive with `scale` times as many builds a day (180 × `scale`
+/// runs): the benchmarks' large archives.
+pub fn write_scaled(logs: &impl Logs, dir: &Path, scale: u64) -> Result<usize, ArchiveError> {
     let archive = Archive::new(dir);
     let mut rng = SplitMix(0x000c_ac4e_1e45_de40);
     let mut runs = 0;
@@ -191,13 +197,14 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
             continue;
         }
         for p in &PROJECTS {
-            for slot in 0..p.builds_per_day {
+            for slot in 0..p.builds_per_day * scale {
                 let branch_build = rng.below(4) == 0;
-                let (file, fails) = scenario(p, day, slot, branch_build, &mut rng);
+                let (file, fails) = scenario(p, day, slot / scale, branch_build, &mut rng);
                 let output = adapt(&logs.get(file), p.registry_repo, p.name, &mut rng);
                 let start_ms = START_MS
                     + day * DAY_MS
-                    + (8 + slot as i64 * 3) * 3_600_000
+                    + (8 + (slot / scale) as i64 * 3) * 3_600_000
+                    + (slot % scale) as i64 * 10_000
                     + rng.below(3_000_000) as i64;
                 let command = format!(
                     "docker build --cache-from {ECR}/{}:cache -t {ECR}/{}:latest .",

@@ -6,6 +6,7 @@
 //! the light `cachelens-core` crate, re-exported here.
 
 pub mod analyze;
+pub mod corpus;
 pub mod cost;
 pub mod demo;
 pub mod report;

@@ -17,6 +17,8 @@ mod cloud;
 mod config;
 mod generate;
 mod run;
+mod stream;
+mod unread;
 
 use std::process::ExitCode;
 

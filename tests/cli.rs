@@ -528,3 +528,54 @@ fn dockerignore_printed_before_the_dockerfile_is_still_one_build() {
         without_lines(&one[0]["steps"])
     );
 }
+
+/// What a child writes to stdout, line by line, as it comes.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn standard_input_streams_each_build_as_it_ends() {
+    let log = std::fs::read(real("nodeapp-warm.log")).unwrap();
+    for args in [
+        &["steps", "--format", "ndjson", "-"][..],
+        &["summary", "--color", "never", "-"][..],
+    ] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let lines = lines_of(&mut child);
+        // the first build, and the first line of the next one: the first has ended
+        stdin.write_all(&log).unwrap();
+        stdin
+            .write_all(b"#0 building with \"default\" instance using docker driver\n")
+            .unwrap();
+        stdin.flush().unwrap();
+        let first = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{args:?}: nothing written while stdin is open: {e}"));
+        let whole = run(args, Some(&log));
+        let expected = String::from_utf8_lossy(&whole.stdout);
+        assert_eq!(Some(first.as_str()), expected.lines().next(), "{args:?}");
+        drop(stdin);
+        assert!(child.wait().unwrap().success(), "{args:?}");
+    }
+}

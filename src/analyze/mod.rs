@@ -17,7 +17,7 @@ pub mod rows;
 use rayon::prelude::*;
 
 use crate::model::ParsedLog;
-use crate::parse::{ParseOptions, parse_log_with};
+use crate::parse::ParseOptions;
 use crate::source::{DEFAULT_MAX_INPUT, Source, SourceError};
 
 /// How sources are read and parsed.
@@ -49,15 +49,12 @@ pub fn parse_sources(
     let each: Vec<Result<ParsedLog, SourceError>> = sources
         .par_iter()
         .map(|s| {
-            let loaded = s.load_at_most(options.max_input)?;
-            let mut log = parse_log_with(&loaded.bytes, &loaded.name, &options.parse);
-            if let Some(id) = &loaded.origin.build_id {
-                for b in &mut log.builds {
-                    b.build_id = Some(id.clone());
-                }
-                log.run.get_or_insert_default().build_id = Some(id.clone());
-            }
-            log.origin = loaded.origin;
+            let mut builds = Vec::new();
+            let mut log = s.parse(&options.parse, options.max_input, &mut |b| {
+                builds.push(b);
+                true
+            })?;
+            log.builds = builds;
             Ok(log)
         })
         .collect();

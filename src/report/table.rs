@@ -8,10 +8,10 @@ use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, Table};
 
 use super::escape::terminal;
-use super::{TableOptions, sections, truncate};
+use super::{TableOptions, truncate};
 use crate::model::Status;
 use crate::model::{BuildId, Run};
-use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
+use crate::summary::{Part, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;
 
@@ -45,21 +45,8 @@ fn rate_style(rate: f64) -> Style {
     Style::new().bold().fg_color(Some(color.into()))
 }
 
-/// Writes one table and its facts per build.
-pub fn write_summary(
-    summaries: &[SourceSummary<'_>],
-    options: TableOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    sections(
-        summaries,
-        out,
-        |source, run, out| write_run(source, run, options, out),
-        |s, out| write_build(s, options, out),
-    )
-}
-
-fn write_run(
+/// The section of a CodeBuild run.
+pub(super) fn write_run(
     source: &str,
     run: &Run,
     options: TableOptions,
@@ -113,7 +100,12 @@ fn write_run(
     Ok(())
 }
 
-fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> io::Result<()> {
+/// The section of one build.
+pub(super) fn write_build(
+    s: &Summary<'_>,
+    options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let color = options.color;
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();

@@ -5,10 +5,10 @@
 //! says (or the one `FormatIn` forces).
 
 use super::codebuild::{self, AgentEvent, AgentLine, parse_agent_line};
-use super::framing::{Framed, Framer};
-use super::lines::Lines;
+use super::framing::Framed;
 use super::plain::{Body, Client, Line, Recap, Terminal, context_transfer, is_status, parse_line};
 use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
+use super::stream::LogParser;
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
 use super::{FormatIn, ParseOptions};
@@ -34,55 +34,13 @@ pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
     )
 }
 
-/// Parses a whole log as `options` say.
+/// Parses a whole log as `options` say (a [`LogParser`] given it in one piece).
 pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> ParsedLog {
-    let mut asm = Assembler::new(source, options.format);
-    asm.max_object = options.max_line;
-    let mut lines = Lines::new(input);
-    let mut framer = Framer::new();
-    let nul = memchr::memchr(0, input);
-    let mut binary = 0;
-    // redaction: a private key's body lines are never read
-    let mut pem = (options.redact && super::redact::PemBlocks::possible(input))
-        .then(super::redact::PemBlocks::default);
-    while let Some((number, line)) = lines.next_line() {
-        // the body of a private key is never kept (redaction)
-        let secret = pem.as_mut().is_some_and(|pem| pem.line(line));
-        // lines no rule can accept: counted and located, never read (rule A8)
-        let long = !secret && line.len() > options.max_line;
-        if long {
-            asm.refuse(Refused::LongLine {
-                line: number,
-                bytes: line.len(),
-            });
-        }
-        let binary_line = !secret && !long && nul.is_some() && memchr::memchr(0, line).is_some();
-        binary += u64::from(binary_line);
-        if secret || long || binary_line {
-            // the lines held for the framing go first, in order
-            framer.finish(&mut |n, f| asm.line(n, f));
-            asm.skip(number);
-            continue;
-        }
-        framer.push(number, line, &mut |n, f| asm.line(n, f));
-    }
-    framer.finish(&mut |n, f| asm.line(n, f));
-    if let Some(offset) = nul {
-        let line = 1 + memchr::memchr_iter(lines.separator(), &input[..offset]).count() as u64;
-        asm.refused.insert(
-            0,
-            Refused::Binary {
-                offset,
-                line,
-                lines: binary,
-            },
-        );
-    }
-    let mut log = asm.finish();
-    // redaction looks at what was kept: cleaned of escapes, rawjson's decoded
-    if options.redact {
-        super::redact::redact_log(&mut log);
-    }
+    let mut builds = Vec::new();
+    let mut parser = LogParser::new(source, options);
+    parser.push(input, &mut |b| builds.push(b));
+    let mut log = parser.finish(&mut |b| builds.push(b));
+    log.builds = builds;
     log
 }
 
@@ -205,11 +163,15 @@ enum JsonRead<'t> {
     Invalid,
 }
 
-struct Assembler<'s> {
-    source: &'s str,
+/// Lines into builds: each build is queued in `builds` when it ends.
+pub(super) struct Assembler {
+    source: String,
     format_in: FormatIn,
     json: Option<JsonObject>,
-    builds: Vec<Build>,
+    /// Builds ended and not yet handed on.
+    pub(super) builds: Vec<Build>,
+    /// Builds ended so far.
+    ended: usize,
     current: Option<BuildState>,
     /// Vertex number of the previous line when it was a vertex line of the same block (rule A1).
     block: Option<u32>,
@@ -225,17 +187,18 @@ struct Assembler<'s> {
     framing: Option<Framing>,
     time: Option<WallClock>,
     /// A pretty-printed rawjson object longer than this is given up (rule R10).
-    max_object: usize,
-    refused: Vec<Refused>,
+    pub(super) max_object: usize,
+    pub(super) refused: Vec<Refused>,
 }
 
-impl<'s> Assembler<'s> {
-    fn new(source: &'s str, format_in: FormatIn) -> Self {
+impl Assembler {
+    pub(super) fn new(source: &str, format_in: FormatIn) -> Self {
         Assembler {
-            source,
+            source: source.to_owned(),
             format_in,
             json: None,
             builds: Vec::new(),
+            ended: 0,
             current: None,
             block: None,
             recap: RecapState::None,
@@ -253,14 +216,14 @@ impl<'s> Assembler<'s> {
     }
 
     /// Keeps what was refused (a bounded number of them).
-    fn refuse(&mut self, what: Refused) {
+    pub(super) fn refuse(&mut self, what: Refused) {
         if self.refused.len() < MAX_REFUSED {
             self.refused.push(what);
         }
     }
 
     /// A line no rule reads (too long, binary): unparsed.
-    fn skip(&mut self, number: u64) {
+    pub(super) fn skip(&mut self, number: u64) {
         self.lines = number;
         self.block = None;
         if let Some(p) = self.json.take() {
@@ -270,7 +233,7 @@ impl<'s> Assembler<'s> {
     }
 
     #[inline]
-    fn line(&mut self, number: u64, framed: Framed<'_>) {
+    pub(super) fn line(&mut self, number: u64, framed: Framed<'_>) {
         self.lines = number;
         self.framing = framed.framing;
         self.time = framed.time;
@@ -656,25 +619,27 @@ impl<'s> Assembler<'s> {
                     state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
                 return;
             }
-            let index = self.builds.len();
-            self.builds.push(finish_build(state, self.source, index));
+            self.builds
+                .push(finish_build(state, &self.source, self.ended));
+            self.ended += 1;
         }
     }
 
-    fn finish(mut self) -> ParsedLog {
+    /// The end of the log: the last build is queued, the rest returned.
+    pub(super) fn finish(&mut self) -> ParsedLog {
         if let Some(p) = self.json.take() {
             self.unparsed(p.first_line, p.lines);
         }
         self.end_build();
         ParsedLog {
-            source: self.source.to_owned(),
-            builds: self.builds,
+            source: std::mem::take(&mut self.source),
+            builds: Vec::new(),
             lines: self.lines,
             unparsed_outside: self.unparsed_outside,
-            errors_outside: self.errors_outside,
-            run: self.run,
+            errors_outside: std::mem::take(&mut self.errors_outside),
+            run: self.run.take(),
             origin: Origin::default(),
-            refused: self.refused,
+            refused: std::mem::take(&mut self.refused),
         }
     }
 }
