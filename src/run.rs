@@ -210,9 +210,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
     } else {
         None
     };
-    let staging = tempfile::tempdir()?;
-    let folder = match &to_s3 {
-        Some(_) => staging.path().join("report"),
+    let staging = to_s3.as_ref().map(|_| tempfile::tempdir()).transpose()?;
+    let folder = match &staging {
+        Some(dir) => dir.path().join("report"),
         None => args.out.clone(),
     };
     let out = OutDir::check(

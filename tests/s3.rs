@@ -458,6 +458,24 @@ fn codebuild_s3_logs_are_read_once_with_their_facts_and_a_bad_object_is_skipped(
         "{said}"
     );
     assert_eq!(steps_by_source(&o), from_s3);
+    // `fetch --s3-logs` reads S3 only, even where cachelens.toml names a log group
+    let config = dir.path().join("cachelens.toml");
+    std::fs::write(&config, "log-group = \"/aws/codebuild/none\"\n").unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "fetch",
+        "--s3-logs",
+        "s3://ci-logs/codebuild/api/",
+        "--archive",
+    ])
+    .arg(&archive)
+    .env("CACHELENS_CONFIG", &config)
+    .stdin(Stdio::null());
+    aws_env(&mut cmd, &moto.url);
+    let o = cmd.output().unwrap();
+    let said = stderr(&o);
+    assert!(said.contains("(0 read, 3 unchanged, 1 failed)"), "{said}");
+    assert!(!said.contains("/aws/codebuild/none"), "{said}");
     // offline: the archive alone
     let mut offline = args.to_vec();
     offline.push("--offline");
