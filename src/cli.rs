@@ -6,6 +6,7 @@ use cachelens::analyze::ReadOptions;
 use cachelens::model::{BuildId, Format};
 use cachelens::parse::{DEFAULT_MAX_LINE, FormatIn, ParseOptions};
 use cachelens::source::DEFAULT_MAX_INPUT;
+use cachelens::source::s3::S3Url;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
@@ -216,7 +217,9 @@ pub struct ReportArgs {
     pub inputs: Inputs,
     /// The folder to write: created, or replaced whole when it is empty or a
     /// report cachelens wrote (it holds a `.cachelens-report` file); never an input.
-    #[arg(long, value_name = "DIR")]
+    /// Or `s3://bucket/prefix/` (empty, or a report's): the report's files are
+    /// replaced there and the window's weeks added to (or replaced in) its dataset.
+    #[arg(long, value_name = "DIR|S3URL")]
     pub out: PathBuf,
     /// Replace --out even when it holds files cachelens did not write (they are deleted).
     #[arg(long)]
@@ -307,6 +310,11 @@ pub struct CloudArgs {
     /// One stream of --log-group.
     #[arg(long, value_name = "STREAM", requires = "log_group")]
     pub log_stream: Option<String>,
+    /// CodeBuild's S3 build logs (`s3://bucket/prefix/`, the project's S3 logs
+    /// location): its `<uuid>.gz` objects written in --since/--until (default: the
+    /// last 7 days) are read in parallel into the archive, each once.
+    #[arg(long, value_name = "S3URL")]
+    pub s3_logs: Option<S3Url>,
     /// Oldest events to take: a duration back from now (`7d`, `12h`) or a date/time
     /// (`2024-01-15`, `2024-01-15T10:00:00Z`).
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
@@ -353,9 +361,12 @@ pub struct CloudArgs {
 }
 
 impl CloudArgs {
-    /// Whether a CloudWatch source or the archive was chosen.
+    /// Whether a CloudWatch or S3 source or the archive was chosen.
     pub fn chosen(&self) -> bool {
-        self.build_id.is_some() || self.log_group.is_some() || self.archive.is_some()
+        self.build_id.is_some()
+            || self.log_group.is_some()
+            || self.s3_logs.is_some()
+            || self.archive.is_some()
     }
 }
 

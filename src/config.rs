@@ -219,7 +219,10 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, settings: &Settings) {
             }
         }
         Some(Command::Fetch(a)) => {
-            if a.cloud.build_id.is_none() && a.cloud.log_group.is_none() {
+            if a.cloud.build_id.is_none()
+                && a.cloud.log_group.is_none()
+                && a.cloud.s3_logs.is_none()
+            {
                 a.cloud.log_group.clone_from(&settings.log_group);
             }
         }

@@ -14,6 +14,7 @@ use cachelens::model::{Build, BuildId, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
+use cachelens::source::s3::S3Url;
 use cachelens::source::{Source, expand};
 use cachelens::summary::SourceSummary;
 
@@ -198,8 +199,24 @@ fn add_savings(
 
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
+    // to S3: made in a temporary folder, then uploaded
+    let to_s3: Option<S3Url> = if S3Url::is_s3(args.out.as_os_str()) {
+        if args.force {
+            bail!(
+                "--force does not apply to an s3:// --out: cachelens never deletes objects there"
+            );
+        }
+        Some(args.out.to_string_lossy().parse()?)
+    } else {
+        None
+    };
+    let staging = to_s3.as_ref().map(|_| tempfile::tempdir()).transpose()?;
+    let folder = match &staging {
+        Some(dir) => dir.path().join("report"),
+        None => args.out.clone(),
+    };
     let out = OutDir::check(
-        &args.out,
+        &folder,
         &report_inputs(args),
         safe_write::REPORT,
         args.force,
@@ -227,7 +244,14 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-    tables::write(&analysis, &pricing, &sources, &out)?;
+    let location = to_s3.as_ref().map_or_else(
+        || report::dataset::PLACEHOLDER_LOCATION.to_owned(),
+        S3Url::to_string,
+    );
+    tables::write(&analysis, &pricing, &sources, &out, &location)?;
+    if let Some(url) = &to_s3 {
+        cloud::upload_report(&args.inputs.cloud, url, &folder)?;
+    }
     write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
     Ok(0)
 }

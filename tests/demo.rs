@@ -175,7 +175,7 @@ fn the_report_over_the_demo_adds_up() {
 
     // a dataset for Athena/Trino/Spark/DuckDB
     assert!(
-        out.join("dataset/steps/year=2026/week=40/project=web/part-0.parquet")
+        out.join("dataset/steps/week=2026-09-28/00000000.parquet")
             .is_file()
     );
     // the same input gives the same report

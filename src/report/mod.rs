@@ -8,6 +8,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod dataset;
 pub mod diagnose;
 pub mod escape;
 pub mod headline;

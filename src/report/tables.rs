@@ -1,6 +1,6 @@
 //! The tables of an analysis on disk: every table as CSV, Parquet and JSON,
 //! the headline figures as `totals.json`, and the steps as a Parquet dataset
-//! partitioned `year=/week=/project=` for Athena, Trino, Spark or DuckDB;
+//! partitioned by week for Athena, Trino, Spark or DuckDB ([`dataset`]);
 //! the charts (`charts/*.svg|png`, their figures in `charts/data.json`) and
 //! the pages `index.html` and `report.md`.
 //!
@@ -9,7 +9,6 @@
 //! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,10 +17,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, ChartData, ChartError};
+use super::dataset;
 use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
-use crate::analyze::rows::{IsoWeek, STEP};
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
 
@@ -80,14 +79,17 @@ pub struct TotalsFile<'a> {
     pub assumptions: &'static [&'static str],
 }
 
-/// Writes the analysis into `out` (replaced whole, with the report marker).
+/// Writes the analysis into `out` (replaced whole, with the report marker);
+/// `location` is where the report will live for `dataset/athena.sql`
+/// ([`dataset::PLACEHOLDER_LOCATION`] when not in S3).
 pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
     out: &OutDir,
+    location: &str,
 ) -> Result<(), WriteError> {
-    out.write(|dir| write_into(analysis, pricing, sources, dir))
+    out.write(|dir| write_into(analysis, pricing, sources, dir, location))
 }
 
 fn write_into(
@@ -95,6 +97,7 @@ fn write_into(
     pricing: &Pricing,
     sources: &[String],
     dir: &Path,
+    location: &str,
 ) -> Result<(), WriteError> {
     let tables = dir.join("tables");
     fs::create_dir_all(&tables).map_err(io_err(&tables))?;
@@ -112,7 +115,7 @@ fn write_into(
     for (name, df) in named {
         write_table(df, &tables.join(name))?;
     }
-    write_dataset(analysis, &dir.join("dataset/steps"))?;
+    write_dataset(analysis, dir, location)?;
     let totals = TotalsFile {
         totals: &analysis.totals,
         pricing,
@@ -213,86 +216,24 @@ fn csv_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
-/// The dataset's partition columns (their values are in the folder names).
-const YEAR: &str = "year";
-/// See [`YEAR`].
-const WEEK_NUMBER: &str = "week_number";
-
-/// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
-/// time go under `year=unknown/week=unknown`).
-fn write_dataset(analysis: &Analysis, dir: &Path) -> Result<(), WriteError> {
+/// `dataset/`: the steps partitioned by week, `schema.json` and `athena.sql`
+/// (its table at `location`, the report's S3 prefix).
+fn write_dataset(analysis: &Analysis, dir: &Path, location: &str) -> Result<(), WriteError> {
+    let steps = dir.join(dataset::STEPS);
     let err = |source| WriteError::Table {
-        path: dir.display().to_string(),
+        path: steps.display().to_string(),
         source,
     };
-    let steps = &analysis.steps;
-    let by_name: HashMap<String, IsoWeek> =
-        analysis.weeks.iter().map(|w| (w.to_string(), *w)).collect();
-    let weeks: Vec<Option<&IsoWeek>> = steps
-        .column(STEP.week)
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .iter()
-        .map(|w| w.and_then(|w| by_name.get(w)))
-        .collect();
-    let part = |value: fn(&IsoWeek) -> String| -> Vec<String> {
-        weeks
-            .iter()
-            .map(|w| w.map_or_else(|| "unknown".to_owned(), value))
-            .collect()
-    };
-    let mut with_parts = steps.clone();
-    with_parts
-        .with_column(Column::new(YEAR.into(), part(|w| w.year.to_string())))
-        .map_err(err)?;
-    with_parts
-        .with_column(Column::new(
-            WEEK_NUMBER.into(),
-            part(|w| format!("{:02}", w.week)),
-        ))
-        .map_err(err)?;
-    let parts = with_parts
-        .partition_by_stable([YEAR, WEEK_NUMBER, STEP.project], true)
-        .map_err(err)?;
-    for mut part in parts {
-        let key = |name: &str| -> String {
-            part.column(name)
-                .ok()
-                .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_owned)))
-                .unwrap_or_else(|| "unknown".to_owned())
-        };
-        let folder = dir
-            .join(format!("year={}", key(YEAR)))
-            .join(format!("week={}", key(WEEK_NUMBER)))
-            .join(format!("project={}", encode(&key(STEP.project))));
-        fs::create_dir_all(&folder).map_err(io_err(&folder))?;
-        // the partition columns live in the path, as Hive-style readers expect
-        part = part.drop_many([YEAR, WEEK_NUMBER, STEP.project]);
-        let path = folder.join("part-0.parquet");
-        let f = File::create(&path).map_err(io_err(&path))?;
-        ParquetWriter::new(f)
-            .finish(&mut part)
-            .map_err(|source| WriteError::Table {
-                path: path.display().to_string(),
-                source,
-            })?;
-    }
-    Ok(())
-}
-
-/// A partition value safe as a folder name.
-fn encode(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let rows = dataset::frame(&analysis.steps, &analysis.builds, &analysis.runs).map_err(err)?;
+    let weeks = dataset::weeks(&rows).map_err(err)?;
+    dataset::write_parquet(rows, &steps).map_err(err)?;
+    let folder = dir.join("dataset");
+    fs::create_dir_all(&folder).map_err(io_err(&folder))?;
+    write_json(&folder.join("schema.json"), &dataset::SCHEMA)?;
+    write_file(
+        &folder.join("athena.sql"),
+        dataset::athena_sql(location, &weeks).as_bytes(),
+    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod cloudwatch;
 pub mod codebuild;
 pub mod ecr;
 pub mod fetch;
+pub mod s3;
 
 use std::cell::Cell;
 use std::fs;
