@@ -223,6 +223,7 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
                     project: Some(p.name.to_owned()),
                     status: Some(if fails { "FAILED" } else { "SUCCEEDED" }.to_owned()),
                     compute_type: Some(p.compute_type.to_owned()),
+                    environment_type: None,
                     source_version: Some(if branch_build {
                         format!("feature/{}-{}", p.name, 100 + rng.below(40))
                     } else {

@@ -105,6 +105,25 @@ fn the_committed_example_is_what_the_main_command_makes() {
 }
 
 #[test]
+fn no_table_writes_minus_zero() {
+    let tables = demo_report().join("tables");
+    for e in std::fs::read_dir(&tables).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "csv") {
+            for row in csv_rows(&p) {
+                for (col, v) in &row {
+                    assert!(
+                        !(v.starts_with("-0") && v.parse::<f64>() == Ok(0.0)),
+                        "{}: {col} = {v}",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn html_markdown_charts_and_tables_agree() {
     let out = demo_report();
     let html = read(&out.join("index.html"));

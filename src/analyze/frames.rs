@@ -207,6 +207,7 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::billing::RUN;
     use crate::model::{BuildId, BuildMetadata, Origin};
     use crate::parse::parse_log;
 
@@ -396,5 +397,45 @@ mod tests {
         let b = one.install(|| analyze(&three_runs(), &[], &options).unwrap());
         assert_eq!(a.steps, b.steps);
         assert_eq!(a.totals, b.totals);
+    }
+
+    #[test]
+    fn runs_are_priced_by_compute_and_environment_type() {
+        let pricing = Pricing::embedded();
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: None,
+            until_ms: None,
+            storage: None,
+        };
+        let mut logs = three_runs();
+        let envs = [
+            ("BUILD_GENERAL1_SMALL", "ARM_CONTAINER", "arm1.small"),
+            ("BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", "gpu1.large"),
+            ("BUILD_LAMBDA_2GB", "ARM_LAMBDA_CONTAINER", "lambda.2gb.arm"),
+        ];
+        for (log, (compute, env, _)) in logs.iter_mut().zip(envs) {
+            let m = log.origin.metadata.as_mut().unwrap();
+            m.compute_type = Some(compute.into());
+            m.environment_type = Some(env.into());
+        }
+        let a = analyze(&logs, &[], &options).unwrap();
+        let types = a
+            .runs
+            .column(RUN.compute_type)
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let cost = a.runs.column(RUN.cost).unwrap().f64().unwrap().clone();
+        for (i, (_, _, name)) in envs.iter().enumerate() {
+            assert_eq!(types.get(i), Some(*name));
+        }
+        // a: 200 s → 4 started minutes of arm1.small; b: 90 s → 2 of gpu1.large;
+        // c: 30 s of 2 GB arm Lambda, per second
+        assert!(close(cost.get(0).unwrap(), 4.0 * 0.0034));
+        assert!(close(cost.get(1).unwrap(), 2.0 * 0.65));
+        assert!(close(cost.get(2).unwrap(), 30.0 * 0.00002));
     }
 }
