@@ -207,7 +207,8 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
     tables::write(&analysis, &pricing, &sources, &out)?;
-    write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
+    let color = use_color(args.color);
+    write_out(|out| report::headline::write(&analysis.totals, &args.out, color, out))?;
     Ok(0)
 }
 

@@ -194,7 +194,9 @@ pub(crate) fn totals(
         .storage
         .as_ref()
         .map(|s| options.pricing.storage_cost(s.gb, span.days));
-    let net = compute_saved - overhead_cost - storage_cost.unwrap_or(0.0);
+    // an unknown storage cost leaves the cache's cost, net and return unknown
+    let cache_cost = storage_cost.map(|s| overhead_cost + s);
+    let net = cache_cost.map(|c| compute_saved - c);
     let per_gb = options.pricing.storage_cost(1.0, span.days);
     Ok(Totals {
         first_day: span.first.map(|d| d.to_string()),
@@ -214,7 +216,9 @@ pub(crate) fn totals(
         overhead_cost,
         storage_cost,
         storage: options.storage.clone(),
+        cache_cost,
         net,
+        return_ratio: cache_cost.filter(|c| *c > 0.0).map(|c| compute_saved / c),
         break_even_gb: (per_gb > 0.0).then(|| ((compute_saved - overhead_cost) / per_gb).max(0.0)),
         pricing_date: options.pricing.date.clone(),
         currency: options.pricing.currency.clone(),
@@ -266,10 +270,8 @@ pub(crate) fn weekly(
         .filter(col(WEEKLY.week).is_not_null())
         .sort([WEEKLY.week], SortMultipleOptions::default())
         .with_column(
-            (col(WEEKLY.compute_saved)
-                - col(WEEKLY.overhead_cost)
-                - col(WEEKLY.storage_cost).fill_null(lit(0.0)))
-            .alias(WEEKLY.net),
+            (col(WEEKLY.compute_saved) - col(WEEKLY.overhead_cost) - col(WEEKLY.storage_cost))
+                .alias(WEEKLY.net),
         )
         .select(WEEKLY.all().into_iter().map(col).collect::<Vec<_>>())
         .collect()?;

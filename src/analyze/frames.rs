@@ -140,8 +140,12 @@ pub struct Totals {
     pub storage_cost: Option<f64>,
     /// The storage size used.
     pub storage: Option<Storage>,
-    /// compute_saved − overhead_cost − storage_cost.
-    pub net: f64,
+    /// What the cache cost: overhead_cost + storage_cost (unknown with the storage).
+    pub cache_cost: Option<f64>,
+    /// compute_saved − cache_cost (unknown with the storage).
+    pub net: Option<f64>,
+    /// compute_saved ÷ cache_cost (unknown with the storage, or when it cost nothing).
+    pub return_ratio: Option<f64>,
     /// Storage size at which net is zero, GB.
     pub break_even_gb: Option<f64>,
     /// The price table's date.
@@ -161,6 +165,7 @@ pub const ASSUMPTIONS: &[&str] = &[
     "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
     "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
+    "The verdict: the cache pays for itself when the compute it saved exceeds its cost (import/export compute + storage); net = saved − cost, return = saved ÷ cost. Without the storage cost these are unknown, never computed as if it were zero.",
 ];
 
 /// Analyses the logs of a window; `history` only adds samples of executed
@@ -299,7 +304,10 @@ mod tests {
         // storage: 12 GB × $0.10 × 14 / 30.4375 days
         let storage = 12.0 * 0.10 * 14.0 / 30.4375;
         assert!(close(t.storage_cost.unwrap(), storage));
-        assert!(close(t.net, 0.05 - 5.0 / 60.0 * 0.01 - storage));
+        assert!(close(t.net.unwrap(), 0.05 - 5.0 / 60.0 * 0.01 - storage));
+        let cost = 5.0 / 60.0 * 0.01 + storage;
+        assert!(close(t.cache_cost.unwrap(), cost));
+        assert!(close(t.return_ratio.unwrap(), 0.05 / cost));
         assert!(close(
             t.break_even_gb.unwrap(),
             (0.05 - 5.0 / 600.0 * 0.1) / (0.10 * 14.0 / 30.4375)
@@ -390,6 +398,11 @@ mod tests {
         // a and b still give samples: c saves 100 + 60
         assert!(close(a.totals.saved_seconds, 160.0));
         assert_eq!(a.totals.storage_cost, None);
+        // no storage cost, so no cost of the cache, net or return: never as if zero
+        assert_eq!(
+            (a.totals.cache_cost, a.totals.net, a.totals.return_ratio),
+            (None, None, None)
+        );
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()

@@ -60,8 +60,8 @@ pub struct Week {
     pub overhead_cost: f64,
     /// Dollars of ECR storage, when the cache's size is known.
     pub storage_cost: Option<f64>,
-    /// compute_saved − overhead_cost − storage_cost.
-    pub net: f64,
+    /// compute_saved − overhead_cost − storage_cost (unknown with the storage).
+    pub net: Option<f64>,
     /// Minutes spent in cache import/export.
     pub overhead_minutes: f64,
 }
@@ -174,7 +174,7 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
             compute_saved: compute[i].unwrap_or(0.0),
             overhead_cost: over[i].unwrap_or(0.0),
             storage_cost: storage[i],
-            net: net[i].unwrap_or(0.0),
+            net: net[i],
             overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
         })
         .collect())
@@ -465,7 +465,7 @@ fn headline<DB: DrawingBackend>(
                 w.compute_saved,
                 w.overhead_cost,
                 w.storage_cost.unwrap_or(0.0),
-                w.net,
+                w.net.unwrap_or(0.0),
             ]
         }),
         1.45,
@@ -537,7 +537,8 @@ fn headline_bars<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// The headline's net savings per week, a line with a dot per week.
+/// The headline's net savings per week, a line with a dot per week (none
+/// where the storage cost, and so the net, is unknown).
 fn net_line<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     data: &ChartData,
@@ -546,8 +547,11 @@ fn net_line<'a, DB: DrawingBackend + 'a>(
         .weeks
         .iter()
         .enumerate()
-        .map(|(i, w)| (i as f64, w.net))
+        .filter_map(|(i, w)| Some((i as f64, w.net?)))
         .collect();
+    if net.is_empty() {
+        return Ok(());
+    }
     chart
         .draw_series(LineSeries::new(net.clone(), NET.stroke_width(3)))
         .map_err(|e| e.to_string())?

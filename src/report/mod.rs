@@ -17,6 +17,7 @@ pub mod ndjson;
 pub mod page;
 pub mod table;
 pub mod tables;
+pub mod verdict;
 
 use std::io::{self, Write};
 

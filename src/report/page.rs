@@ -14,12 +14,13 @@ use serde::Serialize;
 
 use super::charts::{Chart, ChartData};
 use super::escape::markdown;
+use super::verdict::{Tone, Verdict, signed};
 use crate::analyze::frames::{ASSUMPTIONS, Totals};
 use crate::cost::Pricing;
 use crate::summary::percent;
 
-/// How many source names the header lists.
-const SOURCES_SHOWN: usize = 5;
+/// How many source names the (collapsed) source list holds.
+const SOURCES_SHOWN: usize = 50;
 
 /// A headline figure.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +29,8 @@ pub struct Figure {
     pub label: &'static str,
     /// Its value, formatted with its unit.
     pub value: String,
+    /// The sign of a figure that has one (the net).
+    pub tone: Option<Tone>,
 }
 
 /// One ISO week's row, formatted.
@@ -49,8 +52,10 @@ pub struct WeekRow {
     pub overhead_cost: String,
     /// Storage dollars.
     pub storage_cost: String,
-    /// Net dollars.
+    /// Net dollars, signed (`unknown` without the storage cost).
     pub net: String,
+    /// The net's sign.
+    pub net_tone: Tone,
 }
 
 /// A project's hit rate per week, formatted.
@@ -102,8 +107,10 @@ pub struct Page {
     pub window: String,
     /// Sources read.
     pub source_count: usize,
-    /// The first few source names.
+    /// The first source names (the page shows them collapsed).
     pub sources_shown: Vec<String>,
+    /// Did the cache pay for itself: what the pages say first.
+    pub verdict: Verdict,
     /// Price table date, region and currency.
     pub pricing_date: String,
     /// See `pricing_date`.
@@ -164,6 +171,7 @@ impl Page {
             window,
             source_count: sources.len(),
             sources_shown: sources.iter().take(SOURCES_SHOWN).cloned().collect(),
+            verdict: Verdict::of(t),
             pricing_date: pricing.date.clone(),
             pricing_region: pricing.region.clone(),
             currency: t.currency.clone(),
@@ -230,7 +238,7 @@ fn unknowns(t: &Totals) -> Vec<String> {
     )];
     if t.storage_cost.is_none() {
         unknowns.push(
-            "The cache repository's size is unknown: storage cost is left out of the net."
+            "The cache repository's size is unknown: so are its storage cost, the cache's cost, the net and the return (never counted as zero)."
                 .to_owned(),
         );
     }
@@ -241,10 +249,23 @@ fn unknowns(t: &Totals) -> Vec<String> {
     unknowns
 }
 
+/// The sign of an amount, unknown without one.
+fn tone(x: Option<f64>) -> Tone {
+    match x {
+        Some(x) if signed(x, "").starts_with('-') => Tone::Loss,
+        Some(_) => Tone::Gain,
+        None => Tone::Unknown,
+    }
+}
+
 /// The headline figures.
 fn figures(t: &Totals) -> Vec<Figure> {
     let cur = &t.currency;
-    let figure = |label, value| Figure { label, value };
+    let figure = |label, value| Figure {
+        label,
+        value,
+        tone: None,
+    };
     vec![
         figure(
             "Builds (CodeBuild runs)",
@@ -272,7 +293,18 @@ fn figures(t: &Totals) -> Vec<Figure> {
             "ECR storage",
             format!("{} {cur}", opt_money(t.storage_cost)),
         ),
-        figure("Net savings", format!("{} {cur}", money(t.net))),
+        Figure {
+            label: "Net savings",
+            value: t
+                .net
+                .map_or_else(|| "unknown".to_owned(), |n| signed(n, cur)),
+            tone: Some(tone(t.net)),
+        },
+        figure(
+            "Return on the cache's cost",
+            t.return_ratio
+                .map_or_else(|| "unknown".to_owned(), |r| format!("{r:.1}×")),
+        ),
         figure(
             "Break-even cache size",
             t.break_even_gb
@@ -293,7 +325,10 @@ fn week_rows(data: &ChartData) -> Vec<WeekRow> {
             overhead_minutes: minutes(w.overhead_minutes),
             overhead_cost: money(w.overhead_cost),
             storage_cost: opt_money(w.storage_cost),
-            net: money(w.net),
+            net: w
+                .net
+                .map_or_else(|| "unknown".to_owned(), |n| signed(n, "").trim().to_owned()),
+            net_tone: tone(w.net),
         })
         .collect()
 }
