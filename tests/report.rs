@@ -314,6 +314,84 @@ fn log_text_is_escaped_and_the_page_fetches_nothing() {
     assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
 }
 
+#[test]
+fn miss_causes_name_each_projects_costliest_cause_as_diagnose_finds_them() {
+    let out = demo_report();
+    let rows = csv_rows(&out.join("tables/miss_causes.csv"));
+    assert!(!rows.is_empty());
+    // per project, rank 1 is the cause that lost the most minutes, with its evidence
+    let mut projects: BTreeMap<String, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for r in &rows {
+        projects.entry(r["project"].clone()).or_default().push(r);
+    }
+    assert_eq!(
+        projects.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["api", "web", "worker"]
+    );
+    for (project, causes) in &projects {
+        let first = causes.iter().find(|r| r["rank"] == "1").unwrap();
+        let most = causes
+            .iter()
+            .map(|r| num(r, "minutes_lost"))
+            .fold(0.0f64, f64::max);
+        assert_eq!(num(first, "minutes_lost"), most, "{project}");
+        let stream = first["example_build"].split_once(':').unwrap().1;
+        assert!(
+            first["evidence"].contains(stream),
+            "{project}: the evidence is the example's: {}",
+            first["evidence"]
+        );
+        assert!(!first["fix"].is_empty() && !first["example_step"].is_empty());
+    }
+    // the builds per project and cause are those `diagnose --all` finds
+    let o = Command::new(BIN)
+        .current_dir(root())
+        .args([
+            "diagnose",
+            "--archive",
+            "sample-logs/demo",
+            "--all",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut counted: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for d in doc["diagnoses"].as_array().unwrap() {
+        let project = d["build_id"].as_str().unwrap().split(':').next().unwrap();
+        for c in d["causes"].as_array().unwrap() {
+            *counted
+                .entry((project.to_owned(), c["cause"].as_str().unwrap().to_owned()))
+                .or_default() += 1;
+        }
+    }
+    let tabled: BTreeMap<(String, String), u32> = rows
+        .iter()
+        .map(|r| {
+            (
+                (r["project"].clone(), r["cause"].clone()),
+                num(r, "builds") as u32,
+            )
+        })
+        .collect();
+    assert_eq!(tabled, counted);
+    // both pages show the section, each project's first in bold
+    let (html, md) = (read(&out.join("index.html")), read(&out.join("report.md")));
+    assert!(html.contains("<h2>What to fix first</h2>") && md.contains("## What to fix first"));
+    for causes in projects.values() {
+        let first = causes.iter().find(|r| r["rank"] == "1").unwrap();
+        assert!(html.contains(&format!(
+            "<tr class=\"first\"><td>{}</td><td>{}</td><td>{}</td>",
+            first["project"], first["cause"], first["builds"]
+        )));
+        assert!(md.contains(&format!(
+            "| **{}** | **{}** | {} |",
+            first["project"], first["cause"], first["builds"]
+        )));
+    }
+}
+
 /// The demo's report with `args` (a cache size, or none) into `dir`; its stdout.
 fn demo_report_with(dir: &Path, args: &[&str]) -> String {
     let o = Command::new(BIN)

@@ -6,11 +6,12 @@
 //! Rows are concatenated in input order and every table is sorted, so the
 //! output does not depend on the thread count.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::miss_causes::MissCause;
 use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
@@ -96,6 +97,10 @@ pub struct Analysis {
     pub step_keys: DataFrame,
     /// Per ISO week: minutes and dollars saved, overhead, storage, net.
     pub weekly: DataFrame,
+    /// Per project and cause of misses: builds, steps and minutes lost, an
+    /// example with its evidence and the fix; each project's first first
+    /// (rows: the `miss_causes` table is [`MissCause::frame`]).
+    pub miss_causes: Vec<MissCause>,
     /// The ISO weeks of the builds in the window, in order (the `week`
     /// columns hold them formatted).
     pub weeks: Vec<IsoWeek>,
@@ -182,6 +187,13 @@ pub fn analyze(
         until_ms: options.until_ms,
         default_compute: billing::default_compute_type(options),
     });
+    let window_sources: HashSet<&str> = rows
+        .builds
+        .iter()
+        .filter(|b| b.in_window)
+        .map(|b| b.source.as_str())
+        .collect();
+    let miss_causes = super::miss_causes::miss_causes(window, &window_sources);
     let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
     let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
     let step_keys = aggregate::step_keys(&steps)?;
@@ -204,6 +216,7 @@ pub fn analyze(
         runs,
         step_keys,
         weekly,
+        miss_causes,
         weeks,
         totals,
     })

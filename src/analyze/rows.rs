@@ -341,7 +341,7 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
 }
 
 /// The sum of some seconds, `0.0` (not `-0.0`, what an empty `f64` sum is) when none.
-fn add_up(seconds: impl Iterator<Item = f64>) -> f64 {
+pub(crate) fn add_up(seconds: impl Iterator<Item = f64>) -> f64 {
     seconds.sum::<f64>() + 0.0
 }
 

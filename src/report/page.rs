@@ -15,7 +15,8 @@ use serde::Serialize;
 use super::charts::{Chart, ChartData};
 use super::escape::markdown;
 use super::verdict::{Tone, Verdict, signed};
-use crate::analyze::frames::{ASSUMPTIONS, Totals};
+use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
 use crate::summary::percent;
 
@@ -80,6 +81,33 @@ pub struct StepRow {
     pub minutes_lost: String,
 }
 
+/// A cause of misses in a project, formatted (a row of `miss_causes`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseRow {
+    /// The project.
+    pub project: String,
+    /// The cause.
+    pub cause: String,
+    /// Whether it is the project's first to fix.
+    pub first: bool,
+    /// Builds it made miss.
+    pub builds: u32,
+    /// Steps that missed.
+    pub steps: u32,
+    /// Minutes lost.
+    pub minutes_lost: String,
+    /// The example build.
+    pub example_build: String,
+    /// Its first missed step.
+    pub example_step: String,
+    /// What happened there.
+    pub summary: String,
+    /// The line that shows it.
+    pub evidence: String,
+    /// What to do.
+    pub fix: String,
+}
+
 /// A price used.
 #[derive(Debug, Clone, Serialize)]
 pub struct PriceRow {
@@ -135,6 +163,8 @@ pub struct Page {
     pub projects: Vec<ProjectRow>,
     /// Top steps by minutes lost.
     pub top_steps: Vec<StepRow>,
+    /// What to fix first: causes of misses per project, each project's first first.
+    pub causes: Vec<CauseRow>,
     /// The charts.
     pub charts: Vec<ChartRef>,
 }
@@ -152,13 +182,13 @@ pub fn minutes(x: f64) -> String {
 impl Page {
     /// The page of an analysis.
     pub fn new(
-        totals: &Totals,
+        analysis: &Analysis,
         pricing: &Pricing,
         sources: &[String],
         data: &ChartData,
         charts: &[Chart],
     ) -> Self {
-        let t = totals;
+        let t = &analysis.totals;
         let window = match (&t.first_day, &t.last_day) {
             (Some(a), Some(b)) => format!("{a} to {b} ({:.0} days)", t.days),
             _ => "unknown (the logs carry no time)".to_owned(),
@@ -184,6 +214,7 @@ impl Page {
             week_names: data.weeks.iter().map(|w| w.week.clone()).collect(),
             projects: project_rows(data),
             top_steps: step_rows(data),
+            causes: analysis.miss_causes.iter().map(cause_row).collect(),
             charts: charts.iter().map(chart_ref).collect(),
         }
     }
@@ -357,6 +388,22 @@ fn step_rows(data: &ChartData) -> Vec<StepRow> {
             minutes_lost: minutes(s.minutes_lost),
         })
         .collect()
+}
+
+fn cause_row(c: &MissCause) -> CauseRow {
+    CauseRow {
+        project: c.project.clone(),
+        cause: c.cause.clone(),
+        first: c.rank == 1,
+        builds: c.builds,
+        steps: c.steps,
+        minutes_lost: minutes(c.minutes_lost),
+        example_build: c.example_build.clone(),
+        example_step: c.example_step.clone().unwrap_or_default(),
+        summary: c.summary.clone(),
+        evidence: c.evidence.clone().unwrap_or_default(),
+        fix: c.fix.clone(),
+    }
 }
 
 fn chart_ref(c: &Chart) -> ChartRef {

@@ -21,6 +21,7 @@ use super::charts::{self, ChartData, ChartError};
 use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::miss_causes::MissCause;
 use crate::analyze::rows::{IsoWeek, STEP};
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
@@ -98,7 +99,12 @@ fn write_into(
 ) -> Result<(), WriteError> {
     let tables = dir.join("tables");
     fs::create_dir_all(&tables).map_err(io_err(&tables))?;
-    let named: [(&str, &DataFrame); 9] = [
+    let miss_causes =
+        MissCause::frame(&analysis.miss_causes).map_err(|source| WriteError::Table {
+            path: tables.join("miss_causes").display().to_string(),
+            source,
+        })?;
+    let named: [(&str, &DataFrame); 10] = [
         ("steps", &analysis.steps),
         ("builds", &analysis.builds),
         ("runs", &analysis.runs),
@@ -108,6 +114,7 @@ fn write_into(
         ("hit_rate_by_project", &analysis.by_project),
         ("hit_rate_by_branch", &analysis.by_branch),
         ("step_keys", &analysis.step_keys),
+        ("miss_causes", &miss_causes),
     ];
     for (name, df) in named {
         write_table(df, &tables.join(name))?;
@@ -133,7 +140,7 @@ fn write_into(
         )?;
         write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
     }
-    let page = Page::new(&analysis.totals, pricing, sources, &data, &drawn);
+    let page = Page::new(analysis, pricing, sources, &data, &drawn);
     for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
         let path = dir.join(name);
         let text = text.map_err(|source| WriteError::Page {
