@@ -174,11 +174,35 @@ fn html_markdown_charts_and_tables_agree() {
         } else {
             "gain"
         };
+        let intervals = [
+            format!(
+                "{:.1} to {:.1}",
+                num(row, "saved_minutes_low"),
+                num(row, "saved_minutes_high")
+            ),
+            format!(
+                "{:.2} to {:.2}",
+                num(row, "compute_saved_low"),
+                num(row, "compute_saved_high")
+            ),
+        ];
         let html_row = format!(
-            "<tr><td>{}</td><td class=\"{tone}\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"{tone}\">{}</td><td>{}</td></tr>",
             cells[..8].join("</td><td>"),
-            cells[8]
+            cells[8],
+            intervals.join("</td><td>")
         );
+        // the week's intervals hold its point estimates
+        for col in ["saved_minutes", "compute_saved"] {
+            let (lo, hi) = (
+                num(row, &format!("{col}_low")),
+                num(row, &format!("{col}_high")),
+            );
+            assert!(
+                lo - 1e-9 <= num(row, col) && num(row, col) <= hi + 1e-9,
+                "{col}"
+            );
+        }
         let md_row = format!("| {} |", cells.join(" | "));
         assert!(html.contains(&html_row), "{html_row}");
         assert!(md.contains(&md_row), "{md_row}");
@@ -312,6 +336,50 @@ fn log_text_is_escaped_and_the_page_fetches_nothing() {
     // the misses chart's SVG (inlined) escapes it too
     let svg = read(&out.join("charts/misses.svg"));
     assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
+}
+
+#[test]
+fn intervals_in_totals_tables_and_the_headline_chart() {
+    let out = demo_report();
+    let totals: Value = serde_json::from_str(&read(&out.join("totals.json"))).unwrap();
+    let t = &totals["totals"];
+    let f = |k: &str| t[k].as_f64().unwrap();
+    for (interval, point) in [
+        ("saved_minutes_interval", f("saved_seconds") / 60.0),
+        ("compute_saved_interval", f("compute_saved")),
+        ("net_interval", f("net")),
+    ] {
+        let (lo, hi) = (
+            t[interval]["low"].as_f64().unwrap(),
+            t[interval]["high"].as_f64().unwrap(),
+        );
+        assert!(
+            lo - 1e-9 <= point && point <= hi + 1e-9,
+            "{interval}: {lo} {point} {hi}"
+        );
+    }
+    let minutes = &t["saved_minutes_interval"];
+    assert!(
+        minutes["high"].as_f64().unwrap() > minutes["low"].as_f64().unwrap(),
+        "the demo's step times vary: the minutes saved are not certain"
+    );
+    let html = read(&out.join("index.html"));
+    assert!(html.contains(&format!(
+        r#"<div class="interval">90 %: {:.1} to {:.1}</div>"#,
+        minutes["low"].as_f64().unwrap(),
+        minutes["high"].as_f64().unwrap()
+    )));
+    let svg = read(&out.join("charts/headline.svg"));
+    assert!(svg.contains("90 % interval of compute saved"));
+    let data: Value = serde_json::from_str(&read(&out.join("charts/data.json"))).unwrap();
+    for w in data["weeks"].as_array().unwrap() {
+        let i = &w["compute_saved_interval"];
+        let point = w["compute_saved"].as_f64().unwrap();
+        assert!(
+            i["low"].as_f64().unwrap() <= point + 1e-9
+                && point <= i["high"].as_f64().unwrap() + 1e-9
+        );
+    }
 }
 
 #[test]

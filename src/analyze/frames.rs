@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::interval::Interval;
 use super::miss_causes::MissCause;
 use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
 use super::{aggregate, billing};
@@ -151,6 +152,12 @@ pub struct Totals {
     pub net: Option<f64>,
     /// compute_saved ÷ cache_cost (unknown with the storage, or when it cost nothing).
     pub return_ratio: Option<f64>,
+    /// 90 % interval of the compute minutes saved (`saved_seconds` ÷ 60), by bootstrap.
+    pub saved_minutes_interval: Option<Interval>,
+    /// 90 % interval of `compute_saved`.
+    pub compute_saved_interval: Option<Interval>,
+    /// 90 % interval of `net` (unknown with it).
+    pub net_interval: Option<Interval>,
     /// Storage size at which net is zero, GB.
     pub break_even_gb: Option<f64>,
     /// The price table's date.
@@ -170,6 +177,7 @@ pub const ASSUMPTIONS: &[&str] = &[
     "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
     "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
+    "Intervals are 90 %: a seeded bootstrap (1000 replicates) draws each step key's executed times again, with replacement, and takes their median; a key with one sample borrows the spread of the keys with more, so it is wide; each replicate bills every run again. The interval is where 90 % of the replicates' totals fall: how much the figure depends on which executions happened to be seen, not a bound.",
     "The verdict: the cache pays for itself when the compute it saved exceeds its cost (import/export compute + storage); net = saved − cost, return = saved ÷ cost. Without the storage cost these are unknown, never computed as if it were zero.",
 ];
 
@@ -202,10 +210,11 @@ pub fn analyze(
     let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
     let runs = billing::RunRow::frame(&run_rows)?;
     let span = billing::Span::of(&run_rows, options);
-    let totals = billing::totals(&builds, &runs, span, options)?;
+    let intervals = super::interval::intervals(&rows.steps, &run_rows, options.pricing)?;
+    let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
     let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
     let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
-    let weekly = billing::weekly(&builds, &runs, &weeks, span, options)?;
+    let weekly = billing::weekly(&builds, &runs, &weeks, span, &intervals, options)?;
     Ok(Analysis {
         by_week: aggregate::hit_rate(&steps, STEP.week)?,
         by_day: aggregate::hit_rate(&steps, STEP.day)?,
@@ -463,5 +472,48 @@ mod tests {
         assert!(close(cost.get(0).unwrap(), 4.0 * 0.0034));
         assert!(close(cost.get(1).unwrap(), 2.0 * 0.65));
         assert!(close(cost.get(2).unwrap(), 30.0 * 0.00002));
+    }
+
+    #[test]
+    fn savings_intervals_hold_the_estimate_and_narrow_with_more_samples() {
+        let pricing = Pricing::embedded();
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: Some(MONDAY),
+            until_ms: Some(MONDAY + 14 * DAY),
+            storage: None,
+        };
+        let width = |i: Interval| i.high - i.low;
+        let few = analyze(&three_runs(), &[], &options).unwrap().totals;
+        // twenty earlier runs that executed both steps, at times around theirs
+        let history: Vec<ParsedLog> = (0..20)
+            .map(|i| {
+                let (a, b) = (90 + i % 21, 50 + (i * 7) % 21);
+                run(
+                    &format!("h{i}"),
+                    &format!(
+                        "#1 [1/3] FROM base\n#1 DONE 0.0s\n\n#2 [2/3] RUN a\n#2 DONE {a}.0s\n\n\
+                         #3 [3/3] RUN b\n#3 DONE {b}.0s\n"
+                    ),
+                    MONDAY - (i + 1) * DAY,
+                    200,
+                )
+            })
+            .collect();
+        let many = analyze(&three_runs(), &history, &options).unwrap().totals;
+        for t in [&few, &many] {
+            let i = t.saved_minutes_interval.unwrap();
+            let point = t.saved_seconds / 60.0;
+            assert!(i.low <= point && point <= i.high, "{i:?} around {point}");
+        }
+        let (w_few, w_many) = (
+            width(few.saved_minutes_interval.unwrap()),
+            width(many.saved_minutes_interval.unwrap()),
+        );
+        assert!(w_few > w_many && w_many > 0.0, "{w_few} vs {w_many}");
+        // the same logs, the same interval
+        let again = analyze(&three_runs(), &[], &options).unwrap().totals;
+        assert_eq!(again.saved_minutes_interval, few.saved_minutes_interval);
     }
 }

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::analyze::aggregate::{BUILD_SAVINGS, STEP_KEY};
 use crate::analyze::billing::WEEKLY;
 use crate::analyze::frames::Analysis;
+use crate::analyze::interval::Interval;
 use crate::analyze::rows::BUILD;
 
 /// Width and height of every chart, pixels.
@@ -64,6 +65,10 @@ pub struct Week {
     pub net: Option<f64>,
     /// Minutes spent in cache import/export.
     pub overhead_minutes: f64,
+    /// 90 % interval of `saved_minutes`.
+    pub saved_minutes_interval: Option<Interval>,
+    /// 90 % interval of `compute_saved`.
+    pub compute_saved_interval: Option<Interval>,
 }
 
 /// One project's hit rate per week (percent; none without a cacheable step).
@@ -163,6 +168,20 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
     .map(|c| floats(weekly, c));
     let (builds, rate, saved, compute, over, storage, net) =
         (builds?, rate?, saved?, compute?, over?, storage?, net?);
+    let [m_low, m_high, d_low, d_high] = [
+        WEEKLY.saved_minutes_low,
+        WEEKLY.saved_minutes_high,
+        WEEKLY.compute_saved_low,
+        WEEKLY.compute_saved_high,
+    ]
+    .map(|c| floats(weekly, c));
+    let (m_low, m_high, d_low, d_high) = (m_low?, m_high?, d_low?, d_high?);
+    let pair = |lo: Option<f64>, hi: Option<f64>| {
+        Some(Interval {
+            low: lo?,
+            high: hi?,
+        })
+    };
     Ok(names
         .iter()
         .enumerate()
@@ -176,6 +195,8 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
             storage_cost: storage[i],
             net: net[i],
             overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
+            saved_minutes_interval: pair(m_low[i], m_high[i]),
+            compute_saved_interval: pair(d_low[i], d_high[i]),
         })
         .collect())
 }
@@ -462,7 +483,7 @@ fn headline<DB: DrawingBackend>(
     let (lo, hi) = range_with(
         weeks.iter().flat_map(|w| {
             [
-                w.compute_saved,
+                w.compute_saved_interval.map_or(w.compute_saved, |i| i.high),
                 w.overhead_cost,
                 w.storage_cost.unwrap_or(0.0),
                 w.net.unwrap_or(0.0),
@@ -524,12 +545,34 @@ fn headline_bars<'a, DB: DrawingBackend + 'a>(
             .label(format!("ECR storage ({})", data.currency))
             .legend(legend(STORAGE));
     }
+    // the 90 % interval of the dollars saved, a whisker on each bar
+    let intervals: Vec<(usize, Interval)> = weeks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w.compute_saved_interval?)))
+        .collect();
+    if !intervals.is_empty() {
+        chart
+            .draw_series(intervals.iter().map(|&(i, iv)| {
+                let x = i as f64 - 0.28;
+                let mid = weeks[i].compute_saved;
+                ErrorBar::new_vertical(x, iv.low, mid, iv.high, BLACK.stroke_width(2), 8)
+            }))
+            .map_err(|e| e.to_string())?
+            .label("90 % interval of compute saved")
+            .legend(|(x, y)| {
+                PathElement::new([(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
+            });
+    }
     let label = font(14).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart
         .draw_series(weeks.iter().enumerate().map(|(i, w)| {
+            let top = w
+                .compute_saved_interval
+                .map_or(w.compute_saved, |iv| iv.high);
             Text::new(
                 format!("{:.0} min", w.saved_minutes),
-                (i as f64 - 0.28, w.compute_saved),
+                (i as f64 - 0.28, top),
                 label.clone(),
             )
         }))

@@ -16,6 +16,7 @@ use super::charts::{Chart, ChartData};
 use super::escape::markdown;
 use super::verdict::{Tone, Verdict, signed};
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::interval::Interval;
 use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
 use crate::summary::percent;
@@ -32,6 +33,8 @@ pub struct Figure {
     pub value: String,
     /// The sign of a figure that has one (the net).
     pub tone: Option<Tone>,
+    /// Its 90 % interval, when it has one: `2.80 to 3.70`.
+    pub interval: Option<String>,
 }
 
 /// One ISO week's row, formatted.
@@ -55,6 +58,10 @@ pub struct WeekRow {
     pub storage_cost: String,
     /// Net dollars, signed (`unknown` without the storage cost).
     pub net: String,
+    /// 90 % interval of the minutes saved.
+    pub saved_minutes_interval: String,
+    /// 90 % interval of the dollars saved.
+    pub compute_saved_interval: String,
     /// The net's sign.
     pub net_tone: Tone,
 }
@@ -280,6 +287,11 @@ fn unknowns(t: &Totals) -> Vec<String> {
     unknowns
 }
 
+/// An interval, `low to high`, each end formatted by `fmt`.
+fn span(i: Interval, fmt: fn(f64) -> String) -> String {
+    format!("{} to {}", fmt(i.low), fmt(i.high))
+}
+
 /// The sign of an amount, unknown without one.
 fn tone(x: Option<f64>) -> Tone {
     match x {
@@ -296,6 +308,11 @@ fn figures(t: &Totals) -> Vec<Figure> {
         label,
         value,
         tone: None,
+        interval: None,
+    };
+    let with = |f: Figure, i: Option<Interval>, fmt: fn(f64) -> String| Figure {
+        interval: i.map(|i| span(i, fmt)),
+        ..f
     };
     vec![
         figure(
@@ -306,12 +323,20 @@ fn figures(t: &Totals) -> Vec<Figure> {
             "Hit rate",
             t.hit_rate.map_or_else(|| "n/a".to_owned(), percent),
         ),
-        figure("Compute minutes saved", minutes(t.saved_seconds / 60.0)),
+        with(
+            figure("Compute minutes saved", minutes(t.saved_seconds / 60.0)),
+            t.saved_minutes_interval,
+            minutes,
+        ),
         figure(
             "Billed minutes saved",
             format!("{:.0}", t.billed_minutes_without_cache - t.billed_minutes),
         ),
-        figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
+        with(
+            figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
+            t.compute_saved_interval,
+            money,
+        ),
         figure(
             "Cache import/export",
             format!(
@@ -330,6 +355,9 @@ fn figures(t: &Totals) -> Vec<Figure> {
                 .net
                 .map_or_else(|| "unknown".to_owned(), |n| signed(n, cur)),
             tone: Some(tone(t.net)),
+            interval: t
+                .net_interval
+                .map(|i| span(i, |x| signed(x, "").trim().to_owned())),
         },
         figure(
             "Return on the cache's cost",
@@ -360,6 +388,12 @@ fn week_rows(data: &ChartData) -> Vec<WeekRow> {
                 .net
                 .map_or_else(|| "unknown".to_owned(), |n| signed(n, "").trim().to_owned()),
             net_tone: tone(w.net),
+            saved_minutes_interval: w
+                .saved_minutes_interval
+                .map_or_else(|| "–".to_owned(), |i| span(i, minutes)),
+            compute_saved_interval: w
+                .compute_saved_interval
+                .map_or_else(|| "–".to_owned(), |i| span(i, money)),
         })
         .collect()
 }

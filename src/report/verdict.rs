@@ -68,8 +68,15 @@ impl Verdict {
         let ratio = t
             .return_ratio
             .map_or_else(String::new, |r| format!(", {r:.1}× return"));
+        let interval = t.net_interval.map_or_else(String::new, |i| {
+            format!(
+                " (90 % interval {} to {})",
+                signed(i.low, cur),
+                signed(i.high, cur)
+            )
+        });
         let figures = format!(
-            "{saved}, cost {} (import/export + storage), net {}{ratio}",
+            "{saved}, cost {} (import/export + storage), net {}{interval}{ratio}",
             m(cost),
             signed(net, cur)
         );
@@ -120,6 +127,9 @@ mod tests {
             cache_cost,
             net: cache_cost.map(|c| compute_saved - c),
             return_ratio: cache_cost.map(|c| compute_saved / c),
+            saved_minutes_interval: None,
+            compute_saved_interval: None,
+            net_interval: None,
             break_even_gb: Some(42.0),
             pricing_date: "2026-11-01".into(),
             currency: "USD".into(),
@@ -148,6 +158,16 @@ mod tests {
         assert_eq!(unknown.tone, Tone::Unknown);
         assert_eq!(unknown.figure, "net unknown");
         assert!(unknown.sentence.contains("under 42.0 GB"));
+        let mut t = totals(Some(1.58), 0);
+        t.net_interval = Some(crate::analyze::interval::Interval {
+            low: -0.2,
+            high: 2.5,
+        });
+        assert!(
+            Verdict::of(&t)
+                .sentence
+                .contains("net +1.52 USD (90 % interval -0.20 USD to +2.50 USD), 1.9× return")
+        );
         // no amount of storage or net is made up
         assert!(!unknown.sentence.contains("net "), "{}", unknown.sentence);
     }
