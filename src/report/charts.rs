@@ -5,7 +5,8 @@
 //! week). Their figures come from the [`Analysis`] tables alone, gathered in
 //! [`ChartData`] (also written as `charts/data.json`).
 //!
-//! PNG text is drawn with the embedded DejaVu Sans (no system font needed).
+//! PNG text is drawn with the embedded DejaVu Sans (no system font needed),
+//! laid out by [`png_text`](super::png_text).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -22,6 +23,7 @@ use crate::analyze::billing::WEEKLY;
 use crate::analyze::frames::Analysis;
 use crate::analyze::interval::Interval;
 use crate::analyze::rows::BUILD;
+use crate::report::png_text::PngText;
 
 /// Width and height of every chart, pixels.
 pub const SIZE: (u32, u32) = (960, 480);
@@ -315,7 +317,7 @@ pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ChartError> {
             }
             let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
             {
-                let area = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+                let area = PngText(BitMapBackend::with_buffer(&mut rgb, SIZE)).into_drawing_area();
                 area.fill(&WHITE).map_err(|e| err(e.to_string()))?;
                 draw.on(&area, data).map_err(err)?;
                 area.present().map_err(|e| err(e.to_string()))?;
@@ -700,7 +702,7 @@ fn misses<DB: DrawingBackend>(
         .draw_series(steps.iter().enumerate().map(|(i, s)| {
             Text::new(
                 format!(
-                    "{} · {} — {} misses, {:.1} min",
+                    "{} — {} ({} misses, {:.1} min)",
                     s.project,
                     super::truncate(&s.step_key, 80),
                     s.misses,

@@ -15,6 +15,7 @@ pub mod json;
 pub mod markdown;
 pub mod ndjson;
 pub mod page;
+pub mod png_text;
 pub mod table;
 pub mod tables;
 pub mod verdict;
