@@ -119,11 +119,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Measures the cache repository in ECR.
-pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
+pub fn repository_size(
+    cloud: &CloudArgs,
+    repository: &str,
+) -> Result<(RepositorySize, Option<String>)> {
     let options = aws_options(cloud);
     runtime()?.block_on(async {
         let aws = aws::load(&options).await?;
-        anyhow::Ok(ecr::repository_size(&aws.ecr(), repository).await?)
+        let client = aws.ecr();
+        let size = ecr::repository_size(&client, repository).await?;
+        let policy = ecr::lifecycle_policy(&client, repository).await?;
+        anyhow::Ok((size, policy))
     })
 }
 

@@ -12,6 +12,7 @@ pub mod billing;
 pub mod columns;
 pub mod diagnose;
 pub mod frames;
+pub mod hygiene;
 pub mod interval;
 pub mod key;
 pub mod miss_causes;

@@ -16,6 +16,7 @@ use super::charts::{Chart, ChartData};
 use super::escape::markdown;
 use super::verdict::{Tone, Verdict, signed};
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::hygiene::{EXPIRE_UNTAGGED_DAYS, Hygiene};
 use crate::analyze::interval::Interval;
 use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
@@ -115,6 +116,57 @@ pub struct CauseRow {
     pub fix: String,
 }
 
+/// The cache repository's hygiene, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct HygieneView {
+    /// The repository.
+    pub repository: String,
+    /// Its lifecycle rules in sentences (empty: no policy).
+    pub rules: Vec<String>,
+    /// Whether it has a lifecycle policy.
+    pub has_policy: bool,
+    /// Whether a rule expires untagged images.
+    pub expires_untagged: bool,
+    /// `12 images, 9 untagged`.
+    pub images: String,
+    /// Bytes only untagged manifests hold, human-readable.
+    pub untagged: String,
+    /// The repository's unique bytes, human-readable.
+    pub total: String,
+    /// New bytes per ISO week.
+    pub growth: Vec<(String, String)>,
+    /// What expiring untagged images after 14 days frees, and saves per month.
+    pub expirable: String,
+    /// See `expirable`.
+    pub saving_per_month: String,
+    /// The rule's age, days.
+    pub days: i64,
+}
+
+fn bytes(n: u64) -> String {
+    humansize::format_size(n, humansize::DECIMAL)
+}
+
+fn hygiene_view(h: &Hygiene) -> HygieneView {
+    HygieneView {
+        repository: h.repository.clone(),
+        rules: h.policy.clone().unwrap_or_default(),
+        has_policy: h.policy.is_some(),
+        expires_untagged: h.expires_untagged,
+        images: format!("{} images, {} untagged", h.images, h.untagged_images),
+        untagged: bytes(h.untagged_bytes),
+        total: bytes(h.unique_bytes),
+        growth: h
+            .growth
+            .iter()
+            .map(|g| (g.week.clone(), bytes(g.bytes)))
+            .collect(),
+        expirable: bytes(h.expirable_bytes),
+        saving_per_month: money(h.saving_per_month),
+        days: EXPIRE_UNTAGGED_DAYS,
+    }
+}
+
 /// A price used.
 #[derive(Debug, Clone, Serialize)]
 pub struct PriceRow {
@@ -172,6 +224,8 @@ pub struct Page {
     pub top_steps: Vec<StepRow>,
     /// What to fix first: causes of misses per project, each project's first first.
     pub causes: Vec<CauseRow>,
+    /// The cache repository's hygiene (with `--cache-repo`).
+    pub hygiene: Option<HygieneView>,
     /// The charts.
     pub charts: Vec<ChartRef>,
 }
@@ -192,6 +246,7 @@ impl Page {
         analysis: &Analysis,
         pricing: &Pricing,
         sources: &[String],
+        hygiene: Option<&Hygiene>,
         data: &ChartData,
         charts: &[Chart],
     ) -> Self {
@@ -222,6 +277,7 @@ impl Page {
             projects: project_rows(data),
             top_steps: step_rows(data),
             causes: analysis.miss_causes.iter().map(cause_row).collect(),
+            hygiene: hygiene.map(hygiene_view),
             charts: charts.iter().map(chart_ref).collect(),
         }
     }

@@ -21,6 +21,7 @@ use super::charts::{self, ChartData, ChartError};
 use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::hygiene::Hygiene;
 use crate::analyze::miss_causes::MissCause;
 use crate::analyze::rows::{IsoWeek, STEP};
 use crate::cost::Pricing;
@@ -79,6 +80,9 @@ pub struct TotalsFile<'a> {
     pub sources: &'a [String],
     /// How the figures are made.
     pub assumptions: &'static [&'static str],
+    /// The cache repository's hygiene (with `--cache-repo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_repository: Option<&'a Hygiene>,
 }
 
 /// Writes the analysis into `out` (replaced whole, with the report marker).
@@ -86,15 +90,17 @@ pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     out: &OutDir,
 ) -> Result<(), WriteError> {
-    out.write(|dir| write_into(analysis, pricing, sources, dir))
+    out.write(|dir| write_into(analysis, pricing, sources, hygiene, dir))
 }
 
 fn write_into(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     dir: &Path,
 ) -> Result<(), WriteError> {
     let tables = dir.join("tables");
@@ -125,6 +131,7 @@ fn write_into(
         pricing,
         sources,
         assumptions: ASSUMPTIONS,
+        cache_repository: hygiene,
     };
     write_json(&dir.join("totals.json"), &totals)?;
 
@@ -140,7 +147,7 @@ fn write_into(
         )?;
         write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
     }
-    let page = Page::new(analysis, pricing, sources, &data, &drawn);
+    let page = Page::new(analysis, pricing, sources, hygiene, &data, &drawn);
     for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
         let path = dir.join(name);
         let text = text.map_err(|source| WriteError::Page {
