@@ -200,7 +200,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64)
             });
-            hygiene = Some(Hygiene::of(repo, &size, policy.as_deref(), as_of, &pricing));
+            hygiene = Some(Hygiene::of(repo, &size, &policy, as_of, &pricing));
             Some(Storage::of_repository(repo, &size))
         }
         (None, Some(gb)) => Some(Storage::given(gb)),

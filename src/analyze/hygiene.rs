@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rows::{IsoWeek, day_week};
 use crate::cost::Pricing;
-use crate::source::ecr::RepositorySize;
+use crate::source::ecr::{Lifecycle, RepositorySize};
 
 /// The days after its push that the suggested rule expires an untagged image.
 pub const EXPIRE_UNTAGGED_DAYS: i64 = 14;
@@ -31,8 +31,11 @@ pub struct WeekGrowth {
 pub struct Hygiene {
     /// The repository.
     pub repository: String,
-    /// The lifecycle policy's rules, each in a sentence; `None`: no policy at all.
+    /// The lifecycle policy's rules, each in a sentence; `None`: no policy at all
+    /// (or, with `policy_unknown`, not known).
     pub policy: Option<Vec<String>>,
+    /// Why the policy is not known (GetLifecyclePolicy not allowed).
+    pub policy_unknown: Option<String>,
     /// Whether a rule already expires untagged images.
     pub expires_untagged: bool,
     /// Images (manifests, indexes, cache manifests).
@@ -125,11 +128,11 @@ fn rules(text: &str) -> (Vec<String>, bool) {
 
 impl Hygiene {
     /// The hygiene of `repository`, measured as `size`, with its lifecycle
-    /// `policy` text (none: no policy), ages counted to `as_of_ms`.
+    /// `policy`, ages counted to `as_of_ms`.
     pub fn of(
         repository: &str,
         size: &RepositorySize,
-        policy: Option<&str>,
+        policy: &Lifecycle,
         as_of_ms: i64,
         pricing: &Pricing,
     ) -> Self {
@@ -160,13 +163,19 @@ impl Hygiene {
                 .collect()
         };
         let expirable_bytes = bytes(&only_untagged(true));
-        let (policy, expires_untagged) = match policy.map(rules) {
+        let (policy_text, policy_unknown) = match policy {
+            Lifecycle::Missing => (None, None),
+            Lifecycle::Policy(text) => (Some(text.as_str()), None),
+            Lifecycle::NotAllowed(why) => (None, Some(why.clone())),
+        };
+        let (policy, expires_untagged) = match policy_text.map(rules) {
             Some((r, e)) => (Some(r), e),
             None => (None, false),
         };
         Hygiene {
             repository: repository.to_owned(),
             policy,
+            policy_unknown,
             expires_untagged,
             images: size.image_facts.len(),
             untagged_images: untagged.clone().count(),
@@ -243,7 +252,7 @@ mod tests {
             blob_bytes,
         };
         let pricing = Pricing::embedded();
-        let h = Hygiene::of("app-cache", &size, None, NOW, &pricing);
+        let h = Hygiene::of("app-cache", &size, &Lifecycle::Missing, NOW, &pricing);
         assert_eq!((h.images, h.untagged_images), (3, 2));
         assert_eq!(h.policy, None);
         // b and c only untagged images hold; a the tagged one holds too
@@ -268,7 +277,13 @@ mod tests {
 
         let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}},
             {"rulePriority":2,"selection":{"tagStatus":"tagged","tagPrefixList":["v"],"countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
-        let h = Hygiene::of("app-cache", &size, Some(policy), NOW, &pricing);
+        let h = Hygiene::of(
+            "app-cache",
+            &size,
+            &Lifecycle::Policy(policy.into()),
+            NOW,
+            &pricing,
+        );
         assert!(h.expires_untagged);
         assert_eq!(
             h.policy.unwrap(),
@@ -277,7 +292,21 @@ mod tests {
                 "rule 2: expire images tagged v beyond the newest 5"
             ]
         );
-        let h = Hygiene::of("app-cache", &size, Some("{not json"), NOW, &pricing);
+        let h = Hygiene::of(
+            "app-cache",
+            &size,
+            &Lifecycle::Policy("{not json".into()),
+            NOW,
+            &pricing,
+        );
         assert!(h.policy.unwrap()[0].starts_with("a policy cachelens cannot read"));
+        let denied = Lifecycle::NotAllowed("access denied".into());
+        let h = Hygiene::of("app-cache", &size, &denied, NOW, &pricing);
+        assert_eq!(
+            (h.policy, h.policy_unknown.as_deref()),
+            (None, Some("access denied"))
+        );
+        // the bytes are measured all the same
+        assert_eq!(h.untagged_bytes, 2_000_000_300);
     }
 }

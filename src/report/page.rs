@@ -125,6 +125,8 @@ pub struct HygieneView {
     pub rules: Vec<String>,
     /// Whether it has a lifecycle policy.
     pub has_policy: bool,
+    /// Why its policy is not known, if it is not.
+    pub policy_unknown: Option<String>,
     /// Whether a rule expires untagged images.
     pub expires_untagged: bool,
     /// `12 images, 9 untagged`.
@@ -152,6 +154,7 @@ fn hygiene_view(h: &Hygiene) -> HygieneView {
         repository: h.repository.clone(),
         rules: h.policy.clone().unwrap_or_default(),
         has_policy: h.policy.is_some(),
+        policy_unknown: h.policy_unknown.clone(),
         expires_untagged: h.expires_untagged,
         images: format!("{} images, {} untagged", h.images, h.untagged_images),
         untagged: bytes(h.untagged_bytes),

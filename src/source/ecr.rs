@@ -13,7 +13,7 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 use serde::Deserialize;
 
-use super::aws::explain;
+use super::aws::{explain, is_denied};
 
 /// A failure to measure a repository.
 #[derive(Debug, thiserror::Error)]
@@ -224,24 +224,35 @@ async fn manifests(
     Ok(out)
 }
 
-/// The repository's lifecycle policy text (GetLifecyclePolicy); `None` without one.
-pub async fn lifecycle_policy(
-    client: &Client,
-    repository: &str,
-) -> Result<Option<String>, EcrError> {
+/// What GetLifecyclePolicy says of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// It has no lifecycle policy.
+    Missing,
+    /// Its policy text.
+    Policy(String),
+    /// The credentials may not ask (the report goes on without it): AWS's words.
+    NotAllowed(String),
+}
+
+/// The repository's lifecycle policy (GetLifecyclePolicy).
+pub async fn lifecycle_policy(client: &Client, repository: &str) -> Result<Lifecycle, EcrError> {
     match client
         .get_lifecycle_policy()
         .repository_name(repository)
         .send()
         .await
     {
-        Ok(out) => Ok(out.lifecycle_policy_text().map(str::to_owned)),
+        Ok(out) => Ok(out
+            .lifecycle_policy_text()
+            .map_or(Lifecycle::Missing, |t| Lifecycle::Policy(t.to_owned()))),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_lifecycle_policy_not_found_exception()) =>
         {
-            Ok(None)
+            Ok(Lifecycle::Missing)
         }
+        Err(e) if is_denied(&e) => Ok(Lifecycle::NotAllowed(explain(&e))),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_repository_not_found_exception()) =>
