@@ -65,7 +65,7 @@ pub(crate) struct Intervals {
     pub(crate) weeks: BTreeMap<IsoWeek, (Interval, Interval)>,
 }
 
-/// The executed samples of a step key and the cached steps it saves.
+/// The executed samples of a step key.
 struct Key {
     samples: Vec<f64>,
 }
