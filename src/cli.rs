@@ -233,6 +233,9 @@ pub struct ReportArgs {
     /// The cache repository's size in GB, when it cannot be measured.
     #[arg(long, value_name = "GB")]
     pub cache_size_gb: Option<f64>,
+    /// Colours of the verdict printed: auto (a terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// What time and money are worth, and where the typical step times come from.

@@ -13,7 +13,7 @@ use cachelens::source::Source;
 use cachelens::source::archive::{Archive, read_header};
 use cachelens::source::aws::{self, AwsOptions};
 use cachelens::source::cloudwatch::{FetchOptions, Progress, Target};
-use cachelens::source::ecr::{self, RepositorySize};
+use cachelens::source::ecr::{self, Lifecycle, RepositorySize};
 use cachelens::source::fetch::{Fetched, Request, fetch, fetch_s3};
 use cachelens::source::s3::{self, LogsOptions, S3Url};
 
@@ -120,11 +120,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Measures the cache repository in ECR.
-pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
+pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<(RepositorySize, Lifecycle)> {
     let options = aws_options(cloud);
     runtime()?.block_on(async {
         let aws = aws::load(&options).await?;
-        anyhow::Ok(ecr::repository_size(&aws.ecr(), repository).await?)
+        let client = aws.ecr();
+        let size = ecr::repository_size(&client, repository).await?;
+        let policy = ecr::lifecycle_policy(&client, repository).await?;
+        if let Lifecycle::NotAllowed(why) = &policy {
+            say!("the lifecycle policy of {repository} is unknown: {why}");
+        }
+        anyhow::Ok((size, policy))
     })
 }
 

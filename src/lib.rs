@@ -12,6 +12,7 @@ pub mod demo;
 pub mod report;
 pub mod safe_write;
 pub mod source;
+pub mod splitmix;
 pub mod synth;
 
 pub use cachelens_core::{model, parse, summary};

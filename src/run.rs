@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 
 use cachelens::analyze::billing::fill_savings;
 use cachelens::analyze::frames::{Options, Storage, analyze};
+use cachelens::analyze::hygiene::Hygiene;
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::Pricing;
 use cachelens::model::{Build, BuildId, ParsedLog};
@@ -227,11 +228,19 @@ fn report(args: &ReportArgs) -> Result<u8> {
     }
     let history = history(&args.cost, &args.inputs.read_options())?;
     let pricing = pricing(&args.cost)?;
+    let mut hygiene = None;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
-        (Some(repo), _) => Some(Storage::of_repository(
-            repo,
-            &cloud::repository_size(&args.inputs.cloud, repo)?,
-        )),
+        (Some(repo), _) => {
+            let (size, policy) = cloud::repository_size(&args.inputs.cloud, repo)?;
+            // ages are counted to the window's end, else now
+            let as_of = args.inputs.cloud.until.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64)
+            });
+            hygiene = Some(Hygiene::of(repo, &size, &policy, as_of, &pricing));
+            Some(Storage::of_repository(repo, &size))
+        }
         (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
@@ -248,11 +257,12 @@ fn report(args: &ReportArgs) -> Result<u8> {
         || report::dataset::PLACEHOLDER_LOCATION.to_owned(),
         S3Url::to_string,
     );
-    tables::write(&analysis, &pricing, &sources, &out, &location)?;
+    tables::write(&analysis, &pricing, &sources, hygiene.as_ref(), &out, &location)?;
     if let Some(url) = &to_s3 {
         cloud::upload_report(&args.inputs.cloud, url, &folder)?;
     }
-    write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
+    let color = use_color(args.color);
+    write_out(|out| report::headline::write(&analysis.totals, &args.out, color, out))?;
     Ok(0)
 }
 

@@ -1,7 +1,8 @@
 //! Work over many logs, in parallel with rayon; results keep the input order.
 //! Then the tables that aggregate them ([`frames`]): typed rows ([`rows`]),
-//! polars group-bys and joins ([`aggregate`]), money ([`billing`]), with
-//! column names written once ([`columns`]).
+//! polars group-bys and joins ([`aggregate`]), money ([`billing`]), the
+//! causes of the window's misses ([`miss_causes`]), with column names written
+//! once ([`columns`]).
 
 // short functions (at most `too-many-lines-threshold` in clippy.toml)
 #![warn(clippy::too_many_lines)]
@@ -11,7 +12,10 @@ pub mod billing;
 pub mod columns;
 pub mod diagnose;
 pub mod frames;
+pub mod hygiene;
+pub mod interval;
 pub mod key;
+pub mod miss_causes;
 pub mod rows;
 
 use rayon::prelude::*;

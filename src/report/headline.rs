@@ -1,17 +1,30 @@
 //! What `cachelens report` prints when it has written the report folder: the
-//! window, the hit rate, the time and money saved against the cache's costs.
+//! verdict first (coloured by its sign when asked), then the window, the hit
+//! rate, the time and money saved against the cache's costs.
 
 use std::io::{self, Write};
 use std::path::Path;
 
+use anstyle::{AnsiColor, Style};
+
 use crate::analyze::frames::Totals;
 use crate::report::escape::terminal;
+use crate::report::table::paint;
+use crate::report::verdict::{Tone, Verdict, signed};
 use crate::summary::percent;
 
 /// Writes the headline of an analysis whose report went to `folder` (its name
-/// made safe for a terminal).
-pub fn write(t: &Totals, folder: &Path, out: &mut dyn Write) -> io::Result<()> {
+/// made safe for a terminal), in colour when `color`.
+pub fn write(t: &Totals, folder: &Path, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let money = |x: f64| format!("{x:.2} {}", t.currency);
+    let verdict = Verdict::of(t);
+    let tone = match verdict.tone {
+        Tone::Gain => AnsiColor::Green,
+        Tone::Loss => AnsiColor::Red,
+        Tone::Unknown => AnsiColor::Yellow,
+    };
+    let style = Style::new().bold().fg_color(Some(tone.into()));
+    writeln!(out, "{}", paint(&verdict.sentence, style, color))?;
     writeln!(
         out,
         "{} builds in {} runs, {} to {}: hit rate {}",
@@ -38,7 +51,8 @@ pub fn write(t: &Totals, folder: &Path, out: &mut dyn Write) -> io::Result<()> {
             || "unknown (--cache-repo or --cache-size-gb)".to_owned(),
             money
         ),
-        money(t.net)
+        t.net
+            .map_or_else(|| "unknown".to_owned(), |n| signed(n, &t.currency))
     )?;
     writeln!(
         out,

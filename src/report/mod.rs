@@ -16,8 +16,10 @@ pub mod json;
 pub mod markdown;
 pub mod ndjson;
 pub mod page;
+pub mod png_text;
 pub mod table;
 pub mod tables;
+pub mod verdict;
 
 use std::io::{self, Write};
 

@@ -21,6 +21,8 @@ use super::dataset;
 use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::hygiene::Hygiene;
+use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
 
@@ -77,6 +79,9 @@ pub struct TotalsFile<'a> {
     pub sources: &'a [String],
     /// How the figures are made.
     pub assumptions: &'static [&'static str],
+    /// The cache repository's hygiene (with `--cache-repo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_repository: Option<&'a Hygiene>,
 }
 
 /// Writes the analysis into `out` (replaced whole, with the report marker);
@@ -86,22 +91,29 @@ pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     out: &OutDir,
     location: &str,
 ) -> Result<(), WriteError> {
-    out.write(|dir| write_into(analysis, pricing, sources, dir, location))
+    out.write(|dir| write_into(analysis, pricing, sources, hygiene, dir, location))
 }
 
 fn write_into(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     dir: &Path,
     location: &str,
 ) -> Result<(), WriteError> {
     let tables = dir.join("tables");
     fs::create_dir_all(&tables).map_err(io_err(&tables))?;
-    let named: [(&str, &DataFrame); 9] = [
+    let miss_causes =
+        MissCause::frame(&analysis.miss_causes).map_err(|source| WriteError::Table {
+            path: tables.join("miss_causes").display().to_string(),
+            source,
+        })?;
+    let named: [(&str, &DataFrame); 10] = [
         ("steps", &analysis.steps),
         ("builds", &analysis.builds),
         ("runs", &analysis.runs),
@@ -111,6 +123,7 @@ fn write_into(
         ("hit_rate_by_project", &analysis.by_project),
         ("hit_rate_by_branch", &analysis.by_branch),
         ("step_keys", &analysis.step_keys),
+        ("miss_causes", &miss_causes),
     ];
     for (name, df) in named {
         write_table(df, &tables.join(name))?;
@@ -121,6 +134,7 @@ fn write_into(
         pricing,
         sources,
         assumptions: ASSUMPTIONS,
+        cache_repository: hygiene,
     };
     write_json(&dir.join("totals.json"), &totals)?;
 
@@ -136,7 +150,7 @@ fn write_into(
         )?;
         write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
     }
-    let page = Page::new(&analysis.totals, pricing, sources, &data, &drawn);
+    let page = Page::new(analysis, pricing, sources, hygiene, &data, &drawn);
     for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
         let path = dir.join(name);
         let text = text.map_err(|source| WriteError::Page {

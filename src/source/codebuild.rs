@@ -72,6 +72,7 @@ fn facts(b: &Build) -> BuildFacts {
             compute_type: b
                 .environment()
                 .map(|e| e.compute_type().as_str().to_owned()),
+            environment_type: b.environment().map(|e| e.r#type().as_str().to_owned()),
             source_version: b.source_version().map(str::to_owned),
             resolved_source_version: b.resolved_source_version().map(str::to_owned),
             initiator: b.initiator().map(str::to_owned),

@@ -33,6 +33,11 @@ impl Peers {
 pub fn pick_baseline<'a>(target: &Build, earlier: &[&'a Build]) -> Option<&'a Build> {
     let key = first_miss(target).and_then(step_key);
     let rate = target.hit_rate.unwrap_or(0.0);
+    if key.is_none() && rate >= 1.0 {
+        // nothing missed and no build can hit more: no need to look (a report
+        // diagnoses every build, most of them warm)
+        return None;
+    }
     earlier.iter().rev().copied().find(|b| {
         let hit = key.as_ref().is_some_and(|k| {
             b.steps
