@@ -257,7 +257,14 @@ fn report(args: &ReportArgs) -> Result<u8> {
         || report::dataset::PLACEHOLDER_LOCATION.to_owned(),
         S3Url::to_string,
     );
-    tables::write(&analysis, &pricing, &sources, hygiene.as_ref(), &out, &location)?;
+    tables::write(
+        &analysis,
+        &pricing,
+        &sources,
+        hygiene.as_ref(),
+        &out,
+        &location,
+    )?;
     if let Some(url) = &to_s3 {
         cloud::upload_report(&args.inputs.cloud, url, &folder)?;
     }
