@@ -16,6 +16,7 @@
 //! escape sequence that could split one) is not redacted string by string at all.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -205,17 +206,23 @@ type Visit<'a> = &'a mut dyn FnMut(&mut String);
 /// trigger words over all of them, joined; then only the strings that hold one
 /// are looked at.
 fn redact_kept(each: &mut dyn FnMut(Visit<'_>)) {
-    let mut joined = Vec::new();
-    let mut ends = Vec::new();
-    each(&mut |text| {
-        joined.extend_from_slice(text.as_bytes());
-        joined.push(b'\n');
-        ends.push(joined.len());
+    thread_local! {
+        /// The joined text and where each string ends, reused build after build.
+        static JOINED: RefCell<(Vec<u8>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    }
+    let mut suspects: Vec<usize> = JOINED.with_borrow_mut(|(joined, ends)| {
+        joined.clear();
+        ends.clear();
+        each(&mut |text| {
+            joined.extend_from_slice(text.as_bytes());
+            joined.push(b'\n');
+            ends.push(joined.len());
+        });
+        PREFILTER
+            .find_iter(&*joined)
+            .map(|m| ends.partition_point(|&end| end <= m.start()))
+            .collect()
     });
-    let mut suspects: Vec<usize> = PREFILTER
-        .find_iter(&joined)
-        .map(|m| ends.partition_point(|&end| end <= m.start()))
-        .collect();
     if suspects.is_empty() {
         return;
     }
