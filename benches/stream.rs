@@ -1,5 +1,5 @@
 //! The streaming path on the three corpus shapes (`cachelens::corpus`, made
-//! at bench time from `sample-logs/real/`, 16 MiB each), in MB/s of log: the
+//! at bench time from `sample-logs/real/`, 16 MiB each), in MiB/s of log: the
 //! assembler alone, each `steps` writer alone on parsed builds, and the whole
 //! `steps --format ndjson` and `summary` paths (parse + write, to a sink).
 //! Process-level timings with `rg -c` and `wc -l` beside: `BENCHMARKS.md`.
@@ -31,12 +31,19 @@ fn parse(log: &[u8], build: &mut dyn FnMut(Build)) {
     black_box(parser.finish(build));
 }
 
+/// The corpora: 16 MiB each when benchmarking, 1 MiB when run once as a test
+/// (`cargo test --benches`, a debug build).
 fn corpora() -> Vec<(&'static str, Vec<u8>)> {
+    let size = if std::env::args().any(|a| a == "--bench") {
+        16 << 20
+    } else {
+        1 << 20
+    };
     let logs = corpus::real_logs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real"))
         .expect("sample-logs/real");
     corpus::SHAPES
         .iter()
-        .map(|(shape, make)| (*shape, make(&logs, 16 << 20)))
+        .map(|(shape, make)| (*shape, make(&logs, size)))
         .collect()
 }
 
