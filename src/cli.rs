@@ -16,6 +16,14 @@ pub const EXIT_BELOW_MIN_HIT_RATE: u8 = 4;
 pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
+/// Exit code: wrong arguments (clap's own, and [`Usage`]).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Arguments that clap accepts but that give nothing to do (no input and a
+/// terminal on stdin): exit [`EXIT_USAGE`], with a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
 
 /// The exit codes, for every `--help` (a macro so that each command's examples
 /// can be put before it with `concat!`).

@@ -21,6 +21,7 @@ use cachelens::summary::SourceSummary;
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
     EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryArgs, SummaryFormatArg,
+    Usage,
 };
 use crate::cloud;
 
@@ -365,9 +366,11 @@ pub(crate) fn sources(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<
     } else if cloud {
         Vec::new()
     } else if io::stdin().is_terminal() {
-        bail!(
-            "no input: give LOG files or folders, --log-group/--build-id, or pipe a build log into `cachelens … -`"
-        );
+        return Err(Usage(
+            "no input: give LOG files or folders, --archive DIR, --log-group/--build-id, or pipe a build log in (`… | cachelens summary -`)"
+                .to_owned(),
+        )
+        .into());
     } else {
         vec![Source::Stdin]
     };

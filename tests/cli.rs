@@ -579,3 +579,29 @@ fn standard_input_streams_each_build_as_it_ends() {
         assert!(child.wait().unwrap().success(), "{args:?}");
     }
 }
+
+#[test]
+fn no_input_on_a_terminal_is_a_usage_error() {
+    // `script` (util-linux) runs the command on a pseudo-terminal: its stdin is one
+    for command in [
+        "summary",
+        "steps",
+        "report --out /nonexistent/never-written",
+    ] {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} {command}"), "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.contains("no input: give LOG files"),
+            "{command}: {text}"
+        );
+        assert!(
+            text.contains("usage: cachelens <COMMAND>"),
+            "{command}: {text}"
+        );
+    }
+}
