@@ -605,3 +605,29 @@ fn no_input_on_a_terminal_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn archived_stream_files_given_as_paths_read_as_with_archive() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo");
+    let group = demo.join("%2Faws%2Fcodebuild%2Fweb");
+    let file = std::fs::read_dir(&group)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let by_path = run(&["steps", file.to_str().unwrap()], None);
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    let b = &builds_of(&by_path)[0];
+    let stream = file.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(b["source"], format!("/aws/codebuild/web/{stream}"));
+    assert_eq!(b["build_id"], format!("web:{stream}"));
+    // the archive's folder given as a path reads the same builds as --archive
+    let folder = run(&["steps", demo.to_str().unwrap()], None);
+    let archive = run(
+        &["steps", "--archive", demo.to_str().unwrap(), "--offline"],
+        None,
+    );
+    assert!(folder.status.success(), "{}", stderr(&folder));
+    assert_eq!(builds_of(&folder).len(), 180);
+    assert_eq!(builds_of(&folder), builds_of(&archive));
+}
