@@ -288,6 +288,10 @@ pub struct Inputs {
     /// counted unparsed [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_LINE as u64, hide_default_value = true)]
     pub max_line: u64,
+    /// Also say, for each log, how many of its lines stand outside any BuildKit
+    /// build (by default said only when they may be a misread).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl Inputs {

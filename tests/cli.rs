@@ -631,3 +631,41 @@ fn archived_stream_files_given_as_paths_read_as_with_archive() {
     assert_eq!(builds_of(&folder).len(), 180);
     assert_eq!(builds_of(&folder), builds_of(&archive));
 }
+
+#[test]
+fn lines_outside_builds_are_told_only_when_they_may_be_misread() {
+    let build = "#1 [1/1] RUN a\n#1 DONE 1.0s\n";
+    // other commands' output around a build: not news, but --verbose tells it
+    let quiet = temp_log(format!("$ docker login\nLogin Succeeded\n{build}npm test\n").as_bytes());
+    let out = run_file(&["steps"], quiet.path());
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "a few lines of other output are not news");
+    let out = run_file(&["steps", "--verbose"], quiet.path());
+    assert!(
+        stderr(&out)
+            .contains("3 of 5 lines stand outside any BuildKit build (0 shaped like BuildKit's)"),
+        "{}",
+        stderr(&out)
+    );
+    // a BuildKit-shaped line no rule read (a glued terminal line): a possible misread
+    let glued = temp_log(format!("{build}#5 DONE 1.0s#1 [internal] load\n").as_bytes());
+    let out = run_file(&["summary"], glued.path());
+    assert!(
+        stderr(&out).contains("1 line in 1 log shaped like BuildKit's but read into no build"),
+        "{}",
+        stderr(&out)
+    );
+    // most of a log that has builds outside them: many, whatever they are
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!("test {i} of the suite passed\n"));
+    }
+    text.push_str(build);
+    let crowded = temp_log(text.as_bytes());
+    let out = run_file(&["steps"], crowded.path());
+    assert!(
+        stderr(&out).contains("30 of its 32 lines stand outside any BuildKit build"),
+        "{}",
+        stderr(&out)
+    );
+}
