@@ -103,7 +103,7 @@ fn the_report_over_the_demo_adds_up() {
     let first = run(&out);
     let stdout = String::from_utf8(first.stdout).unwrap();
     assert!(
-        stdout.starts_with("180 builds in 180 runs, 2026-09-28 to 2026-11-06"),
+        stdout.starts_with("180 builds in 180 CodeBuild runs; 2026-09-28 to 2026-11-06"),
         "{stdout}"
     );
 
