@@ -640,6 +640,10 @@ fn lines_outside_builds_are_told_only_when_they_may_be_misread() {
     let out = run_file(&["steps"], quiet.path());
     assert!(out.status.success());
     assert_eq!(stderr(&out), "", "a few lines of other output are not news");
+    // always in the records
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outside"][0]["unparsed_outside"], 3);
+    assert_eq!(doc["outside"][0]["unparsed_outside_shaped"], 0);
     let out = run_file(&["steps", "--verbose"], quiet.path());
     assert!(
         stderr(&out)
