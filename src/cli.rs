@@ -263,9 +263,10 @@ pub struct CostArgs {
 /// Where logs come from.
 #[derive(Debug, Args)]
 pub struct Inputs {
-    /// Log files, folders (their *.log, *.log.gz, *.txt) or `-` for standard input;
-    /// standard input when none is given, no CloudWatch source is chosen and it is
-    /// not a terminal. Gzip is read as such.
+    /// Log files, folders (their *.log, *.log.gz, *.txt and archived *.jsonl streams)
+    /// or `-` for standard input; standard input when none is given, no CloudWatch
+    /// source is chosen and it is not a terminal. Gzip is read as such, and a file
+    /// cachelens archived (`fetch`) with its build id and metadata.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     #[command(flatten)]
