@@ -41,8 +41,8 @@ pub struct Unread {
     /// Builds with unparsed lines: source, index, count, first line.
     unparsed: Vec<(String, usize, u64, Option<u64>)>,
     unparsed_more: usize,
-    /// Logs with builds and lines outside them (the first [`SHOWN`] of those
-    /// told: shaped, many, or all under `--verbose`), and how many in all.
+    /// Logs with builds and lines outside them: the first [`SHOWN`] (listed
+    /// under `--verbose`), and how many in all.
     outside: Vec<Outside>,
     holding: usize,
     /// Shaped lines outside builds, and the logs holding them.

@@ -232,9 +232,11 @@ impl Assembler {
         self.lines = number;
         self.block = None;
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
-        self.unparsed(number, 1);
+        // told apart as refused (`ParsedLog::refused`), not as shaped
+        self.pending += 1;
+        self.pending_first.get_or_insert(number);
     }
 
     #[inline]
@@ -402,7 +404,7 @@ impl Assembler {
             },
             // a line no pretty-printed object holds: the lines before were no object
             Some(p) if !p.scan.continues(line) => {
-                self.unparsed(p.first_line, p.lines);
+                self.unparsed(p.first_line, p.lines, &p.text);
                 return false;
             }
             Some(p) => {
@@ -451,12 +453,12 @@ impl Assembler {
                     }
                 });
                 if object.lines == 0 {
-                    self.unparsed(number, 1);
+                    self.unparsed(number, 1, line);
                 } else if object.text.len() > self.max_object {
                     self.refuse(Refused::LongObject {
                         line: object.first_line,
                     });
-                    self.unparsed(object.first_line, object.lines);
+                    self.unparsed(object.first_line, object.lines, &object.text);
                 } else {
                     self.json = Some(object);
                 }
@@ -464,10 +466,10 @@ impl Assembler {
             JsonRead::Invalid => match pending {
                 // the lines before were no object: this one may be anything
                 Some(p) if p.lines > 1 => {
-                    self.unparsed(p.first_line, p.lines - 1);
+                    self.unparsed(p.first_line, p.lines - 1, &p.text);
                     return false;
                 }
-                _ => self.unparsed(number, 1),
+                _ => self.unparsed(number, 1, line),
             },
         }
         true
@@ -508,10 +510,13 @@ impl Assembler {
         true
     }
 
-    /// `count` lines from `first` that no rule accepts.
-    fn unparsed(&mut self, first: u64, count: u64) {
+    /// `count` lines from `first` that no rule accepts, `text` their bytes.
+    fn unparsed(&mut self, first: u64, count: u64, text: &[u8]) {
         self.pending += count;
-        self.pending_shaped += count;
+        let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        if shaped_like_buildkit(line) {
+            self.pending_shaped += count;
+        }
         self.pending_first.get_or_insert(first);
     }
 
@@ -638,7 +643,7 @@ impl Assembler {
     /// The end of the log: the last build is queued, the rest returned.
     pub(super) fn finish(&mut self) -> ParsedLog {
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
         self.end_build();
         ParsedLog {
@@ -1081,6 +1086,9 @@ mod tests {
         );
         assert_eq!(log.builds.len(), 1);
         assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (4, 3));
+        // another tool's JSON lines and a broken object are not rawjson-shaped
+        let log = parse("#1 [1/1] RUN a\n#1 DONE 1.0s\n{\"level\":\"info\"}\n{oops\n");
+        assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (2, 0));
     }
 
     #[test]
