@@ -16,6 +16,14 @@ pub const EXIT_BELOW_MIN_HIT_RATE: u8 = 4;
 pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
+/// Exit code: wrong arguments (clap's own, and [`Usage`]).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Arguments that clap accepts but that give nothing to do (no input and a
+/// terminal on stdin): exit [`EXIT_USAGE`], with a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
 
 /// The exit codes, for every `--help` (a macro so that each command's examples
 /// can be put before it with `concat!`).
@@ -258,9 +266,10 @@ pub struct CostArgs {
 /// Where logs come from.
 #[derive(Debug, Args)]
 pub struct Inputs {
-    /// Log files, folders (their *.log, *.log.gz, *.txt) or `-` for standard input;
-    /// standard input when none is given, no CloudWatch source is chosen and it is
-    /// not a terminal. Gzip is read as such.
+    /// Log files, folders (their *.log, *.log.gz, *.txt and archived *.jsonl streams)
+    /// or `-` for standard input; standard input when none is given, no CloudWatch
+    /// source is chosen and it is not a terminal. Gzip is read as such, and a file
+    /// cachelens archived (`fetch`) with its build id and metadata.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     #[command(flatten)]
@@ -283,6 +292,10 @@ pub struct Inputs {
     /// counted unparsed [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_LINE as u64, hide_default_value = true)]
     pub max_line: u64,
+    /// Also say, for each log, how many of its lines stand outside any BuildKit
+    /// build (by default said only when they may be a misread).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl Inputs {

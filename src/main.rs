@@ -72,6 +72,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             say!("{}", message(&err));
+            if err.downcast_ref::<cli::Usage>().is_some() {
+                say!("usage: cachelens <COMMAND> [LOG…|-] (`cachelens <COMMAND> --help` for more)");
+                return ExitCode::from(cli::EXIT_USAGE);
+            }
             ExitCode::FAILURE
         }
     }

@@ -22,6 +22,7 @@ use cachelens::summary::SourceSummary;
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
     EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryArgs, SummaryFormatArg,
+    Usage,
 };
 use crate::cloud;
 
@@ -141,12 +142,7 @@ fn summary_with_history(
     let logs = load(&args.inputs, build_id)?;
     let mut summaries: Vec<SourceSummary<'_>> = logs.iter().map(SourceSummary::of).collect();
     if found_builds(&logs) {
-        add_savings(
-            &mut summaries,
-            &logs,
-            &args.cost,
-            &args.inputs.read_options(),
-        )?;
+        add_savings(&mut summaries, &logs, &args.cost, &args.inputs)?;
     }
     write_out(|out| report::write_summary(format, &summaries, options, out))?;
     let mut found = crate::stream::Found::default();
@@ -161,12 +157,12 @@ fn summary_with_history(
 }
 
 /// The logs of `--history`.
-fn history(cost: &CostArgs, options: &ReadOptions) -> Result<Vec<ParsedLog>> {
+fn history(cost: &CostArgs, inputs: &Inputs) -> Result<Vec<ParsedLog>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_reporting(&expand_reporting(&cost.history), options);
-    crate::unread::Unread::of(&parsed).say();
+    let parsed = parse_reporting(&expand_reporting(&cost.history), &inputs.read_options());
+    crate::unread::Unread::of(&parsed).say(inputs.verbose);
     Ok(parsed)
 }
 
@@ -182,9 +178,9 @@ fn add_savings(
     summaries: &mut [SourceSummary<'_>],
     logs: &[ParsedLog],
     cost: &CostArgs,
-    options: &ReadOptions,
+    inputs: &Inputs,
 ) -> Result<()> {
-    let history = history(cost, options)?;
+    let history = history(cost, inputs)?;
     let pricing = pricing(cost)?;
     let options = Options {
         pricing: &pricing,
@@ -226,7 +222,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    let history = history(&args.cost, &args.inputs.read_options())?;
+    let history = history(&args.cost, &args.inputs)?;
     let pricing = pricing(&args.cost)?;
     let mut hygiene = None;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
@@ -354,7 +350,7 @@ fn load_baseline(path: &std::path::Path, args: &DiagnoseArgs) -> Result<Build> {
     if let Some(e) = skipped.into_iter().next() {
         bail!("--baseline: {e}");
     }
-    crate::unread::Unread::of(&parsed).say();
+    crate::unread::Unread::of(&parsed).say(args.inputs.verbose);
     match parsed.into_iter().flat_map(|l| l.builds).last() {
         Some(b) => Ok(b),
         None => bail!("--baseline {}: no BuildKit build found", path.display()),
@@ -370,7 +366,7 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 fn load(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<ParsedLog>> {
     let sources = sources(inputs, build_id)?;
     let parsed = parse_reporting(&sources, &inputs.read_options());
-    crate::unread::Unread::of(&parsed).say();
+    crate::unread::Unread::of(&parsed).say(inputs.verbose);
     Ok(parsed)
 }
 
@@ -382,9 +378,11 @@ pub(crate) fn sources(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<
     } else if cloud {
         Vec::new()
     } else if io::stdin().is_terminal() {
-        bail!(
-            "no input: give LOG files or folders, --log-group/--build-id, or pipe a build log into `cachelens … -`"
-        );
+        return Err(Usage(
+            "no input: give LOG files or folders, --archive DIR, --log-group/--build-id, or pipe a build log in (`… | cachelens summary -`)"
+                .to_owned(),
+        )
+        .into());
     } else {
         vec![Source::Stdin]
     };

@@ -92,7 +92,7 @@ pub fn steps(sources: &[Source], inputs: &Inputs, format: StepsFormat) -> Result
         done = (steps.found, steps.unread);
         Ok(())
     })?;
-    done.1.say();
+    done.1.say(inputs.verbose);
     Ok(done.0)
 }
 
@@ -175,6 +175,6 @@ pub fn summary(
         done = (summaries.found, summaries.unread);
         Ok(())
     })?;
-    done.1.say();
+    done.1.say(inputs.verbose);
     Ok(done.0)
 }

@@ -579,3 +579,97 @@ fn standard_input_streams_each_build_as_it_ends() {
         assert!(child.wait().unwrap().success(), "{args:?}");
     }
 }
+
+#[test]
+fn no_input_on_a_terminal_is_a_usage_error() {
+    // `script` (util-linux) runs the command on a pseudo-terminal: its stdin is one
+    for command in [
+        "summary",
+        "steps",
+        "report --out /nonexistent/never-written",
+    ] {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} {command}"), "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.contains("no input: give LOG files"),
+            "{command}: {text}"
+        );
+        assert!(
+            text.contains("usage: cachelens <COMMAND>"),
+            "{command}: {text}"
+        );
+    }
+}
+
+#[test]
+fn archived_stream_files_given_as_paths_read_as_with_archive() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo");
+    let group = demo.join("%2Faws%2Fcodebuild%2Fweb");
+    let file = std::fs::read_dir(&group)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let by_path = run(&["steps", file.to_str().unwrap()], None);
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    let b = &builds_of(&by_path)[0];
+    let stream = file.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(b["source"], format!("/aws/codebuild/web/{stream}"));
+    assert_eq!(b["build_id"], format!("web:{stream}"));
+    // the archive's folder given as a path reads the same builds as --archive
+    let folder = run(&["steps", demo.to_str().unwrap()], None);
+    let archive = run(
+        &["steps", "--archive", demo.to_str().unwrap(), "--offline"],
+        None,
+    );
+    assert!(folder.status.success(), "{}", stderr(&folder));
+    assert_eq!(builds_of(&folder).len(), 180);
+    assert_eq!(builds_of(&folder), builds_of(&archive));
+}
+
+#[test]
+fn lines_outside_builds_are_told_only_when_they_may_be_misread() {
+    let build = "#1 [1/1] RUN a\n#1 DONE 1.0s\n";
+    // other commands' output around a build: not news, but --verbose tells it
+    let quiet = temp_log(format!("$ docker login\nLogin Succeeded\n{build}npm test\n").as_bytes());
+    let out = run_file(&["steps"], quiet.path());
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "a few lines of other output are not news");
+    // always in the records
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outside"][0]["unparsed_outside"], 3);
+    assert_eq!(doc["outside"][0]["unparsed_outside_shaped"], 0);
+    let out = run_file(&["steps", "--verbose"], quiet.path());
+    assert!(
+        stderr(&out)
+            .contains("3 of 5 lines stand outside any BuildKit build (0 shaped like BuildKit's)"),
+        "{}",
+        stderr(&out)
+    );
+    // a BuildKit-shaped line no rule read (a glued terminal line): a possible misread
+    let glued = temp_log(format!("{build}#5 DONE 1.0s#1 [internal] load\n").as_bytes());
+    let out = run_file(&["summary"], glued.path());
+    assert!(
+        stderr(&out).contains("1 line in 1 log shaped like BuildKit's but read into no build"),
+        "{}",
+        stderr(&out)
+    );
+    // most of a log that has builds outside them: many, whatever they are
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!("test {i} of the suite passed\n"));
+    }
+    text.push_str(build);
+    let crowded = temp_log(text.as_bytes());
+    let out = run_file(&["steps"], crowded.path());
+    assert!(
+        stderr(&out).contains("30 of its 32 lines stand outside any BuildKit build"),
+        "{}",
+        stderr(&out)
+    );
+}

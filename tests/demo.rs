@@ -112,7 +112,7 @@ fn the_report_over_the_demo_adds_up() {
             .lines()
             .nth(1)
             .unwrap()
-            .starts_with("180 builds in 180 runs, 2026-09-28 to 2026-11-06"),
+            .starts_with("180 builds in 180 CodeBuild runs; 2026-09-28 to 2026-11-06"),
         "{stdout}"
     );
 

@@ -306,6 +306,50 @@ fn hostile_report(dir: &Path) -> PathBuf {
 }
 
 #[test]
+fn plain_files_say_what_is_known_builds_from_files_and_no_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let o = Command::new(BIN)
+        .current_dir(root())
+        .args(["report", "sample-logs/real", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.starts_with("26 builds from 26 files; no dates in the logs: hit rate"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('?'), "{stdout}");
+    let why = "No week to show: the logs hold no dates";
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("| Window | no dates in the logs |"), "{md}");
+    assert!(md.contains("| Builds | 26 builds from 26 files |"), "{md}");
+    assert!(
+        md.contains("| ECR storage | unknown (no cache size given) |"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches(why).count(),
+        3,
+        "the three per-week sections: {md}"
+    );
+    assert!(!md.contains("| Week |"), "no empty weekly table");
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("<div class=\"value\">26 builds from 26 files</div>"));
+    assert_eq!(html.matches(why).count(), 3);
+    assert!(!html.contains("id=\"weekly\""));
+    let totals: Value =
+        serde_json::from_str::<Value>(&read(&out.join("totals.json"))).unwrap()["totals"].take();
+    assert_eq!(
+        (totals["runs"].as_u64(), totals["codebuild_runs"].as_u64()),
+        (Some(26), Some(0))
+    );
+    assert!(totals["first_day"].is_null());
+}
+
+#[test]
 fn log_text_is_escaped_and_the_page_fetches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = hostile_report(dir.path());
@@ -673,7 +717,11 @@ fn chromium_renders_the_page_at_desktop_and_phone_widths() {
         format!("{:.2} {cur}", f("storage_cost")),
         format!("{:.1}", f("saved_seconds") / 60.0),
         format!("{:.0}%", f("hit_rate") * 100.0),
-        format!("{} ({})", f("builds"), f("runs")),
+        format!(
+            "{} builds in {} CodeBuild runs",
+            f("builds"),
+            f("codebuild_runs")
+        ),
     ] {
         assert!(dom.contains(&figure), "{figure} not in the rendered page");
     }

@@ -209,6 +209,7 @@ pub(crate) fn totals(
         last_day: span.last.map(|d| d.to_string()),
         days: span.days,
         runs: runs.height(),
+        codebuild_runs: runs.height() - runs.column(RUN.build_id)?.null_count(),
         builds: builds.height(),
         cacheable,
         cached,

@@ -120,6 +120,8 @@ pub struct Totals {
     pub days: f64,
     /// Logs (CodeBuild runs or files).
     pub runs: usize,
+    /// Of `runs`, the CodeBuild runs (a build id known); the others are files.
+    pub codebuild_runs: usize,
     /// BuildKit builds.
     pub builds: usize,
     /// Cacheable steps.

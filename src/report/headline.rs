@@ -13,6 +13,29 @@ use crate::report::table::paint;
 use crate::report::verdict::{Tone, Verdict, signed};
 use crate::summary::percent;
 
+/// What the builds were read from: `180 builds in 180 CodeBuild runs`, `26
+/// builds from 26 files`, or `… from 30 logs (4 CodeBuild runs)`.
+pub fn counted(t: &Totals) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let builds = format!("{} build{}", t.builds, s(t.builds));
+    match t.codebuild_runs {
+        0 => format!("{builds} from {} file{}", t.runs, s(t.runs)),
+        n if n == t.runs => format!("{builds} in {n} CodeBuild run{}", s(n)),
+        n => format!("{builds} from {} logs ({n} CodeBuild run{})", t.runs, s(n)),
+    }
+}
+
+/// The days the builds ran, `2026-10-05 to 2026-11-15`, or that the logs hold none.
+pub fn dates(t: &Totals) -> String {
+    match (&t.first_day, &t.last_day) {
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        _ => NO_DATES.to_owned(),
+    }
+}
+
+/// Said where the logs hold no date (plain files without CI timestamps).
+pub const NO_DATES: &str = "no dates in the logs";
+
 /// Writes the headline of an analysis whose report went to `folder` (its name
 /// made safe for a terminal), in colour when `color`.
 pub fn write(t: &Totals, folder: &Path, color: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -27,11 +50,9 @@ pub fn write(t: &Totals, folder: &Path, color: bool, out: &mut dyn Write) -> io:
     writeln!(out, "{}", paint(&verdict.sentence, style, color))?;
     writeln!(
         out,
-        "{} builds in {} runs, {} to {}: hit rate {}",
-        t.builds,
-        t.runs,
-        t.first_day.as_deref().unwrap_or("?"),
-        t.last_day.as_deref().unwrap_or("?"),
+        "{}; {}: hit rate {}",
+        counted(t),
+        dates(t),
         t.hit_rate.map_or_else(|| "n/a".to_owned(), percent)
     )?;
     writeln!(

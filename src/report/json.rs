@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::RunRecord;
+use super::{OutsideRecord, RunRecord};
 
 /// The `{"builds": [ … ], "runs": [ … ]}` document, pretty-printed, written
 /// entry by entry as the builds come (the same bytes as the whole document
@@ -34,8 +34,14 @@ impl Document {
         indented(&self.buf, b"    ", true, out)
     }
 
-    /// Ends the document: `runs` (the CodeBuild runs) when there are some.
-    pub fn finish(self, runs: &[RunRecord<'_>], out: &mut dyn Write) -> io::Result<()> {
+    /// Ends the document: `runs` (the CodeBuild runs) and `outside` (the logs'
+    /// lines outside any build) when there are some.
+    pub fn finish(
+        self,
+        runs: &[RunRecord<'_>],
+        outside: &[OutsideRecord],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         out.write_all(if self.entries == 0 {
             b"{\n  \"builds\": []"
         } else {
@@ -45,6 +51,12 @@ impl Document {
             let mut buf = Vec::new();
             super::escape::to_json_writer_pretty(&mut buf, runs)?;
             out.write_all(b",\n  \"runs\": ")?;
+            indented(&buf, b"  ", false, out)?;
+        }
+        if !outside.is_empty() {
+            let mut buf = Vec::new();
+            super::escape::to_json_writer_pretty(&mut buf, outside)?;
+            out.write_all(b",\n  \"outside\": ")?;
             indented(&buf, b"  ", false, out)?;
         }
         out.write_all(b"\n}\n")
@@ -75,6 +87,8 @@ mod tests {
         builds: Vec<&'a crate::model::Build>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         runs: Vec<RunRecord<'a>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        outside: Vec<OutsideRecord>,
     }
 
     #[test]
@@ -90,12 +104,13 @@ mod tests {
             logs.push(crate::parse::parse_log(&text, name));
         }
         let codebuild = b"[Container] 2024/01/01 00:00:00.000000 Running command docker build .\n\
-                          #1 [1/1] FROM a\n#1 DONE 0.1s\n";
+                          #1 [1/1] FROM a\n#1 DONE 0.1s\nLogin Succeeded\n";
         logs.push(crate::parse::parse_log(codebuild, "cb.log"));
         for logs in [&logs[..0], &logs[..1], &logs[..]] {
             let whole = Whole {
                 builds: logs.iter().flat_map(|l| &l.builds).collect(),
                 runs: super::super::runs(logs.iter().map(|l| (l.source.as_str(), l.run.as_ref()))),
+                outside: logs.iter().filter_map(OutsideRecord::of).collect(),
             };
             let mut expected = Vec::new();
             super::super::escape::to_json_writer_pretty(&mut expected, &whole).unwrap();

@@ -69,6 +69,29 @@ pub struct RunRecord<'a> {
     pub run: &'a Run,
 }
 
+/// A log's lines outside any build (`steps --format json`'s `outside`): other
+/// commands' output, and those shaped like BuildKit's, which may be misread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutsideRecord {
+    /// Where the log was read.
+    pub source: String,
+    /// [`ParsedLog::unparsed_outside`].
+    pub unparsed_outside: u64,
+    /// [`ParsedLog::unparsed_outside_shaped`].
+    pub unparsed_outside_shaped: u64,
+}
+
+impl OutsideRecord {
+    /// The record of a log that has lines outside its builds.
+    pub fn of(log: &ParsedLog) -> Option<Self> {
+        (log.unparsed_outside > 0).then(|| OutsideRecord {
+            source: log.source.clone(),
+            unparsed_outside: log.unparsed_outside,
+            unparsed_outside_shaped: log.unparsed_outside_shaped,
+        })
+    }
+}
+
 /// The CodeBuild runs of some logs.
 pub fn runs<'a>(logs: impl IntoIterator<Item = (&'a str, Option<&'a Run>)>) -> Vec<RunRecord<'a>> {
     logs.into_iter()
@@ -97,6 +120,7 @@ enum StepsOut<'w> {
     Json {
         doc: json::Document,
         runs: Runs,
+        outside: Vec<OutsideRecord>,
         out: &'w mut dyn Write,
     },
     Ndjson {
@@ -113,6 +137,7 @@ impl<'w> StepsWriter<'w> {
             StepsFormat::Json => StepsOut::Json {
                 doc: json::Document::default(),
                 runs: Runs::default(),
+                outside: Vec::new(),
                 out,
             },
             StepsFormat::Ndjson => StepsOut::Ndjson {
@@ -133,10 +158,12 @@ impl<'w> StepsWriter<'w> {
         }
     }
 
-    /// The end of a log: its CodeBuild run goes at the end of the JSON document.
+    /// The end of a log: its CodeBuild run and its lines outside any build go
+    /// at the end of the JSON document.
     pub fn log(&mut self, log: &ParsedLog) {
-        if let StepsOut::Json { runs, .. } = &mut self.out {
+        if let StepsOut::Json { runs, outside, .. } = &mut self.out {
             runs.add(&log.source, log.run.as_ref());
+            outside.extend(OutsideRecord::of(log));
         }
     }
 
@@ -151,7 +178,12 @@ impl<'w> StepsWriter<'w> {
     /// Ends the output.
     pub fn finish(self) -> io::Result<()> {
         match self.out {
-            StepsOut::Json { doc, runs, out } => doc.finish(&runs.records(), out),
+            StepsOut::Json {
+                doc,
+                runs,
+                outside,
+                out,
+            } => doc.finish(&runs.records(), &outside, out),
             StepsOut::Ndjson { .. } => Ok(()),
             StepsOut::Csv(w) => w.finish(),
         }
@@ -266,7 +298,7 @@ impl<'w> SummaryWriter<'w> {
     /// Ends the output.
     pub fn finish(self) -> io::Result<()> {
         match self.format {
-            SummaryFormat::Json => self.doc.finish(&self.runs.records(), self.out),
+            SummaryFormat::Json => self.doc.finish(&self.runs.records(), &[], self.out),
             SummaryFormat::Table | SummaryFormat::Markdown => Ok(()),
         }
     }

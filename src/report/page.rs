@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::charts::{Chart, ChartData};
 use super::escape::markdown;
+use super::headline;
 use super::verdict::{Tone, Verdict, signed};
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
 use crate::analyze::hygiene::{EXPIRE_UNTAGGED_DAYS, Hygiene};
@@ -219,6 +220,8 @@ pub struct Page {
     pub figures: Vec<Figure>,
     /// Per week.
     pub weeks: Vec<WeekRow>,
+    /// Why there is no week, when there is none (shown in place of the per-week tables).
+    pub no_weeks: Option<&'static str>,
     /// Week names (hit rate table header).
     pub week_names: Vec<String>,
     /// Per project.
@@ -232,6 +235,10 @@ pub struct Page {
     /// The charts.
     pub charts: Vec<ChartRef>,
 }
+
+/// Why a report has no week: its builds have no date.
+const NO_WEEKS: &str = "No week to show: the logs hold no dates (plain log files without CI timestamps). \
+     CodeBuild runs (the archive, CloudWatch, S3) and timestamped CI logs have them.";
 
 /// Dollars (or the table's currency) with cents.
 pub fn money(x: f64) -> String {
@@ -256,7 +263,7 @@ impl Page {
         let t = &analysis.totals;
         let window = match (&t.first_day, &t.last_day) {
             (Some(a), Some(b)) => format!("{a} to {b} ({:.0} days)", t.days),
-            _ => "unknown (the logs carry no time)".to_owned(),
+            _ => headline::NO_DATES.to_owned(),
         };
         let storage = t.storage.as_ref().map_or_else(
             || "unknown (give --cache-repo or --cache-size-gb)".to_owned(),
@@ -276,6 +283,7 @@ impl Page {
             unknowns: unknowns(t),
             figures: figures(t),
             weeks: week_rows(data),
+            no_weeks: data.weeks.is_empty().then_some(NO_WEEKS),
             week_names: data.weeks.iter().map(|w| w.week.clone()).collect(),
             projects: project_rows(data),
             top_steps: step_rows(data),
@@ -374,10 +382,7 @@ fn figures(t: &Totals) -> Vec<Figure> {
         ..f
     };
     vec![
-        figure(
-            "Builds (CodeBuild runs)",
-            format!("{} ({})", t.builds, t.runs),
-        ),
+        figure("Builds", headline::counted(t)),
         figure(
             "Hit rate",
             t.hit_rate.map_or_else(|| "n/a".to_owned(), percent),
@@ -406,7 +411,10 @@ fn figures(t: &Totals) -> Vec<Figure> {
         ),
         figure(
             "ECR storage",
-            format!("{} {cur}", opt_money(t.storage_cost)),
+            t.storage_cost.map_or_else(
+                || "unknown (no cache size given)".to_owned(),
+                |c| format!("{} {cur}", money(c)),
+            ),
         ),
         Figure {
             label: "Net savings",

@@ -32,7 +32,7 @@ pub enum SourceError {
         source: io::Error,
     },
     /// A folder held no log file.
-    #[error("{0}: no *.log, *.log.gz or *.txt file in this folder")]
+    #[error("{0}: no *.log, *.log.gz, *.txt or archived *.jsonl file in this folder")]
     EmptyFolder(String),
     /// An archived stream could not be read.
     #[error(transparent)]
@@ -192,7 +192,10 @@ impl Source {
 }
 
 /// Expands command-line arguments into sources: `-` is stdin, a folder gives
-/// its `*.log`, `*.log.gz` and `*.txt` files (recursively, sorted by path).
+/// its `*.log`, `*.log.gz` and `*.txt` files and its archived streams
+/// (`*.jsonl` holding a stream header), recursively, sorted by path. A file
+/// that begins with a stream header is read as an archived stream, with its
+/// metadata, whatever its name.
 /// What cannot be read (a missing path, an unreadable or empty folder) is put
 /// in `skipped` and the rest is still expanded.
 pub fn expand(args: &[PathBuf], skipped: &mut Vec<SourceError>) -> Vec<Source> {
@@ -219,10 +222,19 @@ pub fn expand(args: &[PathBuf], skipped: &mut Vec<SourceError>) -> Vec<Source> {
                 skipped.push(SourceError::EmptyFolder(arg.display().to_string()));
             }
         } else {
-            out.push(Source::File(arg.clone()));
+            out.push(file(arg.clone()));
         }
     }
     out
+}
+
+/// A file: an archived stream when it begins with a stream header, else a log.
+fn file(path: PathBuf) -> Source {
+    if archive::is_stream_file(&path) {
+        Source::Archived(path)
+    } else {
+        Source::File(path)
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<SourceError>) {
@@ -245,7 +257,9 @@ fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<SourceError>) {
         if path.is_dir() {
             walk(&path, out, skipped);
         } else if is_log_name(&path) {
-            out.push(Source::File(path));
+            out.push(file(path));
+        } else if path.extension().is_some_and(|e| e == "jsonl") && archive::is_stream_file(&path) {
+            out.push(Source::Archived(path));
         }
     }
 }
@@ -309,6 +323,54 @@ mod tests {
             skipped[..],
             [SourceError::EmptyFolder(_), SourceError::Read { .. }]
         ));
+    }
+
+    #[test]
+    fn archived_streams_are_told_by_their_header_not_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut stream =
+            archive::Stream::new("/aws/codebuild/app", "0f1e2d3c-0000-4000-8000-000000000000");
+        stream.extend([archive::Event {
+            timestamp: 1_700_000_000_000,
+            message: "#1 [1/1] RUN true\n#1 DONE 1.0s\n".to_owned(),
+        }]);
+        let written = archive::Archive::new(dir.path().join("archive"))
+            .write(&stream)
+            .unwrap();
+        // the same file under a log's name, a rawjson log and a JSON file named .jsonl
+        let renamed = dir.path().join("renamed.log");
+        fs::copy(&written, &renamed).unwrap();
+        let rawjson = dir.path().join("build.jsonl");
+        fs::write(&rawjson, "{\"vertexes\":[]}\n").unwrap();
+        let given = expand(
+            &[written.clone(), renamed.clone(), rawjson.clone()],
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            given,
+            vec![
+                Source::Archived(written.clone()),
+                Source::Archived(renamed),
+                Source::File(rawjson),
+            ]
+        );
+        // a folder: its archived streams, not its other .jsonl files
+        let walked = expand(&[dir.path().to_path_buf()], &mut Vec::new());
+        assert_eq!(walked.len(), 2, "{walked:?}");
+        assert!(walked.contains(&Source::Archived(written.clone())));
+        // read with its metadata: the group/stream name and the build id
+        let log = Source::Archived(written)
+            .parse(&ParseOptions::default(), u64::MAX, &mut |_| true)
+            .unwrap();
+        assert_eq!(
+            log.source,
+            "/aws/codebuild/app/0f1e2d3c-0000-4000-8000-000000000000"
+        );
+        assert_eq!(
+            log.origin.build_id.map(|id| id.to_string()).as_deref(),
+            Some("app:0f1e2d3c-0000-4000-8000-000000000000")
+        );
+        assert_eq!(log.origin.first_event_ms, Some(1_700_000_000_000));
     }
 
     #[test]

@@ -179,7 +179,10 @@ pub(super) struct Assembler {
     /// Unparsed lines since the last line that belongs to the current build.
     pending: u64,
     pending_first: Option<u64>,
+    /// Of `pending`, the lines shaped like BuildKit's (see [`ParsedLog::unparsed_outside_shaped`]).
+    pending_shaped: u64,
     unparsed_outside: u64,
+    unparsed_outside_shaped: u64,
     errors_outside: Vec<(u64, String)>,
     lines: u64,
     run: Option<Run>,
@@ -204,7 +207,9 @@ impl Assembler {
             recap: RecapState::None,
             pending: 0,
             pending_first: None,
+            pending_shaped: 0,
             unparsed_outside: 0,
+            unparsed_outside_shaped: 0,
             errors_outside: Vec::new(),
             lines: 0,
             run: None,
@@ -227,9 +232,11 @@ impl Assembler {
         self.lines = number;
         self.block = None;
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
-        self.unparsed(number, 1);
+        // told apart as refused (`ParsedLog::refused`), not as shaped
+        self.pending += 1;
+        self.pending_first.get_or_insert(number);
     }
 
     #[inline]
@@ -397,7 +404,7 @@ impl Assembler {
             },
             // a line no pretty-printed object holds: the lines before were no object
             Some(p) if !p.scan.continues(line) => {
-                self.unparsed(p.first_line, p.lines);
+                self.unparsed(p.first_line, p.lines, &p.text);
                 return false;
             }
             Some(p) => {
@@ -446,12 +453,12 @@ impl Assembler {
                     }
                 });
                 if object.lines == 0 {
-                    self.unparsed(number, 1);
+                    self.unparsed(number, 1, line);
                 } else if object.text.len() > self.max_object {
                     self.refuse(Refused::LongObject {
                         line: object.first_line,
                     });
-                    self.unparsed(object.first_line, object.lines);
+                    self.unparsed(object.first_line, object.lines, &object.text);
                 } else {
                     self.json = Some(object);
                 }
@@ -459,10 +466,10 @@ impl Assembler {
             JsonRead::Invalid => match pending {
                 // the lines before were no object: this one may be anything
                 Some(p) if p.lines > 1 => {
-                    self.unparsed(p.first_line, p.lines - 1);
+                    self.unparsed(p.first_line, p.lines - 1, &p.text);
                     return false;
                 }
-                _ => self.unparsed(number, 1),
+                _ => self.unparsed(number, 1, line),
             },
         }
         true
@@ -503,9 +510,13 @@ impl Assembler {
         true
     }
 
-    /// `count` lines from `first` that no rule accepts.
-    fn unparsed(&mut self, first: u64, count: u64) {
+    /// `count` lines from `first` that no rule accepts, `text` their bytes.
+    fn unparsed(&mut self, first: u64, count: u64, text: &[u8]) {
         self.pending += count;
+        let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        if shaped_like_buildkit(line) {
+            self.pending_shaped += count;
+        }
         self.pending_first.get_or_insert(first);
     }
 
@@ -554,6 +565,7 @@ impl Assembler {
             RecapState::Closed => self.client_error(number, lossy(text)),
             RecapState::None => {
                 self.pending += 1;
+                self.pending_shaped += u64::from(shaped_like_buildkit(text));
                 self.pending_first.get_or_insert(number);
             }
         }
@@ -589,6 +601,7 @@ impl Assembler {
             }
             self.pending = 0;
             self.pending_first = None;
+            self.pending_shaped = 0;
         }
         build
     }
@@ -611,12 +624,14 @@ impl Assembler {
 
     fn end_build(&mut self) {
         self.unparsed_outside += std::mem::take(&mut self.pending);
+        self.unparsed_outside_shaped += std::mem::take(&mut self.pending_shaped);
         self.pending_first = None;
         if let Some(state) = self.current.take() {
             if is_no_build(&state) {
                 // rule A8: headers and nothing else (a README quoting a log) make no build
-                self.unparsed_outside +=
-                    state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
+                let lines = state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
+                self.unparsed_outside += lines;
+                self.unparsed_outside_shaped += lines;
                 return;
             }
             self.builds
@@ -628,7 +643,7 @@ impl Assembler {
     /// The end of the log: the last build is queued, the rest returned.
     pub(super) fn finish(&mut self) -> ParsedLog {
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
         self.end_build();
         ParsedLog {
@@ -636,6 +651,7 @@ impl Assembler {
             builds: Vec::new(),
             lines: self.lines,
             unparsed_outside: self.unparsed_outside,
+            unparsed_outside_shaped: self.unparsed_outside_shaped,
             errors_outside: std::mem::take(&mut self.errors_outside),
             run: self.run.take(),
             origin: Origin::default(),
@@ -646,6 +662,26 @@ impl Assembler {
 
 /// Rule A8: plain vertex lines of which none is a terminal line, with no client
 /// error either, are no build (a README or a chat quoting a log): they are text.
+/// Whether a line no rule read has a BuildKit shape (rule A9): a `#N` vertex
+/// line, a rawjson object's start, a tty frame line. Read outside any build,
+/// such a line may be a misread; another command's output is not.
+fn shaped_like_buildkit(text: &[u8]) -> bool {
+    let text = text.trim_ascii();
+    match text {
+        [b'#', d, ..] => d.is_ascii_digit(),
+        b"{" => true,
+        [b'{', ..] => [
+            b"{\"vertexes\"".as_slice(),
+            b"{\"statuses\"",
+            b"{\"logs\"",
+            b"{\"warnings\"",
+        ]
+        .iter()
+        .any(|k| text.starts_with(k)),
+        _ => text.starts_with(b"[+] Building") || text.starts_with(b"=> "),
+    }
+}
+
 fn is_no_build(state: &BuildState) -> bool {
     state.format == Format::Plain
         && state.error.is_none()
@@ -1035,8 +1071,24 @@ mod tests {
         assert_eq!(log.builds.len(), 1);
         assert_eq!(log.builds[0].unparsed_lines, 0);
         assert_eq!(log.unparsed_outside, 3);
+        assert_eq!(log.unparsed_outside_shaped, 0, "other commands' output");
         assert_eq!(log.lines, 5);
         assert_eq!(log.builds[0].lines, [3, 4]);
+    }
+
+    #[test]
+    fn lines_shaped_like_buildkit_outside_builds_are_counted_apart() {
+        // a glued terminal line (refused), a rawjson-looking line, a tty frame
+        // line and other output, after the build ended
+        let log = parse(
+            "#1 [1/1] RUN a\n#1 DONE 1.0s\nERROR: failed to solve: x\n\
+             #5 DONE 1.0s#1 [internal] load\n{\"vertexes\": oops\n => [2/3] RUN cut\nnpm test\n",
+        );
+        assert_eq!(log.builds.len(), 1);
+        assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (4, 3));
+        // another tool's JSON lines and a broken object are not rawjson-shaped
+        let log = parse("#1 [1/1] RUN a\n#1 DONE 1.0s\n{\"level\":\"info\"}\n{oops\n");
+        assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (2, 0));
     }
 
     #[test]
