@@ -111,6 +111,7 @@ mod tests {
             last_day: None,
             days: 7.0,
             runs: 1,
+            codebuild_runs: 1,
             builds: 1,
             cacheable: 1,
             cached: 1,
