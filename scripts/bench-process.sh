@@ -25,7 +25,8 @@ row() { # label, bytes, command…
   local json rss
   json=$(mktemp)
   hyperfine -N --warmup 1 --runs 3 --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1
-  rss=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  /usr/bin/time -f '%M' -o "$json.rss" "$@" >/dev/null 2>&1
+  rss=$(tail -1 "$json.rss")
   python3 - "$json" "$label" "$bytes" "$rss" <<'PY'
 import json, sys
 j, label, size, rss = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -33,7 +34,7 @@ median = json.load(open(j))["results"][0]["median"]
 mbs = f"{size / median / 1e6:,.0f}" if size else "–"
 print(f"| {label} | {median:.3f} s | {mbs} | {rss / 1024:,.0f} MiB |")
 PY
-  rm -f "$json"
+  rm -f "$json" "$json.rss"
 }
 
 echo "| command | median | MB/s | peak RSS |"

@@ -107,9 +107,14 @@ pub struct Found {
     pub below: Vec<(String, usize, Option<f64>)>,
 }
 
+/// Builds of one log that wait for its CodeBuild run at most; past them, the
+/// builds are written as they end and the run after them (memory stays bounded
+/// on a log of many runs, `cat`ed stream files).
+const MAX_HELD: usize = 64;
+
 /// `cachelens summary` without `--history`: each build's summary written as it
-/// ends; a build inside a CodeBuild run waits for the end of its log, so that
-/// the run's section (known only then) comes first.
+/// ends; a build inside a CodeBuild run waits for the end of its log (up to
+/// [`MAX_HELD`] of them), so that the run's section (known only then) comes first.
 pub fn summary(
     sources: &[Source],
     inputs: &Inputs,
@@ -121,6 +126,8 @@ pub fn summary(
         writer: SummaryWriter<'w>,
         /// Builds of the current log that wait for its CodeBuild run.
         held: Vec<Build>,
+        /// More than [`MAX_HELD`] waited: the log's run comes after its builds.
+        spilled: bool,
         unread: Unread,
         found: Found,
         min_hit_rate: Option<f64>,
@@ -141,7 +148,14 @@ pub fn summary(
     impl Consumer for Summaries<'_> {
         fn build(&mut self, b: Build) -> io::Result<()> {
             self.unread.build(&b);
-            if b.phase.is_some() || !self.held.is_empty() {
+            if self.held.len() == MAX_HELD {
+                for held in std::mem::take(&mut self.held) {
+                    self.write(&held)?;
+                }
+                self.held.shrink_to_fit();
+                self.spilled = true;
+            }
+            if (b.phase.is_some() || !self.held.is_empty()) && !self.spilled {
                 self.held.push(b);
                 return Ok(());
             }
@@ -149,12 +163,17 @@ pub fn summary(
         }
         fn log(&mut self, rest: &ParsedLog) -> io::Result<()> {
             self.unread.log(rest);
-            if let Some(run) = &rest.run {
+            let held = std::mem::take(&mut self.held);
+            if let Some(run) = rest.run.as_ref().filter(|_| !self.spilled) {
                 self.writer.run(&rest.source, run)?;
             }
-            for b in std::mem::take(&mut self.held) {
-                self.write(&b)?;
+            for b in &held {
+                self.write(b)?;
             }
+            if let Some(run) = rest.run.as_ref().filter(|_| self.spilled) {
+                self.writer.run(&rest.source, run)?;
+            }
+            self.spilled = false;
             Ok(())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -166,6 +185,7 @@ pub fn summary(
         let mut summaries = Summaries {
             writer: SummaryWriter::new(format, options, out),
             held: Vec::new(),
+            spilled: false,
             unread: Unread::default(),
             found: Found::default(),
             min_hit_rate,

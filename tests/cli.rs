@@ -673,3 +673,32 @@ fn lines_outside_builds_are_told_only_when_they_may_be_misread() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_codebuild_run_comes_before_its_builds_unless_it_holds_too_many() {
+    use cachelens::synth::{DockerBuild, RunSpec, codebuild_events, text};
+    let log = std::fs::read(real("nodeapp-warm.log")).unwrap();
+    for (builds, run_first) in [(2, true), (70, false)] {
+        let spec = RunSpec {
+            start_ms: 1_790_553_600_000,
+            builds: vec![
+                DockerBuild {
+                    command: "docker build .",
+                    output: &log,
+                    fails: false,
+                };
+                builds
+            ],
+        };
+        let o = run(
+            &["summary", "--color", "never", "-"],
+            Some(&text(&codebuild_events(&spec))),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let run_at = out.find("CodeBuild run").expect("the run's section");
+        let first_build = out.find("· build 1 ").expect("a build");
+        assert_eq!(run_at < first_build, run_first, "{builds} builds:\n{out}");
+        assert_eq!(out.matches("· build ").count(), builds);
+    }
+}
