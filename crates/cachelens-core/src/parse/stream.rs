@@ -18,15 +18,21 @@ const KEY_MARKER: &[u8] = b"PRIVATE KEY-----";
 /// Parses one log given in pieces ([`push`](Self::push)), handing on each
 /// build when it ends.
 pub struct LogParser {
-    asm: Assembler,
     lines: LineReader,
+    reader: Reader,
+    redact: bool,
+    /// The last bytes of the previous piece: a key marker may span two pieces.
+    tail: Vec<u8>,
+}
+
+/// What reads the lines: the framer and the assembler, and the rules that
+/// keep a line from them.
+struct Reader {
+    asm: Assembler,
     framer: Framer,
     /// Redaction: once the input may hold a private key, its blocks' lines are dropped.
     pem: Option<PemBlocks>,
-    redact: bool,
     max_line: usize,
-    /// The last bytes of the previous piece: a key marker may span two pieces.
-    tail: Vec<u8>,
     /// Lines holding a NUL byte, and the input's first NUL (offset, line).
     binary: u64,
     first_nul: Option<(usize, u64)>,
@@ -38,67 +44,48 @@ impl LogParser {
         let mut asm = Assembler::new(source, options.format);
         asm.max_object = options.max_line;
         LogParser {
-            asm,
             lines: LineReader::new(options.max_line),
-            framer: Framer::new(),
-            pem: None,
+            reader: Reader {
+                asm,
+                framer: Framer::new(),
+                pem: None,
+                max_line: options.max_line,
+                binary: 0,
+                first_nul: None,
+            },
             redact: options.redact,
-            max_line: options.max_line,
             tail: Vec::new(),
-            binary: 0,
-            first_nul: None,
         }
     }
 
     /// Reads the next piece of the log; `build` gets every build it ends.
     pub fn push(&mut self, piece: &[u8], build: &mut dyn FnMut(Build)) {
-        if self.redact && self.pem.is_none() && self.may_hold_key(piece) {
-            self.pem = Some(PemBlocks::default());
+        if self.redact && self.reader.pem.is_none() && self.may_hold_key(piece) {
+            self.reader.pem = Some(PemBlocks::default());
         }
-        let LogParser {
-            asm,
-            lines,
-            framer,
-            pem,
-            max_line,
-            binary,
-            first_nul,
-            ..
-        } = self;
-        lines.feed(piece, &mut |line| {
-            read(line, asm, framer, pem, *max_line, binary, first_nul);
-        });
+        let reader = &mut self.reader;
+        self.lines.feed(piece, &mut |line| reader.read(line));
         self.hand_on(build);
     }
 
     /// The end of the log: `build` gets the last builds; the log's other
     /// records are returned (with no builds).
     pub fn finish(mut self, build: &mut dyn FnMut(Build)) -> ParsedLog {
-        let LogParser {
-            asm,
-            lines,
-            framer,
-            pem,
-            max_line,
-            binary,
-            first_nul,
-            ..
-        } = &mut self;
-        lines.finish(&mut |line| {
-            read(line, asm, framer, pem, *max_line, binary, first_nul);
-        });
+        let reader = &mut self.reader;
+        self.lines.finish(&mut |line| reader.read(line));
+        let Reader { asm, framer, .. } = reader;
         framer.finish(&mut |n, f| asm.line(n, f));
-        if let Some((offset, line)) = self.first_nul {
-            self.asm.refused.insert(
+        if let Some((offset, line)) = reader.first_nul {
+            reader.asm.refused.insert(
                 0,
                 Refused::Binary {
                     offset,
                     line,
-                    lines: self.binary,
+                    lines: reader.binary,
                 },
             );
         }
-        let mut log = self.asm.finish();
+        let mut log = reader.asm.finish();
         self.hand_on(build);
         // redaction looks at what was kept: cleaned of escapes, rawjson's decoded
         if self.redact {
@@ -125,7 +112,7 @@ impl LogParser {
     }
 
     fn hand_on(&mut self, build: &mut dyn FnMut(Build)) {
-        for mut b in self.asm.builds.drain(..) {
+        for mut b in self.reader.asm.builds.drain(..) {
             if self.redact {
                 redact::redact_build(&mut b);
             }
@@ -134,43 +121,45 @@ impl LogParser {
     }
 }
 
-/// One line into the assembler, unless no rule may read it (rule A8): the body
-/// of a private key (redaction), a line over the cap, a line holding NUL bytes.
-fn read(
-    line: Line<'_>,
-    asm: &mut Assembler,
-    framer: &mut Framer,
-    pem: &mut Option<PemBlocks>,
-    max_line: usize,
-    binary: &mut u64,
-    first_nul: &mut Option<(usize, u64)>,
-) {
-    let number = line.number;
-    if let Some(offset) = line.nul
-        && first_nul.is_none()
-    {
-        *first_nul = Some((offset, number));
+impl Reader {
+    /// One line into the assembler, unless no rule may read it (rule A8): the
+    /// body of a private key (redaction), a line over the cap, a line holding NUL bytes.
+    fn read(&mut self, line: Line<'_>) {
+        let Reader {
+            asm,
+            framer,
+            pem,
+            max_line,
+            binary,
+            first_nul,
+        } = self;
+        let number = line.number;
+        if let Some(offset) = line.nul
+            && first_nul.is_none()
+        {
+            *first_nul = Some((offset, number));
+        }
+        // the body of a private key is never kept (redaction)
+        let secret = pem.as_mut().is_some_and(|pem| pem.line(line.text));
+        // lines no rule can accept: counted and located, never read (rule A8)
+        let long = !secret && line.bytes > *max_line;
+        if long {
+            asm.refuse(Refused::LongLine {
+                line: number,
+                bytes: line.bytes,
+            });
+        }
+        let binary_line =
+            !secret && !long && line.nul.is_some() && memchr::memchr(0, line.text).is_some();
+        *binary += u64::from(binary_line);
+        if secret || long || binary_line {
+            // the lines held for the framing go first, in order
+            framer.finish(&mut |n, f| asm.line(n, f));
+            asm.skip(number);
+            return;
+        }
+        framer.push(number, line.text, &mut |n, f| asm.line(n, f));
     }
-    // the body of a private key is never kept (redaction)
-    let secret = pem.as_mut().is_some_and(|pem| pem.line(line.text));
-    // lines no rule can accept: counted and located, never read (rule A8)
-    let long = !secret && line.bytes > max_line;
-    if long {
-        asm.refuse(Refused::LongLine {
-            line: number,
-            bytes: line.bytes,
-        });
-    }
-    let binary_line =
-        !secret && !long && line.nul.is_some() && memchr::memchr(0, line.text).is_some();
-    *binary += u64::from(binary_line);
-    if secret || long || binary_line {
-        // the lines held for the framing go first, in order
-        framer.finish(&mut |n, f| asm.line(n, f));
-        asm.skip(number);
-        return;
-    }
-    framer.push(number, line.text, &mut |n, f| asm.line(n, f));
 }
 
 #[cfg(test)]
