@@ -1,8 +1,9 @@
 //! Which builds a diagnosis compares against: the baseline (an earlier build of
 //! the same project and branch that hit) and the peers (every other build of
-//! that project, for what an unchanged context sends).
+//! that project, for what an unchanged context sends). Builds of no known
+//! project (plain files) are compared within the builds of the same Dockerfile.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::stages::first_miss;
 use crate::analyze::key::step_key;
@@ -83,10 +84,49 @@ pub struct Choice<'a> {
     pub peers: Peers,
 }
 
+/// What a build is compared within: its CodeBuild project, or, for a build of
+/// no known project (a plain file), the Dockerfile it seems to come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Project<'a> {
+    Named(&'a str),
+    /// The builds of no known project, grouped by [`Dockerfiles`].
+    Dockerfile(usize),
+}
+
+/// Groups the builds of no known project by Dockerfile, in input order: a build
+/// joins the latest group whose last build shares at least half of the
+/// Dockerfile steps (by [`step_key`]) of the larger of the two, else starts
+/// one. One changed instruction keeps a build in its group; another
+/// Dockerfile, sharing a `WORKDIR` or two, does not.
+#[derive(Debug, Default)]
+struct Dockerfiles {
+    /// The step keys of each group's last build.
+    last: Vec<HashSet<String>>,
+}
+
+impl Dockerfiles {
+    fn group(&mut self, build: &Build) -> usize {
+        let keys: HashSet<String> = build.steps.iter().filter_map(step_key).collect();
+        let same = |other: &HashSet<String>| {
+            2 * keys.intersection(other).count() >= keys.len().max(other.len())
+        };
+        match self.last.iter().rposition(same) {
+            Some(g) => {
+                self.last[g] = keys;
+                g
+            }
+            None => {
+                self.last.push(keys);
+                self.last.len() - 1
+            }
+        }
+    }
+}
+
 /// A build with the project and branch it is compared within.
 struct Candidate<'a> {
     build: &'a Build,
-    project: Option<&'a str>,
+    project: Project<'a>,
     branch: Option<&'a str>,
 }
 
@@ -112,21 +152,27 @@ fn candidates(logs: &[ParsedLog]) -> Vec<Candidate<'_>> {
     if ordered.iter().all(|l| started(l).is_some()) {
         ordered.sort_by_key(|l| started(l));
     }
-    ordered
-        .into_iter()
-        .flat_map(|l| {
-            let branch = l
-                .origin
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source_version.as_deref());
-            l.builds.iter().map(move |b| Candidate {
+    let mut dockerfiles = Dockerfiles::default();
+    let mut out = Vec::new();
+    for l in ordered {
+        let branch = l
+            .origin
+            .metadata
+            .as_ref()
+            .and_then(|m| m.source_version.as_deref());
+        for b in &l.builds {
+            let project = match project_of(b) {
+                Some(name) => Project::Named(name),
+                None => Project::Dockerfile(dockerfiles.group(b)),
+            };
+            out.push(Candidate {
                 build: b,
-                project: project_of(b),
+                project,
                 branch,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    out
 }
 
 /// The two smallest context transfers among some builds, with their indexes:
@@ -160,8 +206,8 @@ impl TwoSmallest {
 /// and on any.
 #[derive(Debug, Default)]
 struct PeerIndex<'a> {
-    by_branch: HashMap<(Option<&'a str>, Option<&'a str>), TwoSmallest>,
-    any_branch: HashMap<Option<&'a str>, TwoSmallest>,
+    by_branch: HashMap<(Project<'a>, Option<&'a str>), TwoSmallest>,
+    any_branch: HashMap<Project<'a>, TwoSmallest>,
 }
 
 impl<'a> PeerIndex<'a> {
@@ -212,7 +258,7 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
         targets = targets.last().copied().into_iter().collect();
     }
     // linear in the builds: a report diagnoses every build of the window
-    let mut by_project: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+    let mut by_project: HashMap<Project<'_>, Vec<usize>> = HashMap::new();
     for (at, c) in builds.iter().enumerate() {
         by_project.entry(c.project).or_default().push(at);
     }
