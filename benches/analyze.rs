@@ -27,13 +27,7 @@ fn demo(c: &mut Criterion) {
     assert!(skipped.is_empty(), "demo archive: {skipped:?}");
     let builds: usize = logs.iter().map(|l| l.builds.len()).sum();
     let pricing = Pricing::embedded();
-    let options = Options {
-        pricing: &pricing,
-        compute_type: None,
-        since_ms: None,
-        until_ms: None,
-        storage: None,
-    };
+    let options = Options::new(&pricing);
     let mut group = c.benchmark_group("analyze");
     group.throughput(Throughput::Elements(builds as u64));
     for threads in [1, 2] {

@@ -183,11 +183,8 @@ fn add_savings(
     let history = history(cost, inputs)?;
     let pricing = pricing(cost)?;
     let options = Options {
-        pricing: &pricing,
         compute_type: cost.compute_type.clone(),
-        since_ms: None,
-        until_ms: None,
-        storage: None,
+        ..Options::new(&pricing)
     };
     let analysis = analyze(logs, &history, &options)?;
     fill_savings(summaries, &analysis, &pricing)?;
@@ -241,11 +238,11 @@ fn report(args: &ReportArgs) -> Result<u8> {
         (None, None) => None,
     };
     let options = Options {
-        pricing: &pricing,
         compute_type: args.cost.compute_type.clone(),
         since_ms: args.inputs.cloud.since,
         until_ms: args.inputs.cloud.until,
         storage,
+        pricing: &pricing,
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();

@@ -45,6 +45,19 @@ pub struct Options<'a> {
     pub storage: Option<Storage>,
 }
 
+impl<'a> Options<'a> {
+    /// `pricing`, no window, the default compute type, no known storage.
+    pub fn new(pricing: &'a Pricing) -> Self {
+        Options {
+            pricing,
+            compute_type: None,
+            since_ms: None,
+            until_ms: None,
+            storage: None,
+        }
+    }
+}
+
 /// The cache repository's size and how it was found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Storage {
@@ -300,14 +313,13 @@ mod tests {
     fn every_figure_matches_a_hand_computation() {
         let pricing = Pricing::embedded();
         let options = Options {
-            pricing: &pricing,
-            compute_type: None,
             since_ms: Some(MONDAY),
             until_ms: Some(MONDAY + 14 * DAY),
             storage: Some(Storage {
                 gb: 12.0,
                 source: "--cache-size-gb".into(),
             }),
+            ..Options::new(&pricing)
         };
         let a = analyze(&three_runs(), &[], &options).unwrap();
         let t = &a.totals;
@@ -411,11 +423,9 @@ mod tests {
     fn the_window_and_the_thread_count_do_not_change_a_thing() {
         let pricing = Pricing::embedded();
         let options = Options {
-            pricing: &pricing,
             compute_type: Some("general1.small".into()),
             since_ms: Some(MONDAY + 7 * DAY),
-            until_ms: None,
-            storage: None,
+            ..Options::new(&pricing)
         };
         let a = analyze(&three_runs(), &[], &options).unwrap();
         assert_eq!(a.totals.builds, 1, "only c is in the window");
@@ -439,13 +449,7 @@ mod tests {
     #[test]
     fn runs_are_priced_by_compute_and_environment_type() {
         let pricing = Pricing::embedded();
-        let options = Options {
-            pricing: &pricing,
-            compute_type: None,
-            since_ms: None,
-            until_ms: None,
-            storage: None,
-        };
+        let options = Options::new(&pricing);
         let mut logs = three_runs();
         let envs = [
             ("BUILD_GENERAL1_SMALL", "ARM_CONTAINER", "arm1.small"),
@@ -480,11 +484,9 @@ mod tests {
     fn savings_intervals_hold_the_estimate_and_narrow_with_more_samples() {
         let pricing = Pricing::embedded();
         let options = Options {
-            pricing: &pricing,
-            compute_type: None,
             since_ms: Some(MONDAY),
             until_ms: Some(MONDAY + 14 * DAY),
-            storage: None,
+            ..Options::new(&pricing)
         };
         let width = |i: Interval| i.high - i.low;
         let few = analyze(&three_runs(), &[], &options).unwrap().totals;

@@ -451,13 +451,7 @@ mod tests {
         let mut text = std::fs::read(format!("{real}multistage-cold.log")).unwrap();
         text.extend(std::fs::read(format!("{real}multistage-warm.log")).unwrap());
         let pricing = Pricing::embedded();
-        let options = Options {
-            pricing: &pricing,
-            compute_type: None,
-            since_ms: None,
-            until_ms: None,
-            storage: None,
-        };
+        let options = Options::new(&pricing);
         let a = analyze(&[parse_log(&text, "ci/job.log")], &[], &options).unwrap();
         frame(&a.steps, &a.builds, &a.runs).unwrap()
     }
