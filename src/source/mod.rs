@@ -108,10 +108,7 @@ impl Source {
         build: &mut dyn FnMut(Build) -> bool,
     ) -> Result<ParsedLog, SourceError> {
         let mut opened = self.open()?;
-        let err = |source| SourceError::Read {
-            path: self.name(),
-            source,
-        };
+        let err = |source| self.read_error(source);
         let id = opened.origin.build_id.clone();
         let (handed, more) = (Cell::new(0), Cell::new(true));
         let mut give = |mut b: Build| {
@@ -150,12 +147,17 @@ impl Source {
         Ok(log)
     }
 
-    /// Opens the log: gzip is undone when its first bytes are gzip's magic.
-    fn open(&self) -> Result<Opened, SourceError> {
-        let err = |source| SourceError::Read {
+    /// A read of this log failed.
+    fn read_error(&self, source: io::Error) -> SourceError {
+        SourceError::Read {
             path: self.name(),
             source,
-        };
+        }
+    }
+
+    /// Opens the log: gzip is undone when its first bytes are gzip's magic.
+    fn open(&self) -> Result<Opened, SourceError> {
+        let err = |source| self.read_error(source);
         let raw: Box<dyn Read> = match self {
             Source::Archived(path) => {
                 let stream = archive::read_file(path)?;
