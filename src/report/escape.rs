@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+use serde_json::ser::{Formatter, PrettyFormatter};
 
 /// Whether `c` must not reach a terminal as it is.
 fn unsafe_on_terminal(c: char) -> bool {
@@ -66,7 +66,7 @@ impl<F: Formatter> Formatter for Json<F> {
         fragment: &str,
     ) -> io::Result<()> {
         // every character to escape is DEL or starts with 0xc2 (C1) or 0xe2 (the bidi ones)
-        if memchr::memchr3(0x7f, 0xc2, 0xe2, fragment.as_bytes()).is_none() {
+        if !fragment.bytes().any(|b| b >= 0x7f) {
             return self.0.write_string_fragment(w, fragment);
         }
         let mut start = 0;
@@ -94,12 +94,90 @@ impl<F: Formatter> Formatter for Json<F> {
     }
 }
 
-/// `value` as one line of JSON, safe on a terminal.
+/// Eight bytes at a time.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the eight bytes of `w` is below 0x20, `"`, `\\` or at least
+/// 0x7f: the bytes JSON or the terminal rule may escape (exact as a whole; no
+/// byte is told apart).
+fn any_special(w: u64) -> bool {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    (below_space
+        | zero(w ^ (ONES * u64::from(b'"')))
+        | zero(w ^ (ONES * u64::from(b'\\')))
+        | zero(w ^ (ONES * 0x7f))
+        | w)
+        & HIGHS
+        != 0
+}
+
+/// Appends `text` as a JSON string to `out`: what `serde_json` writes (`\"`,
+/// `\\`, `\n`, `\u001b`, …), and what a terminal obeys (DEL, C1 controls, the
+/// bidirectional overrides and isolates) as `\uXXXX`, like [`terminal`]. Plain
+/// text is skipped eight bytes at a time.
+pub fn json_str(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = text.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let (mut plain, mut at) = (0, 0);
+    while at < b.len() {
+        if let Some(w) = b.get(at..at + 8) {
+            let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            if !any_special(w) {
+                at += 8;
+                continue;
+            }
+        }
+        // a code point to escape, and the bytes it takes
+        let (code, len) = match b[at] {
+            c @ (0..0x20 | b'"' | b'\\' | 0x7f) => (u32::from(c), 1),
+            0xc2 if (0x80..=0x9f).contains(&b[at + 1]) => (u32::from(b[at + 1]), 2),
+            0xe2 if matches!(
+                (b[at + 1], b[at + 2]),
+                (0x80, 0xaa..=0xae) | (0x81, 0xa6..=0xa9)
+            ) =>
+            {
+                let code =
+                    0x2000 | (u32::from(b[at + 1] & 0x3f) << 6) | u32::from(b[at + 2] & 0x3f);
+                (code, 3)
+            }
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&b[plain..at]);
+        match code {
+            0x22 => out.extend_from_slice(b"\\\""),
+            0x5c => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            _ => {
+                out.extend_from_slice(b"\\u");
+                out.extend([12, 8, 4, 0].map(|shift| HEX[(code >> shift) as usize & 0xf]));
+            }
+        }
+        at += len;
+        plain = at;
+    }
+    out.extend_from_slice(&b[plain..]);
+    out.push(b'"');
+}
+
+/// `value` as one line of JSON, safe on a terminal, by `serde_json`: the
+/// reference [`super::compact`] is checked against.
+#[cfg(test)]
 pub fn to_json_writer<W: Write + ?Sized, T: Serialize + ?Sized>(
     out: &mut W,
     value: &T,
 ) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, Json(CompactFormatter));
+    let mut ser = serde_json::Serializer::with_formatter(out, Json(serde_json::ser::CompactFormatter));
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 

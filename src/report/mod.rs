@@ -7,6 +7,7 @@
 #![warn(clippy::too_many_lines)]
 
 pub mod charts;
+pub mod compact;
 pub mod csv;
 pub mod dataset;
 pub mod diagnose;

@@ -22,7 +22,7 @@ pub fn write_build(b: &Build, buf: &mut Vec<u8>, out: &mut dyn Write) -> io::Res
         return Ok(());
     }
     buf.clear();
-    super::escape::to_json_writer(
+    super::compact::to_vec(
         buf,
         &Head {
             source: &b.source,
@@ -37,7 +37,7 @@ pub fn write_build(b: &Build, buf: &mut Vec<u8>, out: &mut dyn Write) -> io::Res
     let head = buf.len();
     for step in &b.steps {
         buf.truncate(head);
-        super::escape::to_json_writer(buf, step)?;
+        super::compact::to_vec(buf, step)?;
         buf.push(b'\n');
         // the step's own `{` is left out: its fields continue the head's
         out.write_all(&buf[..head])?;
