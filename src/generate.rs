@@ -18,8 +18,11 @@ pub fn write(kind: GenerateKind, out: &mut dyn Write) -> io::Result<()> {
         GenerateKind::CompletePowershell => Shell::PowerShell,
         GenerateKind::Man => return man(cmd, out),
     };
-    clap_complete::generate(shell, &mut cmd, "cachelens", out);
-    Ok(())
+    // clap_complete panics when its writer fails (a closed pipe): it writes into
+    // memory, and only this write can fail
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "cachelens", &mut script);
+    out.write_all(&script)
 }
 
 /// One page, `cachelens(1)`: the top level as clap_mangen renders it, then a

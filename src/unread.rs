@@ -129,7 +129,8 @@ impl Unread {
                 .as_ref()
                 .map(|(line, msg)| format!("; the client said at line {line}: {msg}"))
                 .unwrap_or_default();
-            say!("{source}: no BuildKit build found ({lines} lines read){said}");
+            let s = if *lines == 1 { "" } else { "s" };
+            say!("{source}: no BuildKit build found ({lines} line{s} read){said}");
         }
         if self.empty_more > 0 {
             say!(

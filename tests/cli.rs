@@ -702,3 +702,28 @@ fn a_codebuild_run_comes_before_its_builds_unless_it_holds_too_many() {
         assert_eq!(out.matches("· build ").count(), builds);
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // what `cachelens --generate complete-fish | head -3` does: the reader goes first
+    let kinds = [
+        "complete-bash",
+        "complete-zsh",
+        "complete-fish",
+        "complete-powershell",
+        "man",
+    ];
+    for kind in kinds {
+        let mut child = Command::new(BIN)
+            .args(["--generate", kind])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cachelens");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{kind}: {err}");
+        assert!(!err.contains("panicked"), "{kind}: {err}");
+    }
+}

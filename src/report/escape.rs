@@ -177,7 +177,8 @@ pub fn to_json_writer<W: Write + ?Sized, T: Serialize + ?Sized>(
     out: &mut W,
     value: &T,
 ) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, Json(serde_json::ser::CompactFormatter));
+    let mut ser =
+        serde_json::Serializer::with_formatter(out, Json(serde_json::ser::CompactFormatter));
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
