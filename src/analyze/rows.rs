@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use super::columns::table;
+use super::hit_origin::HitOrigin;
 use super::key::step_key;
 use crate::cost;
 use crate::model::{Kind, ParsedLog, Status};
@@ -72,6 +73,12 @@ table! {
         cacheable: bool,
         /// Cacheable and served by the cache.
         cached: bool,
+        /// Layers BuildKit fetched for it (0: none printed).
+        fetch_layers: u32,
+        /// Their bytes, when printed.
+        fetch_bytes: Option<i64>,
+        /// Their seconds, added up, when it fetched any.
+        fetch_seconds: Option<f64>,
         /// Whether its log is in the window (not a table column: dropped).
         in_window: bool,
         /// Whether it executed, `DONE` (not a table column: dropped).
@@ -110,6 +117,14 @@ table! {
         import_seconds: f64,
         /// Seconds spent exporting cache.
         export_seconds: f64,
+        /// Layers its cacheable steps fetched.
+        fetch_layers: u32,
+        /// Their bytes, as far as printed.
+        fetch_bytes: f64,
+        /// Their seconds, added up.
+        fetch_seconds: f64,
+        /// Where its hits came from (see [`HitOrigin`]).
+        hit_origin: String,
         /// Whether a cache import failed.
         import_failed: bool,
         /// Whether its log is in the window (not a table column: dropped).
@@ -242,6 +257,13 @@ fn log_rows(
                 seconds: s.seconds,
                 cacheable: s.cacheable,
                 cached: s.cacheable && s.status == Status::Cached,
+                fetch_layers: s.fetch.as_ref().map_or(0, |f| f.layers),
+                fetch_bytes: s
+                    .fetch
+                    .as_ref()
+                    .and_then(|f| f.bytes)
+                    .and_then(|b| i64::try_from(b).ok()),
+                fetch_seconds: s.fetch.as_ref().map(|f| f.seconds),
                 in_window: window,
                 executed: s.status == Status::Done,
             });
@@ -278,6 +300,14 @@ fn log_rows(
             executed_seconds: executed,
             import_seconds: secs(Kind::CacheImport),
             export_seconds: secs(Kind::CacheExport),
+            fetch_layers: b.cache.fetch.layers,
+            fetch_bytes: add_up(
+                b.cacheable()
+                    .filter_map(|s| s.fetch.as_ref()?.bytes)
+                    .map(|x| x as f64),
+            ),
+            fetch_seconds: b.cache.fetch.seconds + 0.0,
+            hit_origin: HitOrigin::of(b).as_str().to_owned(),
             import_failed: b.cache.imports.iter().any(|i| !i.ok),
             in_window: window,
         });
@@ -404,6 +434,9 @@ mod tests {
             seconds: None,
             cacheable: true,
             cached: true,
+            fetch_layers: 0,
+            fetch_bytes: None,
+            fetch_seconds: None,
             in_window: true,
             executed: false,
         };
