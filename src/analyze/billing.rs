@@ -252,6 +252,7 @@ pub(crate) fn totals(
         fetch_seconds: sum_f64(runs, RUN.fetch_seconds)?,
         export_seconds: sum_f64(runs, RUN.export_seconds)?,
         fetch_layers: sum_u32(builds, BUILD.fetch_layers)?,
+        fetch_layers_unsized: sum_u32(builds, BUILD.fetch_layers_unsized)?,
         fetch_gb: sum_f64(runs, RUN.fetch_gb)?,
         transfer_cost,
         hits_by_origin: super::hit_origin::totals(builds)?,

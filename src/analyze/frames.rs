@@ -152,6 +152,8 @@ pub struct Totals {
     pub fetch_layers: usize,
     /// Gigabytes (10^9 bytes) the hits fetched, as far as the logs printed sizes.
     pub fetch_gb: f64,
+    /// Of `fetch_layers`, those whose size the log did not print (not in `fetch_gb`).
+    pub fetch_layers_unsized: usize,
     /// What moving them cost (same-region ECR transfer, NAT gateway processing when priced).
     pub transfer_cost: f64,
     /// Hits, their builds and the minutes they saved, by where they came from.

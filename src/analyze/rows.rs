@@ -11,7 +11,7 @@ use super::columns::table;
 use super::hit_origin::HitOrigin;
 use super::key::step_key;
 use crate::cost;
-use crate::model::{Kind, ParsedLog, Status};
+use crate::model::{Build, Kind, ParsedLog, Status};
 
 /// An ISO week: its ISO year and number; written `2026-W41`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,6 +121,8 @@ table! {
         fetch_layers: u32,
         /// Their bytes, as far as printed.
         fetch_bytes: f64,
+        /// Of those layers, the ones fetched by a step that printed no size.
+        fetch_layers_unsized: u32,
         /// Their seconds, added up.
         fetch_seconds: f64,
         /// Where its hits came from (see [`HitOrigin`]).
@@ -258,11 +260,7 @@ fn log_rows(
                 cacheable: s.cacheable,
                 cached: s.cacheable && s.status == Status::Cached,
                 fetch_layers: s.fetch.as_ref().map_or(0, |f| f.layers),
-                fetch_bytes: s
-                    .fetch
-                    .as_ref()
-                    .and_then(|f| f.bytes)
-                    .and_then(|b| i64::try_from(b).ok()),
+                fetch_bytes: s.fetch.as_ref().and_then(|f| i64::try_from(f.bytes?).ok()),
                 fetch_seconds: s.fetch.as_ref().map(|f| f.seconds),
                 in_window: window,
                 executed: s.status == Status::Done,
@@ -285,6 +283,7 @@ fn log_rows(
                 .filter_map(|s| s.seconds);
             add_up(seconds)
         };
+        let (fetch_bytes, fetch_layers_unsized) = fetched_sizes(b);
         builds.push(BuildRow {
             run: ctx.run,
             build,
@@ -301,11 +300,8 @@ fn log_rows(
             import_seconds: secs(Kind::CacheImport),
             export_seconds: secs(Kind::CacheExport),
             fetch_layers: b.cache.fetch.layers,
-            fetch_bytes: add_up(
-                b.cacheable()
-                    .filter_map(|s| s.fetch.as_ref()?.bytes)
-                    .map(|x| x as f64),
-            ),
+            fetch_bytes,
+            fetch_layers_unsized,
             fetch_seconds: b.cache.fetch.seconds + 0.0,
             hit_origin: HitOrigin::of(b).as_str().to_owned(),
             import_failed: b.cache.imports.iter().any(|i| !i.ok),
@@ -313,6 +309,19 @@ fn log_rows(
         });
     }
     (steps, builds)
+}
+
+/// The bytes a build's cacheable steps fetched as far as printed, and the
+/// layers of the steps that printed no size.
+fn fetched_sizes(b: &Build) -> (f64, u32) {
+    let (mut bytes, mut unsized_layers) = (0.0, 0);
+    for f in b.cacheable().filter_map(|s| s.fetch.as_ref()) {
+        match f.bytes {
+            Some(n) => bytes += n as f64,
+            None => unsized_layers += f.layers,
+        }
+    }
+    (bytes, unsized_layers)
 }
 
 fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {

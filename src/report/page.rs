@@ -512,9 +512,13 @@ fn cache_figures(t: &Totals) -> Vec<Figure> {
         figure(
             "Layers fetched for hits",
             format!(
-                "{} layers, {:.2} GB, transfer {} {cur}",
+                "{} layers, {:.2} GB{}, transfer {} {cur}",
                 t.fetch_layers,
                 t.fetch_gb,
+                match t.fetch_layers_unsized {
+                    0 => String::new(),
+                    n => format!(" ({n} of unprinted size, not counted)"),
+                },
                 money(t.transfer_cost)
             ),
         ),

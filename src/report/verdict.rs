@@ -129,6 +129,7 @@ mod tests {
             export_seconds: 0.25,
             fetch_layers: 2,
             fetch_gb: 0.0,
+            fetch_layers_unsized: 2,
             transfer_cost: 0.0,
             hits_by_origin: crate::analyze::frames::HitsByOrigin::default(),
             billed_minutes: 1.0,
