@@ -515,6 +515,51 @@ fn summary_prices_the_time_saved_from_history() {
 }
 
 #[test]
+fn summary_history_takes_the_layer_fetch_from_the_hits_saving() {
+    // the full remote hit pulls 5 layers under its last step, 0.2 s in all
+    let log = real("remote-inline-cache-import.log");
+    let out = run(
+        &[
+            "summary",
+            "--format",
+            "json",
+            "--history",
+            real("nodeapp-cold.log").to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = &builds_of(&out)[0];
+    let saved = &b["savings"];
+    let (gross, fetch, net) = (
+        saved["seconds"].as_f64().unwrap(),
+        saved["fetch_seconds"].as_f64().unwrap(),
+        saved["net_seconds"].as_f64().unwrap(),
+    );
+    assert!((fetch - 0.2).abs() < 1e-9, "{fetch}");
+    assert!((gross - fetch - net).abs() < 1e-9);
+    assert_eq!(b["fetch"]["layers"], 5);
+    let table = run(
+        &[
+            "summary",
+            "--color",
+            "never",
+            "--history",
+            real("nodeapp-cold.log").to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(text.contains("net of 0.2s layer fetch"), "{text}");
+    assert!(
+        text.contains("cache fetch  5 layers in 0.2s for 1 cached step (sizes not printed); import manifest 0.0s"),
+        "{text}"
+    );
+}
+
+#[test]
 fn dockerignore_printed_before_the_dockerfile_is_still_one_build() {
     let log = fixture("multistage-cold-dockerignore-first.log");
     let one = builds_of(&run_file(&["steps"], &log));

@@ -287,7 +287,8 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::billing::RUN;
+    use crate::analyze::aggregate::STEP_SAVINGS;
+    use crate::analyze::billing::{RUN, WEEKLY};
     use crate::model::{BuildId, BuildMetadata, Origin};
     use crate::parse::parse_log;
 
@@ -568,5 +569,108 @@ mod tests {
         // the same logs, the same interval
         let again = analyze(&three_runs(), &[], &options).unwrap().totals;
         assert_eq!(again.saved_minutes_interval, few.saved_minutes_interval);
+    }
+
+    #[test]
+    #[allow(clippy::too_many_lines)] // four logs and every figure they make
+    fn fetch_overhead_origins_and_transfer_by_hand() {
+        let mut pricing = Pricing::embedded();
+        pricing.ecr.nat_gateway_per_gb = 0.045;
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: Some(MONDAY),
+            until_ms: Some(MONDAY + 7 * DAY),
+            storage: Some(Storage::given(1.0)),
+        };
+        let layer = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let (a, b) = (layer('a'), layer('b'));
+        let import = "#1 importing cache manifest from r/app:cache\n#1 DONE 0.5s\n\n";
+        let logs = vec![
+            // cold, no import: RUN a runs in 10 s
+            run(
+                "a",
+                "#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 DONE 10.0s\n\n\
+                 #4 exporting cache\n#4 DONE 1.0s\n",
+                MONDAY,
+                60,
+            ),
+            // a remote hit: 2 GB fetched in 3 + 1 s; the base image's pull is not the cache's
+            run(
+                "b",
+                &format!(
+                    "{import}#2 [1/2] FROM base\n#2 {b} 5.00MB / 5.00MB 2.0s done\n#2 DONE 2.0s\n\n\
+                     #3 [2/2] RUN a\n#3 {a} 1.00GB / 2.00GB 1.5s\n#3 {a} 2.00GB / 2.00GB 3.0s done\n\
+                     #3 extracting {a} 1.0s done\n#3 CACHED\n"
+                ),
+                MONDAY + 1000,
+                30,
+            ),
+            // no import: a local hit
+            run(
+                "c",
+                "#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 CACHED\n",
+                MONDAY + 2000,
+                30,
+            ),
+            // an import and no layer fetched: undetermined
+            run(
+                "d",
+                &format!("{import}#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 CACHED\n"),
+                MONDAY + 3000,
+                30,
+            ),
+        ];
+        let an = analyze(&logs, &[], &options).unwrap();
+        let t = &an.totals;
+        assert!(close(t.import_seconds, 1.0) && close(t.fetch_seconds, 4.0));
+        assert!(close(t.export_seconds, 1.0) && close(t.overhead_seconds, 6.0));
+        assert_eq!((t.fetch_layers, t.fetch_layers_unsized), (1, 0));
+        assert!(close(t.fetch_gb, 2.0) && close(t.transfer_cost, 0.09));
+        assert!(
+            close(t.overhead_cost, 6.0 / 60.0 * 0.01),
+            "{}",
+            t.overhead_cost
+        );
+        let storage = t.storage_cost.unwrap();
+        assert!(close(
+            t.net.unwrap(),
+            t.compute_saved - t.overhead_cost - 0.09 - storage
+        ));
+        let o = &t.hits_by_origin;
+        assert_eq!(
+            (o.remote.hits, o.local.hits, o.undetermined.hits),
+            (1, 1, 1)
+        );
+        assert!(close(o.remote.saved_minutes, 10.0 / 60.0));
+        // a hit saves its median (10 s) minus its own fetch
+        let steps = &an.steps;
+        let net: Vec<Option<f64>> = steps
+            .column(STEP_SAVINGS.net_saved_seconds)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        let cached: Vec<bool> = steps
+            .column(STEP.cached)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let hits: Vec<f64> = net
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| **c)
+            .map(|(n, _)| n.unwrap())
+            .collect();
+        assert_eq!(hits, [6.0, 10.0, 10.0]);
+        // the weekly net takes the transfer too
+        let weekly_net = an.weekly.column(WEEKLY.net).unwrap().f64().unwrap().sum();
+        assert!(close(weekly_net.unwrap(), t.net.unwrap()));
+        // one fetching hit is not enough to say the cache loses
+        assert!(an.cache_losses.is_empty());
     }
 }
