@@ -494,7 +494,7 @@ impl Assembler {
         let new = match (&line, tty_build.and_then(|b| b.frames.as_ref())) {
             (TtyLine::Header { seconds, .. }, Some(frames)) => frames.starts_new_build(*seconds),
             (TtyLine::Header { .. } | TtyLine::Step(_), None) => true,
-            (TtyLine::Sub | TtyLine::Warn(_), None) => return false,
+            (TtyLine::Sub(_) | TtyLine::Warn(_), None) => return false,
             (_, Some(_)) => false,
         };
         self.block = None;
@@ -514,7 +514,8 @@ impl Assembler {
             TtyLine::Header { seconds, finished } => frames.header(seconds, finished),
             TtyLine::Step(step) => frames.step(&step, number),
             TtyLine::Warn(text) => build.warn(lossy(text)),
-            TtyLine::Sub => {}
+            TtyLine::Sub(Some(fetch)) => frames.fetch(&fetch),
+            TtyLine::Sub(None) => {}
         }
         true
     }
@@ -779,20 +780,20 @@ fn step_order(state: &BuildState) -> Vec<usize> {
 fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
     if let Some(frames) = state.frames.take() {
         // rule T3
-        for (number, line, status, name, seconds) in frames.finish() {
+        for s in frames.finish() {
             state.vertices.push(VertexState {
-                number,
-                name: Some(name),
-                header_line: line,
+                number: s.number,
+                name: Some(s.name),
+                header_line: s.line,
                 digest: None,
-                status: Some(status),
-                seconds,
+                status: Some(s.status),
+                seconds: s.seconds,
                 error: None,
                 error_line: None,
                 context: None,
-                layers: Layers::default(),
+                layers: s.layers,
                 lines: 1,
-                first_line: line,
+                first_line: s.line,
             });
             state.named.push(state.vertices.len() - 1);
         }
@@ -1198,6 +1199,33 @@ mod tests {
             log.builds[0].steps[0].fetch.as_ref().map(|f| f.bytes),
             Some(Some(1200))
         );
+    }
+
+    #[test]
+    fn a_tty_frame_keeps_the_fetches_under_its_steps() {
+        let d = format!("sha256:{}", "d".repeat(64));
+        let frame = [
+            "[+] Building 3.0s (3/3)".to_owned(),
+            " => CACHED [2/3] RUN npm ci     0.0s".to_owned(),
+            format!(" => => {d} 1.00MB / 4.00MB   0.5s"),
+            "[+] Building 6.0s (3/3) FINISHED".to_owned(),
+            " => [internal] load build context   0.0s".to_owned(),
+            " => CACHED [2/3] RUN npm ci     0.0s".to_owned(),
+            format!(" => => {d} 4.00MB / 4.00MB   2.5s"),
+            format!(" => => extracting {d}   0.5s"),
+            " => [3/3] COPY . .    0.1s".to_owned(),
+        ];
+        let log = parse(&(frame.join("\n") + "\n"));
+        let b = &log.builds[0];
+        assert_eq!(b.format, Format::Tty);
+        let npm = b
+            .steps
+            .iter()
+            .find(|s| s.name.as_deref() == Some("[2/3] RUN npm ci"));
+        let f = npm.and_then(|s| s.fetch.as_ref()).expect("a fetch");
+        assert_eq!((f.layers, f.bytes, f.seconds), (1, Some(4_000_000), 3.0));
+        assert_eq!(b.cache.fetch.layers, 1);
+        assert!(b.steps.iter().filter(|s| s.fetch.is_some()).count() == 1);
     }
 
     #[test]

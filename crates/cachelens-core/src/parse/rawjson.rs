@@ -123,7 +123,8 @@ pub struct VertexStatus<'a> {
 impl VertexStatus<'_> {
     /// The status as the plain printer's `fetch-status` (rule A10) when its id is
     /// a layer's: the total (else the current bytes), and the seconds from its
-    /// start to its completion (or to this update).
+    /// start to its completion (or to this update) as the printer shows them:
+    /// none up to 0.01 s, else rounded to 0.1 s (`" %.1fs"`).
     pub fn fetch(&self) -> Option<FetchStatus<'_>> {
         let id = fetch_status(self.id.as_bytes())?;
         let size = if self.total > 0 {
@@ -135,7 +136,9 @@ impl VertexStatus<'_> {
         let seconds = self
             .started
             .zip(end)
-            .map(|(s, e)| ((e - s).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0));
+            .map(|(s, e)| (e - s).num_microseconds().unwrap_or(0) as f64 / 1e6)
+            .filter(|d| *d > 0.01)
+            .map(|d| (d * 10.0).round() / 10.0);
         Some(FetchStatus {
             bytes: u64::try_from(size).ok().filter(|b| *b > 0),
             seconds,
