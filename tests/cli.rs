@@ -419,6 +419,23 @@ fn ndjson_and_csv_have_one_row_per_step() {
     assert_eq!(&npm[col("position")], "4/4");
     assert_eq!(&npm[col("status")], "cached");
     assert_eq!(&npm[col("cacheable")], "true");
+    // its layer: 40.12 MB downloaded in 1.0 s, extracted in 0.5 s
+    assert_eq!(
+        (
+            &npm[col("fetch_layers")],
+            &npm[col("fetch_bytes")],
+            &npm[col("fetch_seconds")]
+        ),
+        ("1", "40120000", "1.5")
+    );
+    let nd_npm = rows
+        .iter()
+        .find(|r| r["build"] == 0 && r["vertex"] == 10)
+        .unwrap();
+    assert_eq!(
+        nd_npm["fetch"],
+        serde_json::json!({"layers": 1, "bytes": 40_120_000, "seconds": 1.5})
+    );
 }
 
 #[test]

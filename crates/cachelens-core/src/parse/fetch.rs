@@ -15,6 +15,11 @@ struct Layer {
     downloaded: bool,
 }
 
+/// The most layers kept for one vertex: an image has at most 127 (overlayfs's
+/// limit), so more are junk; past it new digests are ignored, which keeps
+/// memory and the digest lookup bounded on any input.
+pub const MAX_LAYERS: usize = 1024;
+
 /// The layers of one vertex, in the order first seen (a vertex fetches a few).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Layers(Vec<Layer>);
@@ -24,6 +29,7 @@ impl Layers {
     pub fn record(&mut self, status: &FetchStatus<'_>) {
         let at = match self.0.iter().position(|l| *l.digest == *status.digest) {
             Some(at) => at,
+            None if self.0.len() >= MAX_LAYERS => return,
             None => {
                 self.0.push(Layer {
                     digest: status.digest.into(),
@@ -115,6 +121,11 @@ mod tests {
         // an extraction alone has no size to miss
         let f = layers(&[format!("extracting {a} 0.5s done")]).unwrap();
         assert_eq!((f.layers, f.bytes), (1, None));
+        // junk past the cap is not kept
+        let many: Vec<String> = (0..MAX_LAYERS + 5)
+            .map(|i| format!("sha256:{i:064x} 1B 0.1s done"))
+            .collect();
+        assert_eq!(layers(&many).unwrap().layers as usize, MAX_LAYERS);
         assert_eq!(Layers::default().fetch(), None);
     }
 }
