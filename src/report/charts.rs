@@ -301,7 +301,7 @@ pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ChartError> {
         ),
         (
             "overhead",
-            "Minutes spent in cache import and export, per ISO week",
+            "Minutes spent in cache import, layer fetch and export, per ISO week",
             DrawFn::Overhead,
         ),
     ];
