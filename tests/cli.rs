@@ -571,7 +571,9 @@ fn summary_history_takes_the_layer_fetch_from_the_hits_saving() {
     let text = String::from_utf8_lossy(&table.stdout).into_owned();
     assert!(text.contains("net of 0.2s layer fetch"), "{text}");
     assert!(
-        text.contains("cache fetch  5 layers in 0.2s for 1 cached step (sizes not printed); import manifest 0.0s"),
+        text.contains(
+            "cache fetch  5 layers in 0.2s under 1 step (sizes not printed); import manifest 0.0s"
+        ),
         "{text}"
     );
 }

@@ -382,11 +382,11 @@ impl Summary<'_> {
         Some(Fact {
             label: "cache fetch",
             parts: vec![Part::Text(format!(
-                "{} {} in {} for {} ({size}); {import}",
+                "{} {} in {} under {} ({size}); {import}",
                 f.layers,
                 if f.layers == 1 { "layer" } else { "layers" },
                 human_seconds(f.seconds),
-                steps_word(f.steps as usize).replace("step", "cached step"),
+                steps_word(f.steps as usize),
             ))],
         })
     }
