@@ -74,6 +74,10 @@ pub struct EcrPrices {
     pub storage_gb_month: f64,
     /// Transfer to CodeBuild in the same region, per GB.
     pub transfer_same_region_gb: f64,
+    /// A NAT gateway's data processing, per GB, paid on the layers a build
+    /// fetches from the cache when its traffic goes through one (0: it does not).
+    #[serde(default)]
+    pub nat_gateway_per_gb: f64,
 }
 
 /// How a compute type is billed.
@@ -99,6 +103,7 @@ struct Override {
 struct EcrOverride {
     storage_gb_month: Option<f64>,
     transfer_same_region_gb: Option<f64>,
+    nat_gateway_per_gb: Option<f64>,
 }
 
 impl Pricing {
@@ -141,6 +146,7 @@ impl Pricing {
             p.ecr.transfer_same_region_gb = e
                 .transfer_same_region_gb
                 .unwrap_or(p.ecr.transfer_same_region_gb);
+            p.ecr.nat_gateway_per_gb = e.nat_gateway_per_gb.unwrap_or(p.ecr.nat_gateway_per_gb);
         }
         Ok(p)
     }
@@ -156,6 +162,12 @@ impl Pricing {
             return Ok(Rate::PerSecond(*p));
         }
         Err(PricingError::UnknownComputeType(compute_type.to_owned()))
+    }
+
+    /// What moving `gb` of cache layers to the build costs: same-region ECR
+    /// transfer and, when set, a NAT gateway's processing.
+    pub fn transfer_cost(&self, gb: f64) -> f64 {
+        gb * (self.ecr.transfer_same_region_gb + self.ecr.nat_gateway_per_gb)
     }
 
     /// ECR storage cost of `gb` over `days`.
@@ -342,6 +354,10 @@ mod tests {
         assert_eq!(p.rate("general1.xlarge").unwrap(), Rate::PerMinute(0.08));
         assert_eq!(p.rate("general1.small").unwrap(), Rate::PerMinute(0.005));
         assert_eq!(p.ecr.storage_gb_month, 0.12);
+        assert_eq!(p.transfer_cost(10.0), 0.0, "no NAT gateway by default");
+        let nat =
+            Pricing::with_override("[ecr]\nnat_gateway_per_gb = 0.045\n", "nat.toml").unwrap();
+        assert!((nat.transfer_cost(10.0) - 0.45).abs() < 1e-12);
         let e =
             Pricing::with_override("[ecr]\nstorage_gb_month = \"x\"\n", "bad.toml").unwrap_err();
         assert!(e.to_string().starts_with("price table bad.toml: "), "{e}");

@@ -419,6 +419,23 @@ fn ndjson_and_csv_have_one_row_per_step() {
     assert_eq!(&npm[col("position")], "4/4");
     assert_eq!(&npm[col("status")], "cached");
     assert_eq!(&npm[col("cacheable")], "true");
+    // its layer: 40.12 MB downloaded in 1.0 s, extracted in 0.5 s
+    assert_eq!(
+        (
+            &npm[col("fetch_layers")],
+            &npm[col("fetch_bytes")],
+            &npm[col("fetch_seconds")]
+        ),
+        ("1", "40120000", "1.5")
+    );
+    let nd_npm = rows
+        .iter()
+        .find(|r| r["build"] == 0 && r["vertex"] == 10)
+        .unwrap();
+    assert_eq!(
+        nd_npm["fetch"],
+        serde_json::json!({"layers": 1, "bytes": 40_120_000, "seconds": 1.5})
+    );
 }
 
 #[test]
@@ -512,6 +529,53 @@ fn summary_prices_the_time_saved_from_history() {
     // without history, no savings line
     let plain = builds_of(&run_file(&["summary", "--format", "json"], &log));
     assert_eq!(plain[0]["savings"], Value::Null);
+}
+
+#[test]
+fn summary_history_takes_the_layer_fetch_from_the_hits_saving() {
+    // the full remote hit pulls 5 layers under its last step, 0.2 s in all
+    let log = real("remote-inline-cache-import.log");
+    let out = run(
+        &[
+            "summary",
+            "--format",
+            "json",
+            "--history",
+            real("nodeapp-cold.log").to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let b = &builds_of(&out)[0];
+    let saved = &b["savings"];
+    let (gross, fetch, net) = (
+        saved["seconds"].as_f64().unwrap(),
+        saved["fetch_seconds"].as_f64().unwrap(),
+        saved["net_seconds"].as_f64().unwrap(),
+    );
+    assert!((fetch - 0.2).abs() < 1e-9, "{fetch}");
+    assert!((gross - fetch - net).abs() < 1e-9);
+    assert_eq!(b["fetch"]["layers"], 5);
+    let table = run(
+        &[
+            "summary",
+            "--color",
+            "never",
+            "--history",
+            real("nodeapp-cold.log").to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(text.contains("net of 0.2s layer fetch"), "{text}");
+    assert!(
+        text.contains(
+            "cache fetch  5 layers in 0.2s under 1 step (sizes not printed); import manifest 0.0s"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -310,3 +310,32 @@ fn real_tty_captures_match_plain_builds_of_the_same_state() {
         assert_eq!(t.error, p.error, "{name}");
     }
 }
+
+/// The new printer's layer fetches (`tests/fixtures/buildx-layer-fetch.log`,
+/// counted by hand): the last figure of each layer, its download and
+/// extraction added up; the base image's pull is the FROM's, not the cache's.
+#[test]
+fn new_printer_layer_fetches_by_hand() {
+    let log = parse_log(&read(&fixtures("buildx-layer-fetch.log")), "fetch");
+    assert_eq!(log.builds.len(), 1);
+    let b = &log.builds[0];
+    assert_eq!(b.unparsed_lines, 0);
+    let fetch = |vertex: u32| {
+        let s = b.steps.iter().find(|s| s.vertex == vertex).unwrap();
+        s.fetch.as_ref().map(|f| (f.layers, f.bytes, f.seconds))
+    };
+    // FROM: 29.13 MB in 1.1 s, extracted in 0.9 s
+    assert_eq!(fetch(5), Some((1, Some(29_130_000), 2.0)));
+    // 1.89 GB in 54.6 s + 21.7 s, and 523 B in 0.3 s (its extraction untimed)
+    let (layers, bytes, secs) = fetch(8).unwrap();
+    assert_eq!((layers, bytes), (2, Some(1_890_000_523)));
+    assert!((secs - (54.6 + 21.7 + 0.3)).abs() < 1e-9, "{secs}");
+    // 1.02 KiB in 0.1 s
+    assert_eq!(fetch(9), Some((1, Some(1044), 0.1)));
+    assert_eq!(fetch(7), None);
+    assert_eq!(fetch(12), None, "writing a layer is the export's");
+    let t = &b.cache.fetch;
+    assert_eq!((t.steps, t.layers, t.bytes), (2, 3, Some(1_890_001_567)));
+    assert!((t.seconds - 76.7).abs() < 1e-9, "{}", t.seconds);
+    assert_eq!(t.import_seconds, Some(0.6));
+}

@@ -130,6 +130,39 @@ fn every_real_log_matches_its_expectation() {
             .map(|e| serde_json::json!({"name": e["name"], "seconds": e["seconds"]}))
             .collect();
         assert_eq!(Value::from(exports), exp["exports"], "{}", ctx("exports"));
+        // the layers each vertex fetched (`pulling sha256:…` lines), keyed by vertex number
+        let mut fetch = BTreeMap::new();
+        for s in steps.iter().filter(|s| !s["fetch"].is_null()) {
+            let f = &s["fetch"];
+            fetch.insert(
+                s["vertex"].to_string(),
+                (
+                    f["layers"].as_u64(),
+                    f["bytes"].as_u64(),
+                    f["seconds"].as_f64(),
+                ),
+            );
+        }
+        let exp_fetch: BTreeMap<String, _> = exp["fetch"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, f)| {
+                let secs = f["seconds"].as_f64();
+                (k.clone(), (f["layers"].as_u64(), f["bytes"].as_u64(), secs))
+            })
+            .collect();
+        assert_eq!(fetch, exp_fetch, "{}", ctx("fetch"));
+        let cacheable_layers: u64 = cacheable
+            .iter()
+            .filter_map(|s| s["fetch"]["layers"].as_u64())
+            .sum();
+        assert_eq!(
+            b["cache"]["fetch"]["layers"].as_u64(),
+            Some(cacheable_layers),
+            "{}",
+            ctx("fetch totals")
+        );
         assert_eq!(b["error"], exp["error"], "{}", ctx("client error"));
         assert_eq!(b["unparsed_lines"], 0, "{}", ctx("unparsed lines"));
         assert_eq!(
@@ -265,4 +298,29 @@ fn log_names(dir: &Path) -> Vec<String> {
         .collect();
     logs.sort();
     logs
+}
+
+/// Issue 17's check: the partial remote hit's `RUN npm ci` (#9) fetched the 3
+/// layers of its `pulling` lines, and the build's totals put them beside the import.
+#[test]
+fn a_remote_hit_fetches_its_layers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real");
+    let got = steps_json(&dir.join("remote-inline-cache-import-partial.log"));
+    let b = &got["builds"][0];
+    let nine = b["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["vertex"] == 9)
+        .unwrap();
+    assert_eq!(
+        nine["fetch"],
+        serde_json::json!({"layers": 3, "bytes": null, "seconds": 0.0})
+    );
+    assert_eq!(
+        b["cache"]["fetch"],
+        serde_json::json!({"steps": 1, "layers": 3, "bytes": null, "seconds": 0.0, "import_seconds": 0.0})
+    );
+    // a step that fetched nothing has a null fetch
+    assert!(b["steps"][0]["fetch"].is_null());
 }

@@ -166,6 +166,7 @@ fn html_markdown_charts_and_tables_agree() {
             format!("{:.2}", num(row, "compute_saved")),
             format!("{overhead:.1}"),
             format!("{:.2}", num(row, "overhead_cost")),
+            format!("{:.2}", num(row, "fetch_gb")),
             format!("{:.2}", num(row, "storage_cost")),
             format!("{:+.2}", num(row, "net")),
         ];
@@ -188,8 +189,8 @@ fn html_markdown_charts_and_tables_agree() {
         ];
         let html_row = format!(
             "<tr><td>{}</td><td class=\"{tone}\">{}</td><td>{}</td></tr>",
-            cells[..8].join("</td><td>"),
-            cells[8],
+            cells[..9].join("</td><td>"),
+            cells[9],
             intervals.join("</td><td>")
         );
         // the week's intervals hold its point estimates
@@ -241,6 +242,39 @@ fn html_markdown_charts_and_tables_agree() {
     assert!(html.contains(&format!(
         r#"<div class="label">Hit rate</div><div class="value">{rate}</div>"#
     )));
+
+    // the overhead split: import + fetch + export, in totals.json and the pages
+    let part = |k: &str| t[k].as_f64().unwrap();
+    assert!(
+        (part("import_seconds") + part("fetch_seconds") + part("export_seconds")
+            - part("overhead_seconds"))
+        .abs()
+            < 1e-6
+    );
+    let split = format!(
+        "| Cache overhead (import + fetch + export) | {:.1} min ({:.1} + {:.1} + {:.1}),",
+        part("overhead_seconds") / 60.0,
+        part("import_seconds") / 60.0,
+        part("fetch_seconds") / 60.0,
+        part("export_seconds") / 60.0
+    );
+    assert!(md.contains(&split), "{split}");
+    // hits by origin: the table's rows add up to the totals, and to the hits
+    let origins = csv_rows(&out.join("tables/hits_by_origin.csv"));
+    let by = &t["hits_by_origin"];
+    let hits: u64 = ["remote", "local", "undetermined"]
+        .iter()
+        .map(|o| {
+            let rows: f64 = origins
+                .iter()
+                .filter(|r| r["hit_origin"] == *o)
+                .map(|r| num(r, "hits"))
+                .sum();
+            assert_eq!(rows as u64, by[o]["hits"].as_u64().unwrap(), "{o}");
+            rows as u64
+        })
+        .sum();
+    assert_eq!(hits, t["cached"].as_u64().unwrap());
 
     // the misses chart shows the top of step_keys.csv
     let keys = csv_rows(&out.join("tables/step_keys.csv"));
@@ -750,4 +784,86 @@ fn chromium_shows_an_injected_script_as_text() {
         "{dom}"
     );
     assert!(!dom.contains("<script") && !dom.contains("<img"), "{dom}");
+}
+
+/// A build of `RUN big`: executed in `secs`, or (`None`) cached after fetching
+/// a 1.5 GB layer in `fetch` seconds (new printer lines, synthesised from
+/// `grammars/buildkit-plain.ebnf` rule `fetch-status`).
+fn big_step(executed: Option<f64>, fetch: f64) -> String {
+    let layer = format!("sha256:{}", "e".repeat(64));
+    let head = "#1 importing cache manifest from r/app:cache\n#1 DONE 0.2s\n\n\
+                #2 [1/2] FROM docker.io/library/alpine:3.20\n#2 DONE 0.0s\n\n\
+                #3 [2/2] RUN make big\n";
+    match executed {
+        Some(secs) => format!("{head}#3 DONE {secs:.1}s\n"),
+        None => format!(
+            "{head}#3 {layer} 512.00MB / 1.50GB {:.1}s\n#3 {layer} 1.50GB / 1.50GB {:.1}s done\n\
+             #3 extracting {layer} 1.0s done\n#3 CACHED\n",
+            fetch / 3.0,
+            fetch - 1.0
+        ),
+    }
+}
+
+#[test]
+fn a_step_whose_fetch_outlasts_its_run_is_flagged_with_both_medians() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    // executed in 2, 3 and 4 s (median 3); cached after fetches of 5, 6 and 7 s (median 6)
+    for (i, (executed, fetch)) in [
+        (Some(2.0), 0.0),
+        (Some(3.0), 0.0),
+        (Some(4.0), 0.0),
+        (None, 5.0),
+        (None, 6.0),
+        (None, 7.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(logs.join(format!("b{i}.log")), big_step(executed, fetch)).unwrap();
+    }
+    let pricing = dir.path().join("nat.toml");
+    std::fs::write(&pricing, "[ecr]\nnat_gateway_per_gb = 0.045\n").unwrap();
+    let out = dir.path().join("report");
+    let o = Command::new(BIN)
+        .arg("report")
+        .arg(&logs)
+        .arg("--pricing")
+        .arg(&pricing)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = read(&out.join("report.md"));
+    let row = "| - | RUN make big | 6.0 s (median of 3) | 3.0 s (median of 3) | keep that layer out of the registry cache";
+    assert!(md.contains(row), "{md}");
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("<td>6.0 s (median of 3)</td><td>3.0 s (median of 3)</td>"));
+    let keys = csv_rows(&out.join("tables/step_keys.csv"));
+    let big = keys
+        .iter()
+        .find(|k| k["step_key"] == "RUN make big")
+        .unwrap();
+    assert_eq!(big["cache_loses"], "true");
+    assert_eq!(num(big, "net_saved_seconds"), -3.0);
+    // 3 layers of 1.5 GB through a NAT gateway at 0.045 per GB
+    let t = &serde_json::from_str::<Value>(&read(&out.join("totals.json"))).unwrap()["totals"];
+    assert_eq!(t["fetch_layers"], 3);
+    assert!((t["fetch_gb"].as_f64().unwrap() - 4.5).abs() < 1e-9);
+    assert!((t["transfer_cost"].as_f64().unwrap() - 4.5 * 0.045).abs() < 1e-9);
+    assert!((t["fetch_seconds"].as_f64().unwrap() - 18.0).abs() < 1e-9);
+    assert_eq!(t["hits_by_origin"]["remote"]["hits"], 3);
+    assert!(md.contains("| - | – | remote | 3 | 3 | "), "{md}");
+    // each cached step saves its median minus its own fetch
+    let steps = csv_rows(&out.join("tables/steps.csv"));
+    let mut net: Vec<f64> = steps
+        .iter()
+        .filter(|s| s["cached"] == "true")
+        .map(|s| num(s, "net_saved_seconds"))
+        .collect();
+    net.sort_by(f64::total_cmp);
+    assert_eq!(net, [-4.0, -3.0, -2.0]);
 }

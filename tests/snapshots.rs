@@ -23,6 +23,7 @@ fn summary_tables() {
         "sample-logs/real/failing-run-test.log",
         "sample-logs/real/multistage-partial-backend-change.log",
         "sample-logs/real/remote-inline-cache-export.log",
+        "sample-logs/real/remote-inline-cache-import-partial.log",
         "tests/fixtures/buildx-registry-cache.log",
     ] {
         let name = log.rsplit('/').next().unwrap().trim_end_matches(".log");

@@ -3,7 +3,9 @@
 #![no_main]
 
 use cachelens_core::parse::lines::Lines;
-use cachelens_core::parse::plain::{Body, Line, MAX_SECONDS, Terminal, parse_line};
+use cachelens_core::parse::plain::{
+    Body, Line, MAX_SECONDS, Terminal, fetch_status, parse_line,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +21,13 @@ fuzz_target!(|data: &[u8]| {
                     s.is_finite() && (0.0..=MAX_SECONDS).contains(&s),
                     "DONE {s}"
                 );
+            }
+            Line::Vertex(_, Body::Named(status)) => {
+                // rule A10: a layer's figures are finite and bounded
+                if let Some(f) = fetch_status(status) {
+                    assert_eq!(f.digest.len(), 71);
+                    assert!(f.seconds.is_none_or(|s| (0.0..=MAX_SECONDS).contains(&s)));
+                }
             }
             Line::Text(text) => assert_eq!(text, line),
             _ => {}

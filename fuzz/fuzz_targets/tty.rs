@@ -18,11 +18,14 @@ fuzz_target!(|data: &[u8]| {
                 frames.header(seconds, finished);
             }
             Some(TtyLine::Step(step)) => frames.step(&step, number),
+            Some(TtyLine::Sub(Some(fetch))) => frames.fetch(&fetch),
             _ => {}
         }
     }
-    for (_, _, _, _, seconds) in frames.finish() {
-        assert!(seconds.is_none_or(|s| s >= 0.0), "{seconds:?}");
+    for step in frames.finish() {
+        assert!(step.seconds.is_none_or(|s| s >= 0.0), "{:?}", step.seconds);
+        let fetch = step.layers.fetch();
+        assert!(fetch.is_none_or(|f| f.seconds.is_finite() && f.seconds >= 0.0));
     }
     let log = parse_log_as(data, "fuzz", FormatIn::Only(Format::Tty));
     assert!(log.builds.iter().all(|b| b.approximate));

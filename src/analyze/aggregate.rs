@@ -15,6 +15,7 @@ names! {
         samples,
         saved_seconds,
         saved_unknown,
+        net_saved_seconds,
     }
 }
 
@@ -53,8 +54,16 @@ names! {
         samples,
         minutes_lost,
         misses,
+        median_fetch_seconds,
+        fetch_samples,
+        net_saved_seconds,
+        cache_loses,
     }
 }
+
+/// How many executed runs and how many fetching hits a step key needs before
+/// its medians are compared (`cache_loses`).
+pub const MIN_SAMPLES: u32 = 3;
 
 /// `cached ÷ cacheable` as a float column named `hit_rate`.
 pub(crate) fn hit_rate_of(cached: &str, cacheable: &str) -> Expr {
@@ -98,6 +107,13 @@ pub(crate) fn steps(all: DataFrame) -> PolarsResult<DataFrame> {
             col(STEP.cached)
                 .and(col(STEP_SAVINGS.median_seconds).is_null())
                 .alias(STEP_SAVINGS.saved_unknown),
+            // a hit saves its typical executed time minus its fetch
+            when(col(STEP.cached))
+                .then(
+                    col(STEP_SAVINGS.median_seconds) - col(STEP.fetch_seconds).fill_null(lit(0.0)),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(STEP_SAVINGS.net_saved_seconds),
         ])
         .drop(cols([STEP.in_window]))
         .sort([STEP.build, STEP.vertex], SortMultipleOptions::default())
@@ -124,7 +140,7 @@ pub(crate) fn builds(all: DataFrame, steps: &DataFrame) -> PolarsResult<DataFram
         .with_columns([
             col(BUILD_SAVINGS.saved_seconds).fill_null(lit(0.0)),
             col(BUILD_SAVINGS.saved_unknown).fill_null(lit(0u32)),
-            (col(BUILD.import_seconds) + col(BUILD.export_seconds))
+            (col(BUILD.import_seconds) + col(BUILD.fetch_seconds) + col(BUILD.export_seconds))
                 .alias(BUILD_SAVINGS.overhead_seconds),
             hit_rate_of(BUILD.cached, BUILD.cacheable),
         ])
@@ -151,7 +167,15 @@ pub(crate) fn hit_rate(steps: &DataFrame, by: &str) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Per project and step key of the cacheable steps, most minutes lost first.
+/// The fetch seconds of the hits that fetched a layer.
+fn fetching() -> Expr {
+    col(STEP.fetch_seconds).filter(col(STEP.cached).and(col(STEP.fetch_layers).gt(lit(0u32))))
+}
+
+/// Per project and step key of the cacheable steps, most minutes lost first;
+/// with the median fetch of its hits that fetched a layer, its net saving
+/// (median executed − median fetch) and whether the cache loses there (the
+/// fetch's median above the execution's, each over [`MIN_SAMPLES`] or more).
 pub(crate) fn step_keys(steps: &DataFrame) -> PolarsResult<DataFrame> {
     steps
         .clone()
@@ -168,8 +192,20 @@ pub(crate) fn step_keys(steps: &DataFrame) -> PolarsResult<DataFrame> {
             col(STEP_SAVINGS.samples).first().alias(STEP_KEY.samples),
             (col(STEP.seconds).filter(col(STEP.executed)).sum() / lit(60.0))
                 .alias(STEP_KEY.minutes_lost),
+            fetching().median().alias(STEP_KEY.median_fetch_seconds),
+            fetching().count().alias(STEP_KEY.fetch_samples),
         ])
-        .with_column((col(STEP_KEY.runs) - col(STEP_KEY.cached)).alias(STEP_KEY.misses))
+        .with_columns([
+            (col(STEP_KEY.runs) - col(STEP_KEY.cached)).alias(STEP_KEY.misses),
+            (col(STEP_KEY.median_seconds) - col(STEP_KEY.median_fetch_seconds).fill_null(lit(0.0)))
+                .alias(STEP_KEY.net_saved_seconds),
+            col(STEP_KEY.fetch_samples)
+                .gt_eq(lit(MIN_SAMPLES))
+                .and(col(STEP_KEY.samples).gt_eq(lit(MIN_SAMPLES)))
+                .and(col(STEP_KEY.median_fetch_seconds).gt(col(STEP_KEY.median_seconds)))
+                .fill_null(lit(false))
+                .alias(STEP_KEY.cache_loses),
+        ])
         .sort(
             [STEP_KEY.minutes_lost, STEP_KEY.project, STEP_KEY.step_key],
             SortMultipleOptions::default().with_order_descending_multi([true, false, false]),

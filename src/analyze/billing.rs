@@ -43,8 +43,18 @@ table! {
         duration_seconds: f64,
         /// Seconds its builds' cache hits saved.
         saved_seconds: f64,
-        /// Seconds of cache import and export.
+        /// Seconds of cache overhead: import + fetch + export.
         overhead_seconds: f64,
+        /// Of it, cache import.
+        import_seconds: f64,
+        /// Of it, the layers the hits fetched.
+        fetch_seconds: f64,
+        /// Of it, cache export.
+        export_seconds: f64,
+        /// Gigabytes the hits fetched, as far as printed.
+        fetch_gb: f64,
+        /// What moving them cost.
+        transfer_cost: f64,
         /// Minutes billed.
         billed_minutes: f64,
         /// Minutes it would have billed without the saved time.
@@ -80,6 +90,8 @@ names! {
         hit_rate,
         storage_cost,
         net,
+        fetch_gb,
+        transfer_cost,
         saved_minutes_low,
         saved_minutes_high,
         compute_saved_low,
@@ -129,6 +141,10 @@ pub(crate) fn runs(
             col(BUILD_SAVINGS.saved_seconds).sum(),
             col(BUILD_SAVINGS.saved_unknown).sum(),
             col(BUILD_SAVINGS.overhead_seconds).sum(),
+            col(BUILD.import_seconds).sum(),
+            col(BUILD.fetch_seconds).sum(),
+            col(BUILD.export_seconds).sum(),
+            (col(BUILD.fetch_bytes).sum() / lit(1e9)).alias(RUN.fetch_gb),
             len().alias(RUN.builds),
         ])
         .sort([BUILD.run], SortMultipleOptions::default())
@@ -138,6 +154,15 @@ pub(crate) fn runs(
     let unknown = per_run.column(BUILD_SAVINGS.saved_unknown)?.u32()?;
     let overhead = per_run.column(BUILD_SAVINGS.overhead_seconds)?.f64()?;
     let counts = per_run.column(RUN.builds)?.u32()?;
+    let part = |name: &str| -> Result<Float64Chunked, PolarsError> {
+        Ok(per_run.column(name)?.f64()?.clone())
+    };
+    let (import, fetch, export, gb) = (
+        part(BUILD.import_seconds)?,
+        part(BUILD.fetch_seconds)?,
+        part(BUILD.export_seconds)?,
+        part(RUN.fetch_gb)?,
+    );
     let mut rows = Vec::with_capacity(per_run.height());
     for i in 0..per_run.height() {
         let (Some(run), Some(ctx)) = (
@@ -163,6 +188,11 @@ pub(crate) fn runs(
             duration_seconds: ctx.duration_s,
             saved_seconds: saved,
             overhead_seconds: overhead,
+            import_seconds: import.get(i).unwrap_or(0.0),
+            fetch_seconds: fetch.get(i).unwrap_or(0.0),
+            export_seconds: export.get(i).unwrap_or(0.0),
+            fetch_gb: gb.get(i).unwrap_or(0.0),
+            transfer_cost: pricing.transfer_cost(gb.get(i).unwrap_or(0.0)),
             billed_minutes: bill.billed_minutes,
             billed_minutes_without_cache: bill.billed_minutes_without_cache,
             cost: bill.cost,
@@ -196,12 +226,13 @@ pub(crate) fn totals(
     let cached = sum_u32(builds, BUILD.cached)?;
     let compute_saved = sum_f64(runs, RUN.compute_saved)?;
     let overhead_cost = sum_f64(runs, RUN.overhead_cost)?;
+    let transfer_cost = sum_f64(runs, RUN.transfer_cost)?;
     let storage_cost = options
         .storage
         .as_ref()
         .map(|s| options.pricing.storage_cost(s.gb, span.days));
     // an unknown storage cost leaves the cache's cost, net and return unknown
-    let cache_cost = storage_cost.map(|s| overhead_cost + s);
+    let cache_cost = storage_cost.map(|s| overhead_cost + transfer_cost + s);
     let net = cache_cost.map(|c| compute_saved - c);
     let per_gb = options.pricing.storage_cost(1.0, span.days);
     Ok(Totals {
@@ -217,6 +248,14 @@ pub(crate) fn totals(
         saved_seconds: sum_f64(runs, RUN.saved_seconds)?,
         saved_unknown: sum_u32(runs, RUN.saved_unknown)?,
         overhead_seconds: sum_f64(runs, RUN.overhead_seconds)?,
+        import_seconds: sum_f64(runs, RUN.import_seconds)?,
+        fetch_seconds: sum_f64(runs, RUN.fetch_seconds)?,
+        export_seconds: sum_f64(runs, RUN.export_seconds)?,
+        fetch_layers: sum_u32(builds, BUILD.fetch_layers)?,
+        fetch_layers_unsized: sum_u32(builds, BUILD.fetch_layers_unsized)?,
+        fetch_gb: sum_f64(runs, RUN.fetch_gb)?,
+        transfer_cost,
+        hits_by_origin: super::hit_origin::totals(builds)?,
         billed_minutes: sum_f64(runs, RUN.billed_minutes)?,
         billed_minutes_without_cache: sum_f64(runs, RUN.billed_minutes_without_cache)?,
         compute_saved,
@@ -232,7 +271,8 @@ pub(crate) fn totals(
             low: d.low - c,
             high: d.high - c,
         }),
-        break_even_gb: (per_gb > 0.0).then(|| ((compute_saved - overhead_cost) / per_gb).max(0.0)),
+        break_even_gb: (per_gb > 0.0)
+            .then(|| ((compute_saved - overhead_cost - transfer_cost) / per_gb).max(0.0)),
         pricing_date: options.pricing.date.clone(),
         currency: options.pricing.currency.clone(),
         default_compute_type: default_compute_type(options).to_owned(),
@@ -270,6 +310,8 @@ pub(crate) fn weekly(
             .alias(WEEKLY.billed_minutes_saved),
         col(RUN.compute_saved).sum().alias(WEEKLY.compute_saved),
         col(RUN.overhead_cost).sum().alias(WEEKLY.overhead_cost),
+        col(RUN.fetch_gb).sum().alias(WEEKLY.fetch_gb),
+        col(RUN.transfer_cost).sum().alias(WEEKLY.transfer_cost),
     ]);
     let on = || [col(WEEKLY.week)];
     let df = hits
@@ -290,8 +332,11 @@ pub(crate) fn weekly(
         .filter(col(WEEKLY.week).is_not_null())
         .sort([WEEKLY.week], SortMultipleOptions::default())
         .with_column(
-            (col(WEEKLY.compute_saved) - col(WEEKLY.overhead_cost) - col(WEEKLY.storage_cost))
-                .alias(WEEKLY.net),
+            (col(WEEKLY.compute_saved)
+                - col(WEEKLY.overhead_cost)
+                - col(WEEKLY.transfer_cost)
+                - col(WEEKLY.storage_cost))
+            .alias(WEEKLY.net),
         )
         .select(WEEKLY.all().into_iter().map(col).collect::<Vec<_>>())
         .collect()?;
@@ -373,6 +418,7 @@ fn week_days_in_window(week: IsoWeek, span: Span, options: &Options<'_>) -> f64 
 /// What one build's cache hits saved.
 struct BuildSavings {
     seconds: f64,
+    fetch_seconds: f64,
     unknown: u32,
     compute_type: String,
 }
@@ -402,6 +448,7 @@ fn build_savings(
     let index = df.column(BUILD.index)?.u32()?;
     let seconds = df.column(BUILD_SAVINGS.saved_seconds)?.f64()?;
     let unknown = df.column(BUILD_SAVINGS.saved_unknown)?.u32()?;
+    let fetch = df.column(BUILD.fetch_seconds)?.f64()?;
     let compute = df.column(RUN.compute_type)?.str()?;
     let mut by_build = HashMap::with_capacity(df.height());
     for i in 0..df.height() {
@@ -411,6 +458,7 @@ fn build_savings(
         );
         by_build.entry(key).or_insert_with(|| BuildSavings {
             seconds: seconds.get(i).unwrap_or_default(),
+            fetch_seconds: fetch.get(i).unwrap_or_default(),
             unknown: unknown.get(i).unwrap_or_default(),
             compute_type: compute
                 .get(i)
@@ -437,6 +485,8 @@ pub fn fill_savings(
                 cost: cost::time_cost(pricing.rate(&s.compute_type)?, s.seconds),
                 currency: pricing.currency.clone(),
                 compute_type: s.compute_type.clone(),
+                fetch_seconds: s.fetch_seconds,
+                net_seconds: s.seconds - s.fetch_seconds,
             });
         }
     }

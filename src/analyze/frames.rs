@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::cache_loses::CacheLoss;
 use super::interval::Interval;
 use super::miss_causes::MissCause;
 use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
@@ -115,6 +116,11 @@ pub struct Analysis {
     /// example with its evidence and the fix; each project's first first
     /// (rows: the `miss_causes` table is [`MissCause::frame`]).
     pub miss_causes: Vec<MissCause>,
+    /// Per project, ISO week and origin (remote, local, undetermined): builds,
+    /// hits and minutes saved (see [`HitOrigin`](super::hit_origin::HitOrigin)).
+    pub hits_by_origin: DataFrame,
+    /// The step keys whose fetch costs more than their execution.
+    pub cache_losses: Vec<CacheLoss>,
     /// The ISO weeks of the builds in the window, in order (the `week`
     /// columns hold them formatted).
     pub weeks: Vec<IsoWeek>,
@@ -147,8 +153,24 @@ pub struct Totals {
     pub saved_seconds: f64,
     /// Cached steps whose key never executed in the window or history: time saved unknown.
     pub saved_unknown: usize,
-    /// Seconds spent importing and exporting cache.
+    /// Seconds of cache overhead: `import_seconds + fetch_seconds + export_seconds`.
     pub overhead_seconds: f64,
+    /// Of it, the cache-import manifest vertices.
+    pub import_seconds: f64,
+    /// Of it, the layers the hits fetched (added up per step).
+    pub fetch_seconds: f64,
+    /// Of it, the cache export vertices.
+    pub export_seconds: f64,
+    /// Layers the hits fetched.
+    pub fetch_layers: usize,
+    /// Gigabytes (10^9 bytes) the hits fetched, as far as the logs printed sizes.
+    pub fetch_gb: f64,
+    /// Of `fetch_layers`, those whose size the log did not print (not in `fetch_gb`).
+    pub fetch_layers_unsized: usize,
+    /// What moving them cost (same-region ECR transfer, NAT gateway processing when priced).
+    pub transfer_cost: f64,
+    /// Hits, their builds and the minutes they saved, by where they came from.
+    pub hits_by_origin: HitsByOrigin,
     /// Billed minutes.
     pub billed_minutes: f64,
     /// Billed minutes without the cache.
@@ -183,13 +205,38 @@ pub struct Totals {
     pub default_compute_type: String,
 }
 
+/// The hits of the window by origin (see [`HitOrigin`](super::hit_origin::HitOrigin)).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HitsByOrigin {
+    /// Hits of builds whose import succeeded and whose hits fetched layers.
+    pub remote: OriginFigures,
+    /// Hits of builds that imported no remote cache.
+    pub local: OriginFigures,
+    /// Hits of builds that imported a cache and fetched no layer.
+    pub undetermined: OriginFigures,
+}
+
+/// The figures of one origin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OriginFigures {
+    /// Builds with a hit.
+    pub builds: usize,
+    /// Their cached steps.
+    pub hits: usize,
+    /// The minutes those saved.
+    pub saved_minutes: f64,
+}
+
 /// How every figure is made; shown in `totals.json` and the reports.
 pub const ASSUMPTIONS: &[&str] = &[
     "Hit rate counts Dockerfile instructions other than FROM; internal, auth, exporter and cache import/export vertices never count.",
     "A cached step saves the median DONE time of the same step (same project and step key: instruction and arguments, without stage prefix or image digests) in builds where it executed, in the window or the history.",
     "A cached step whose key never executed is counted apart as 'unknown', never as zero.",
     "Saved times of one build are added up; steps of parallel stages overlap, so this is an upper bound.",
-    "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
+    "Cache overhead is import + fetch + export: the time of the cache import vertices, the layers the cached steps fetched (pulling, downloading and extracting, the last figure of each layer, added up per step: layers fetched in parallel overlap), and the cache export vertices. A FROM's layers are the base image's and are not counted.",
+    "A cached step's net saving is its key's median executed time minus its own fetch time; a step key whose hits' median fetch is longer than its median execution (3 samples of each or more) is flagged: the cache loses there. BuildKit ≤ v0.8 pulls a chain of hits' layers under the last of them, which carries the chain's fetch.",
+    "Where hits come from, per build: no successful cache import, a local cache (the host's, a persistent builder); an import and layers fetched by its hits, the remote cache; an import and no layer fetched, undetermined (the layers were already local, or the import read a local image).",
+    "Bytes fetched are the layers' sizes as printed (BuildKit ≤ v0.8 prints none: those count as unknown, not zero); their transfer costs the price table's same-region ECR transfer plus its NAT gateway processing per GB (0 unless set), added to the cache's cost.",
     "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
     "Intervals are 90 %: a seeded bootstrap (1000 replicates) draws each step key's executed times again, with replacement, and takes their median; a key with one sample borrows the spread of the keys with more, so it is wide; each replicate bills every run again. The interval is where 90 % of the replicates' totals fall: how much the figure depends on which executions happened to be seen, not a bound.",
@@ -220,6 +267,8 @@ pub fn analyze(
     let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
     let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
     let step_keys = aggregate::step_keys(&steps)?;
+    let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
+    let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
     let steps = steps.drop(STEP.executed)?;
 
     let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
@@ -241,6 +290,8 @@ pub fn analyze(
         step_keys,
         weekly,
         miss_causes,
+        hits_by_origin,
+        cache_losses,
         weeks,
         totals,
     })
@@ -249,7 +300,8 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::billing::RUN;
+    use crate::analyze::aggregate::STEP_SAVINGS;
+    use crate::analyze::billing::{RUN, WEEKLY};
     use crate::model::{BuildId, BuildMetadata, Origin};
     use crate::parse::parse_log;
 
@@ -519,5 +571,108 @@ mod tests {
         // the same logs, the same interval
         let again = analyze(&three_runs(), &[], &options).unwrap().totals;
         assert_eq!(again.saved_minutes_interval, few.saved_minutes_interval);
+    }
+
+    #[test]
+    #[allow(clippy::too_many_lines)] // four logs and every figure they make
+    fn fetch_overhead_origins_and_transfer_by_hand() {
+        let mut pricing = Pricing::embedded();
+        pricing.ecr.nat_gateway_per_gb = 0.045;
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: Some(MONDAY),
+            until_ms: Some(MONDAY + 7 * DAY),
+            storage: Some(Storage::given(1.0)),
+        };
+        let layer = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let (a, b) = (layer('a'), layer('b'));
+        let import = "#1 importing cache manifest from r/app:cache\n#1 DONE 0.5s\n\n";
+        let logs = vec![
+            // cold, no import: RUN a runs in 10 s
+            run(
+                "a",
+                "#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 DONE 10.0s\n\n\
+                 #4 exporting cache\n#4 DONE 1.0s\n",
+                MONDAY,
+                60,
+            ),
+            // a remote hit: 2 GB fetched in 3 + 1 s; the base image's pull is not the cache's
+            run(
+                "b",
+                &format!(
+                    "{import}#2 [1/2] FROM base\n#2 {b} 5.00MB / 5.00MB 2.0s done\n#2 DONE 2.0s\n\n\
+                     #3 [2/2] RUN a\n#3 {a} 1.00GB / 2.00GB 1.5s\n#3 {a} 2.00GB / 2.00GB 3.0s done\n\
+                     #3 extracting {a} 1.0s done\n#3 CACHED\n"
+                ),
+                MONDAY + 1000,
+                30,
+            ),
+            // no import: a local hit
+            run(
+                "c",
+                "#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 CACHED\n",
+                MONDAY + 2000,
+                30,
+            ),
+            // an import and no layer fetched: undetermined
+            run(
+                "d",
+                &format!("{import}#2 [1/2] FROM base\n#2 DONE 0.0s\n\n#3 [2/2] RUN a\n#3 CACHED\n"),
+                MONDAY + 3000,
+                30,
+            ),
+        ];
+        let an = analyze(&logs, &[], &options).unwrap();
+        let t = &an.totals;
+        assert!(close(t.import_seconds, 1.0) && close(t.fetch_seconds, 4.0));
+        assert!(close(t.export_seconds, 1.0) && close(t.overhead_seconds, 6.0));
+        assert_eq!((t.fetch_layers, t.fetch_layers_unsized), (1, 0));
+        assert!(close(t.fetch_gb, 2.0) && close(t.transfer_cost, 0.09));
+        assert!(
+            close(t.overhead_cost, 6.0 / 60.0 * 0.01),
+            "{}",
+            t.overhead_cost
+        );
+        let storage = t.storage_cost.unwrap();
+        assert!(close(
+            t.net.unwrap(),
+            t.compute_saved - t.overhead_cost - 0.09 - storage
+        ));
+        let o = &t.hits_by_origin;
+        assert_eq!(
+            (o.remote.hits, o.local.hits, o.undetermined.hits),
+            (1, 1, 1)
+        );
+        assert!(close(o.remote.saved_minutes, 10.0 / 60.0));
+        // a hit saves its median (10 s) minus its own fetch
+        let steps = &an.steps;
+        let net: Vec<Option<f64>> = steps
+            .column(STEP_SAVINGS.net_saved_seconds)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        let cached: Vec<bool> = steps
+            .column(STEP.cached)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let hits: Vec<f64> = net
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| **c)
+            .map(|(n, _)| n.unwrap())
+            .collect();
+        assert_eq!(hits, [6.0, 10.0, 10.0]);
+        // the weekly net takes the transfer too
+        let weekly_net = an.weekly.column(WEEKLY.net).unwrap().f64().unwrap().sum();
+        assert!(close(weekly_net.unwrap(), t.net.unwrap()));
+        // one fetching hit is not enough to say the cache loses
+        assert!(an.cache_losses.is_empty());
     }
 }

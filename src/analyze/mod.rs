@@ -1,17 +1,20 @@
 //! Work over many logs, in parallel with rayon; results keep the input order.
 //! Then the tables that aggregate them ([`frames`]): typed rows ([`rows`]),
 //! polars group-bys and joins ([`aggregate`]), money ([`billing`]), the
-//! causes of the window's misses ([`miss_causes`]), with column names written
-//! once ([`columns`]).
+//! causes of the window's misses ([`miss_causes`]), where hits came from
+//! ([`hit_origin`]) and the steps whose fetch costs more than a rerun
+//! ([`cache_loses`]), with column names written once ([`columns`]).
 
 // short functions (at most `too-many-lines-threshold` in clippy.toml)
 #![warn(clippy::too_many_lines)]
 
 pub mod aggregate;
 pub mod billing;
+pub mod cache_loses;
 pub mod columns;
 pub mod diagnose;
 pub mod frames;
+pub mod hit_origin;
 pub mod hygiene;
 pub mod interval;
 pub mod key;

@@ -8,9 +8,10 @@ use chrono::{DateTime, Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use super::columns::table;
+use super::hit_origin::HitOrigin;
 use super::key::step_key;
 use crate::cost;
-use crate::model::{Kind, ParsedLog, Status};
+use crate::model::{Build, Kind, ParsedLog, Status};
 
 /// An ISO week: its ISO year and number; written `2026-W41`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,6 +73,12 @@ table! {
         cacheable: bool,
         /// Cacheable and served by the cache.
         cached: bool,
+        /// Layers BuildKit fetched for it (0: none printed).
+        fetch_layers: u32,
+        /// Their bytes, when printed.
+        fetch_bytes: Option<i64>,
+        /// Their seconds, added up, when it fetched any.
+        fetch_seconds: Option<f64>,
         /// Whether its log is in the window (not a table column: dropped).
         in_window: bool,
         /// Whether it executed, `DONE` (not a table column: dropped).
@@ -110,6 +117,16 @@ table! {
         import_seconds: f64,
         /// Seconds spent exporting cache.
         export_seconds: f64,
+        /// Layers its cacheable steps fetched.
+        fetch_layers: u32,
+        /// Their bytes, as far as printed.
+        fetch_bytes: f64,
+        /// Of those layers, the ones fetched by a step that printed no size.
+        fetch_layers_unsized: u32,
+        /// Their seconds, added up.
+        fetch_seconds: f64,
+        /// Where its hits came from (see [`HitOrigin`]).
+        hit_origin: String,
         /// Whether a cache import failed.
         import_failed: bool,
         /// Whether its log is in the window (not a table column: dropped).
@@ -242,6 +259,9 @@ fn log_rows(
                 seconds: s.seconds,
                 cacheable: s.cacheable,
                 cached: s.cacheable && s.status == Status::Cached,
+                fetch_layers: s.fetch.as_ref().map_or(0, |f| f.layers),
+                fetch_bytes: s.fetch.as_ref().and_then(|f| i64::try_from(f.bytes?).ok()),
+                fetch_seconds: s.fetch.as_ref().map(|f| f.seconds),
                 in_window: window,
                 executed: s.status == Status::Done,
             });
@@ -263,6 +283,7 @@ fn log_rows(
                 .filter_map(|s| s.seconds);
             add_up(seconds)
         };
+        let (fetch_bytes, fetch_layers_unsized) = fetched_sizes(b);
         builds.push(BuildRow {
             run: ctx.run,
             build,
@@ -278,11 +299,29 @@ fn log_rows(
             executed_seconds: executed,
             import_seconds: secs(Kind::CacheImport),
             export_seconds: secs(Kind::CacheExport),
+            fetch_layers: b.cache.fetch.layers,
+            fetch_bytes,
+            fetch_layers_unsized,
+            fetch_seconds: b.cache.fetch.seconds + 0.0,
+            hit_origin: HitOrigin::of(b).as_str().to_owned(),
             import_failed: b.cache.imports.iter().any(|i| !i.ok),
             in_window: window,
         });
     }
     (steps, builds)
+}
+
+/// The bytes a build's cacheable steps fetched as far as printed, and the
+/// layers of the steps that printed no size.
+fn fetched_sizes(b: &Build) -> (f64, u32) {
+    let (mut bytes, mut unsized_layers) = (0.0, 0);
+    for f in b.cacheable().filter_map(|s| s.fetch.as_ref()) {
+        match f.bytes {
+            Some(n) => bytes += n as f64,
+            None => unsized_layers += f.layers,
+        }
+    }
+    (bytes, unsized_layers)
 }
 
 fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
@@ -404,6 +443,9 @@ mod tests {
             seconds: None,
             cacheable: true,
             cached: true,
+            fetch_layers: 0,
+            fetch_bytes: None,
+            fetch_seconds: None,
             in_window: true,
             executed: false,
         };

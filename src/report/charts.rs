@@ -59,14 +59,16 @@ pub struct Week {
     pub saved_minutes: f64,
     /// Their billed dollars.
     pub compute_saved: f64,
-    /// Dollars of compute spent in cache import/export.
+    /// Dollars of compute spent in cache import, fetch and export.
     pub overhead_cost: f64,
     /// Dollars of ECR storage, when the cache's size is known.
     pub storage_cost: Option<f64>,
     /// compute_saved − overhead_cost − storage_cost (unknown with the storage).
     pub net: Option<f64>,
-    /// Minutes spent in cache import/export.
+    /// Minutes spent in cache import, fetch and export.
     pub overhead_minutes: f64,
+    /// Gigabytes of layers the hits fetched (as far as printed).
+    pub fetch_gb: f64,
     /// 90 % interval of `saved_minutes`.
     pub saved_minutes_interval: Option<Interval>,
     /// 90 % interval of `compute_saved`.
@@ -141,7 +143,7 @@ impl ChartData {
     }
 }
 
-/// The weeks of the `weekly` table, with the import/export minutes of their builds.
+/// The weeks of the `weekly` table, with the import, fetch and export minutes of their builds.
 fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
     const MINUTES: &str = "overhead_minutes";
     let weekly = &analysis.weekly;
@@ -158,7 +160,7 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
         .map(|(w, m)| (w, m.unwrap_or(0.0)))
         .collect();
     let names = strings(weekly, WEEKLY.week)?;
-    let [builds, rate, saved, compute, over, storage, net] = [
+    let [builds, rate, saved, compute, over, storage, net, gb] = [
         WEEKLY.builds,
         WEEKLY.hit_rate,
         WEEKLY.saved_minutes,
@@ -166,10 +168,11 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
         WEEKLY.overhead_cost,
         WEEKLY.storage_cost,
         WEEKLY.net,
+        WEEKLY.fetch_gb,
     ]
     .map(|c| floats(weekly, c));
-    let (builds, rate, saved, compute, over, storage, net) =
-        (builds?, rate?, saved?, compute?, over?, storage?, net?);
+    let (builds, rate, saved, compute, over, storage, net, gb) =
+        (builds?, rate?, saved?, compute?, over?, storage?, net?, gb?);
     let [m_low, m_high, d_low, d_high] = [
         WEEKLY.saved_minutes_low,
         WEEKLY.saved_minutes_high,
@@ -197,6 +200,7 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
             storage_cost: storage[i],
             net: net[i],
             overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
+            fetch_gb: gb[i].unwrap_or(0.0),
             saved_minutes_interval: pair(m_low[i], m_high[i]),
             compute_saved_interval: pair(d_low[i], d_high[i]),
         })
@@ -297,7 +301,7 @@ pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ChartError> {
         ),
         (
             "overhead",
-            "Minutes spent in cache import and export, per ISO week",
+            "Minutes spent in cache import, layer fetch and export, per ISO week",
             DrawFn::Overhead,
         ),
     ];
@@ -538,7 +542,10 @@ fn headline_bars<'a, DB: DrawingBackend + 'a>(
     chart
         .draw_series(bars(-0.13, |w| w.overhead_cost, OVERHEAD))
         .map_err(|e| e.to_string())?
-        .label(format!("cache import/export compute ({})", data.currency))
+        .label(format!(
+            "cache import/fetch/export compute ({})",
+            data.currency
+        ))
         .legend(legend(OVERHEAD));
     if weeks.iter().any(|w| w.storage_cost.is_some()) {
         chart

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::escape::csv_cell;
 use crate::model::Build;
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 20] = [
     "source",
     "build",
     "build_id",
@@ -23,6 +23,9 @@ const HEADER: [&str; 17] = [
     "digest",
     "error",
     "line",
+    "fetch_layers",
+    "fetch_bytes",
+    "fetch_seconds",
 ];
 
 /// The CSV of step records, written build by build after its header row; text
@@ -44,6 +47,7 @@ impl<'w> Steps<'w> {
         let text = |v: &str| csv_cell(v).into_owned();
         let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
         for s in &b.steps {
+            let fetch = s.fetch.as_ref();
             self.w.write_record([
                 text(&b.source),
                 b.index.to_string(),
@@ -67,6 +71,12 @@ impl<'w> Steps<'w> {
                 opt(&s.digest),
                 opt(&s.error),
                 s.line.to_string(),
+                fetch.map(|f| f.layers.to_string()).unwrap_or_default(),
+                fetch
+                    .and_then(|f| f.bytes)
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
+                fetch.map(|f| f.seconds.to_string()).unwrap_or_default(),
             ])?;
         }
         Ok(())

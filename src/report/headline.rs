@@ -65,9 +65,13 @@ pub fn write(t: &Totals, folder: &Path, color: bool, out: &mut dyn Write) -> io:
     )?;
     writeln!(
         out,
-        "cache overhead {:.1} minutes: {}; storage: {}; net: {}",
+        "cache overhead {:.1} minutes (import {:.1}, fetch {:.1}, export {:.1}): {}{}; storage: {}; net: {}",
         t.overhead_seconds / 60.0,
+        t.import_seconds / 60.0,
+        t.fetch_seconds / 60.0,
+        t.export_seconds / 60.0,
         money(t.overhead_cost),
+        transfer(t),
         t.storage_cost.map_or_else(
             || "unknown (--cache-repo or --cache-size-gb)".to_owned(),
             money
@@ -79,5 +83,16 @@ pub fn write(t: &Totals, folder: &Path, color: bool, out: &mut dyn Write) -> io:
         out,
         "report written to {} (index.html, report.md, charts/, tables/)",
         terminal(&folder.display().to_string())
+    )
+}
+
+/// The layers fetched and their transfer cost, when any was fetched or priced.
+pub fn transfer(t: &Totals) -> String {
+    if t.fetch_gb <= 0.0 && t.transfer_cost <= 0.0 {
+        return String::new();
+    }
+    format!(
+        "; {:.2} GB of layers fetched, transfer {:.2} {}",
+        t.fetch_gb, t.transfer_cost, t.currency
     )
 }

@@ -16,7 +16,9 @@ use super::charts::{Chart, ChartData};
 use super::escape::markdown;
 use super::headline;
 use super::verdict::{Tone, Verdict, signed};
+use crate::analyze::cache_loses::CacheLoss;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::hit_origin::HIT_ORIGIN;
 use crate::analyze::hygiene::{EXPIRE_UNTAGGED_DAYS, Hygiene};
 use crate::analyze::interval::Interval;
 use crate::analyze::miss_causes::MissCause;
@@ -52,10 +54,12 @@ pub struct WeekRow {
     pub saved_minutes: String,
     /// Dollars saved.
     pub compute_saved: String,
-    /// Import/export minutes.
+    /// Import, fetch and export minutes.
     pub overhead_minutes: String,
-    /// Import/export dollars.
+    /// Import, fetch and export dollars.
     pub overhead_cost: String,
+    /// Gigabytes of layers the hits fetched.
+    pub fetch_gb: String,
     /// Storage dollars.
     pub storage_cost: String,
     /// Net dollars, signed (`unknown` without the storage cost).
@@ -115,6 +119,38 @@ pub struct CauseRow {
     pub evidence: String,
     /// What to do.
     pub fix: String,
+}
+
+/// A step key where the cache loses, formatted (see [`CacheLoss`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct LossRow {
+    /// The project.
+    pub project: String,
+    /// The step key.
+    pub step_key: String,
+    /// Median fetch of its hits, seconds, and of how many.
+    pub fetch: String,
+    /// Median execution, seconds, and of how many.
+    pub execution: String,
+    /// What to do.
+    pub fix: &'static str,
+}
+
+/// Hits of one project, week and origin, formatted (a row of `hits_by_origin`).
+#[derive(Debug, Clone, Serialize)]
+pub struct OriginRow {
+    /// The project.
+    pub project: String,
+    /// The ISO week (`–` when unknown).
+    pub week: String,
+    /// `remote`, `local` or `undetermined`.
+    pub origin: String,
+    /// Builds with a hit.
+    pub builds: u32,
+    /// Their hits.
+    pub hits: u32,
+    /// The minutes those saved.
+    pub saved_minutes: String,
 }
 
 /// The cache repository's hygiene, formatted.
@@ -230,6 +266,12 @@ pub struct Page {
     pub top_steps: Vec<StepRow>,
     /// What to fix first: causes of misses per project, each project's first first.
     pub causes: Vec<CauseRow>,
+    /// The step keys where the cache loses.
+    pub losses: Vec<LossRow>,
+    /// Hits by project, week and origin.
+    pub origins: Vec<OriginRow>,
+    /// The rule `origins` follow.
+    pub origin_rule: &'static str,
     /// The cache repository's hygiene (with `--cache-repo`).
     pub hygiene: Option<HygieneView>,
     /// The charts.
@@ -288,6 +330,9 @@ impl Page {
             projects: project_rows(data),
             top_steps: step_rows(data),
             causes: analysis.miss_causes.iter().map(cause_row).collect(),
+            losses: analysis.cache_losses.iter().map(loss_row).collect(),
+            origins: origin_rows(&analysis.hits_by_origin).unwrap_or_default(),
+            origin_rule: ORIGIN_RULE,
             hygiene: hygiene.map(hygiene_view),
             charts: charts.iter().map(chart_ref).collect(),
         }
@@ -331,6 +376,14 @@ fn prices(pricing: &Pricing, cur: &str) -> Vec<PriceRow> {
     prices.push(PriceRow {
         item: "ECR storage".to_owned(),
         price: format!("{} {cur} per GB-month", pricing.ecr.storage_gb_month),
+    });
+    prices.push(PriceRow {
+        item: "ECR transfer to CodeBuild, same region".to_owned(),
+        price: format!("{} {cur} per GB", pricing.ecr.transfer_same_region_gb),
+    });
+    prices.push(PriceRow {
+        item: "NAT gateway processing (nat_gateway_per_gb)".to_owned(),
+        price: format!("{} {cur} per GB", pricing.ecr.nat_gateway_per_gb),
     });
     prices
 }
@@ -381,7 +434,7 @@ fn figures(t: &Totals) -> Vec<Figure> {
         interval: i.map(|i| span(i, fmt)),
         ..f
     };
-    vec![
+    let mut figures = vec![
         figure("Builds", headline::counted(t)),
         figure(
             "Hit rate",
@@ -400,14 +453,6 @@ fn figures(t: &Totals) -> Vec<Figure> {
             figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
             t.compute_saved_interval,
             money,
-        ),
-        figure(
-            "Cache import/export",
-            format!(
-                "{} min, {} {cur}",
-                minutes(t.overhead_seconds / 60.0),
-                money(t.overhead_cost)
-            ),
         ),
         figure(
             "ECR storage",
@@ -436,6 +481,59 @@ fn figures(t: &Totals) -> Vec<Figure> {
             t.break_even_gb
                 .map_or_else(|| "n/a".to_owned(), |g| format!("{g:.1} GB")),
         ),
+    ];
+    // after the compute saved, what the cache's hits cost to bring in
+    figures.splice(5..5, cache_figures(t));
+    figures
+}
+
+/// The cache overhead split into import, fetch and export, the layers the
+/// hits fetched and their transfer, and the hits by origin.
+fn cache_figures(t: &Totals) -> Vec<Figure> {
+    let cur = &t.currency;
+    let figure = |label, value| Figure {
+        label,
+        value,
+        tone: None,
+        interval: None,
+    };
+    vec![
+        figure(
+            "Cache overhead (import + fetch + export)",
+            format!(
+                "{} min ({} + {} + {}), {} {cur}",
+                minutes(t.overhead_seconds / 60.0),
+                minutes(t.import_seconds / 60.0),
+                minutes(t.fetch_seconds / 60.0),
+                minutes(t.export_seconds / 60.0),
+                money(t.overhead_cost)
+            ),
+        ),
+        figure(
+            "Layers fetched for hits",
+            format!(
+                "{} layers, {:.2} GB{}, transfer {} {cur}",
+                t.fetch_layers,
+                t.fetch_gb,
+                match t.fetch_layers_unsized {
+                    0 => String::new(),
+                    n => format!(" ({n} of unprinted size, not counted)"),
+                },
+                money(t.transfer_cost)
+            ),
+        ),
+        figure(
+            "Hits: remote / local / undetermined",
+            format!(
+                "{} / {} / {} ({} / {} / {} min saved)",
+                t.hits_by_origin.remote.hits,
+                t.hits_by_origin.local.hits,
+                t.hits_by_origin.undetermined.hits,
+                minutes(t.hits_by_origin.remote.saved_minutes),
+                minutes(t.hits_by_origin.local.saved_minutes),
+                minutes(t.hits_by_origin.undetermined.saved_minutes),
+            ),
+        ),
     ]
 }
 
@@ -450,6 +548,7 @@ fn week_rows(data: &ChartData) -> Vec<WeekRow> {
             compute_saved: money(w.compute_saved),
             overhead_minutes: minutes(w.overhead_minutes),
             overhead_cost: money(w.overhead_cost),
+            fetch_gb: format!("{:.2}", w.fetch_gb),
             storage_cost: opt_money(w.storage_cost),
             net: w
                 .net
@@ -489,6 +588,59 @@ fn step_rows(data: &ChartData) -> Vec<StepRow> {
             minutes_lost: minutes(s.minutes_lost),
         })
         .collect()
+}
+
+/// How `origins` are told apart.
+const ORIGIN_RULE: &str = "Per build, best effort: no successful cache import, its hits are local (the CodeBuild host's cache, a persistent builder); an import and layers fetched by its hits, remote; an import and no layer fetched, undetermined (the layers were already local, or the import read a local image's metadata).";
+
+fn loss_row(l: &CacheLoss) -> LossRow {
+    LossRow {
+        project: l.project.clone(),
+        step_key: l.step_key.clone(),
+        fetch: format!(
+            "{:.1} s (median of {})",
+            l.median_fetch_seconds, l.fetch_samples
+        ),
+        execution: format!("{:.1} s (median of {})", l.median_seconds, l.samples),
+        fix: l.fix,
+    }
+}
+
+fn origin_rows(df: &polars::prelude::DataFrame) -> polars::prelude::PolarsResult<Vec<OriginRow>> {
+    use polars::prelude::DataType;
+    let text = |name: &str| -> polars::prelude::PolarsResult<Vec<Option<String>>> {
+        Ok(df
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_owned))
+            .collect())
+    };
+    let count = |name: &str| -> polars::prelude::PolarsResult<Vec<Option<u32>>> {
+        Ok(df
+            .column(name)?
+            .cast(&DataType::UInt32)?
+            .u32()?
+            .iter()
+            .collect())
+    };
+    let (project, week, origin) = (
+        text(HIT_ORIGIN.project)?,
+        text(HIT_ORIGIN.week)?,
+        text(HIT_ORIGIN.hit_origin)?,
+    );
+    let (builds, hits) = (count(HIT_ORIGIN.builds)?, count(HIT_ORIGIN.hits)?);
+    let saved: Vec<Option<f64>> = df.column(HIT_ORIGIN.saved_minutes)?.f64()?.iter().collect();
+    Ok((0..df.height())
+        .map(|i| OriginRow {
+            project: project[i].clone().unwrap_or_else(|| "-".to_owned()),
+            week: week[i].clone().unwrap_or_else(|| "–".to_owned()),
+            origin: origin[i].clone().unwrap_or_default(),
+            builds: builds[i].unwrap_or(0),
+            hits: hits[i].unwrap_or(0),
+            saved_minutes: minutes(saved[i].unwrap_or(0.0)),
+        })
+        .collect())
 }
 
 fn cause_row(c: &MissCause) -> CauseRow {

@@ -113,7 +113,7 @@ fn write_into(
             path: tables.join("miss_causes").display().to_string(),
             source,
         })?;
-    let named: [(&str, &DataFrame); 10] = [
+    let named: [(&str, &DataFrame); 11] = [
         ("steps", &analysis.steps),
         ("builds", &analysis.builds),
         ("runs", &analysis.runs),
@@ -124,6 +124,7 @@ fn write_into(
         ("hit_rate_by_branch", &analysis.by_branch),
         ("step_keys", &analysis.step_keys),
         ("miss_causes", &miss_causes),
+        ("hits_by_origin", &analysis.hits_by_origin),
     ];
     for (name, df) in named {
         write_table(df, &tables.join(name))?;

@@ -60,7 +60,7 @@ impl Verdict {
                 tone: Tone::Unknown,
                 figure: "net unknown".to_owned(),
                 sentence: format!(
-                    "Whether the cache pays for itself is unknown: it {saved} and cost {} in import/export, but the cache repository's size, and so its storage cost, is unknown (give --cache-repo or --cache-size-gb){break_even}{lower_bound}.",
+                    "Whether the cache pays for itself is unknown: it {saved} and cost {} in cache import, fetch and export, but the cache repository's size, and so its storage cost, is unknown (give --cache-repo or --cache-size-gb){break_even}{lower_bound}.",
                     m(t.overhead_cost)
                 ),
             };
@@ -75,8 +75,13 @@ impl Verdict {
                 signed(i.high, cur)
             )
         });
+        let transfer = if t.transfer_cost > 0.0 {
+            " + transfer"
+        } else {
+            ""
+        };
         let figures = format!(
-            "{saved}, cost {} (import/export + storage), net {}{interval}{ratio}",
+            "{saved}, cost {} (import, fetch, export{transfer} + storage), net {}{interval}{ratio}",
             m(cost),
             signed(net, cur)
         );
@@ -119,6 +124,14 @@ mod tests {
             saved_seconds: 60.0,
             saved_unknown,
             overhead_seconds: 1.0,
+            import_seconds: 0.5,
+            fetch_seconds: 0.25,
+            export_seconds: 0.25,
+            fetch_layers: 2,
+            fetch_gb: 0.0,
+            fetch_layers_unsized: 2,
+            transfer_cost: 0.0,
+            hits_by_origin: crate::analyze::frames::HitsByOrigin::default(),
             billed_minutes: 1.0,
             billed_minutes_without_cache: 2.0,
             compute_saved,
@@ -145,7 +158,7 @@ mod tests {
         assert_eq!(gain.figure, "net +1.52 USD");
         assert_eq!(
             gain.sentence,
-            "The cache paid for itself: saved 3.26 USD of compute, cost 1.74 USD (import/export + storage), net +1.52 USD, 1.9× return."
+            "The cache paid for itself: saved 3.26 USD of compute, cost 1.74 USD (import, fetch, export + storage), net +1.52 USD, 1.9× return."
         );
         let loss = Verdict::of(&totals(Some(13.14), 6));
         assert_eq!(loss.tone, Tone::Loss);

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::model::{
-    Build, BuildId, CacheExport, CacheImport, Format, Kind, ParsedLog, Run, Status, Step,
+    Build, BuildId, CacheExport, CacheImport, FetchTotals, Format, Kind, ParsedLog, Run, Status,
+    Step,
 };
 
 /// The summaries of one source: its CodeBuild run, if any, and its builds.
@@ -73,6 +74,8 @@ pub struct Summary<'a> {
     pub exports: &'a [CacheExport],
     /// Seconds spent importing and exporting cache.
     pub cache_seconds: f64,
+    /// The layers the cacheable steps fetched, beside the import manifest time.
+    pub fetch: &'a FetchTotals,
     /// The client's closing error, or the first failed step's message.
     pub error: Option<&'a str>,
     /// Warnings printed.
@@ -101,6 +104,10 @@ pub struct Savings {
     pub currency: String,
     /// The compute type priced.
     pub compute_type: String,
+    /// Of `seconds`, what the cached steps spent fetching their layers.
+    pub fetch_seconds: f64,
+    /// `seconds − fetch_seconds`: what the hits saved net of their fetch.
+    pub net_seconds: f64,
 }
 
 impl<'a> Summary<'a> {
@@ -157,6 +164,7 @@ impl<'a> Summary<'a> {
             imports: &build.cache.imports,
             exports: &build.cache.exports,
             cache_seconds,
+            fetch: &build.cache.fetch,
             error: build.error.as_deref().or(step_error),
             warnings: &build.warnings,
             unparsed_lines: build.unparsed_lines,
@@ -263,10 +271,17 @@ impl Summary<'_> {
             ));
         }
         if let Some(saved) = &self.savings {
-            let unknown = match saved.unknown {
+            let mut unknown = match saved.unknown {
                 0 => String::new(),
                 n => format!(", {n} cached steps of unknown time"),
             };
+            if saved.fetch_seconds > 0.0 {
+                unknown.push_str(&format!(
+                    "; {} net of {} layer fetch",
+                    human_seconds(saved.net_seconds),
+                    human_seconds(saved.fetch_seconds)
+                ));
+            }
             facts.push(fact(
                 "time saved",
                 vec![Text(format!(
@@ -291,6 +306,9 @@ impl Summary<'_> {
                 parts.push(Text(format!(" in {}", human_seconds(secs))));
             }
             facts.push(fact("cache import", parts));
+        }
+        if let Some(f) = self.fetch_fact() {
+            facts.push(f);
         }
         if self.exports.is_empty() {
             facts.push(fact("cache export", vec![Text("none".to_owned())]));
@@ -346,6 +364,49 @@ impl Summary<'_> {
     }
 }
 
+impl Summary<'_> {
+    /// `cache fetch`: the layers the hits fetched, their size and time, beside
+    /// the import manifest's time; none when no cacheable step fetched a layer.
+    fn fetch_fact(&self) -> Option<Fact> {
+        let f = self.fetch;
+        if f.layers == 0 {
+            return None;
+        }
+        let size = f
+            .bytes
+            .map_or_else(|| "sizes not printed".to_owned(), human_bytes);
+        let import = f.import_seconds.map_or_else(
+            || "import manifest not timed".to_owned(),
+            |s| format!("import manifest {}", human_seconds(s)),
+        );
+        Some(Fact {
+            label: "cache fetch",
+            parts: vec![Part::Text(format!(
+                "{} {} in {} under {} ({size}); {import}",
+                f.layers,
+                if f.layers == 1 { "layer" } else { "layers" },
+                human_seconds(f.seconds),
+                steps_word(f.steps as usize),
+            ))],
+        })
+    }
+}
+
+/// Formats bytes for people in decimal units, as BuildKit does: `512 B`, `1.58 kB`, `40.12 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["kB", "MB", "GB", "TB", "PB", "EB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.2} {}", UNITS[unit])
+}
+
 /// Formats seconds for people: `0.4s`, `12.3s`, `2m05s`, `1h02m`.
 pub fn human_seconds(secs: f64) -> String {
     if secs < 60.0 {
@@ -393,5 +454,8 @@ mod tests {
         assert_eq!(human_seconds(3725.0), "1h02m");
         assert_eq!(percent(0.6), "60%");
         assert_eq!(percent(1.0), "100%");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(40_120_000), "40.12 MB");
+        assert_eq!(human_bytes(2_500_000_000), "2.50 GB");
     }
 }

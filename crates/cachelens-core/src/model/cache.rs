@@ -1,6 +1,8 @@
-//! A build's cache traffic: remote cache imports and cache exports.
+//! A build's cache traffic: remote cache imports, the layers its hits fetched, and cache exports.
 
 use serde::Serialize;
+
+use super::FetchTotals;
 
 /// A remote cache import (`importing cache manifest from <ref>`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,4 +42,6 @@ pub struct Cache {
     pub imports: Vec<CacheImport>,
     /// Cache exports in print order.
     pub exports: Vec<CacheExport>,
+    /// The layers the build's cacheable steps fetched, beside the import manifest time.
+    pub fetch: FetchTotals,
 }

@@ -8,6 +8,7 @@
 mod build;
 mod build_id;
 mod cache;
+mod fetch;
 mod framing;
 mod log;
 mod origin;
@@ -17,6 +18,7 @@ mod step;
 pub use build::{Build, ContextTransfer, Format};
 pub use build_id::{BuildId, BuildIdError};
 pub use cache::{Cache, CacheExport, CacheImport};
+pub use fetch::{Fetch, FetchTotals};
 pub use framing::{Framing, WallClock};
 pub use log::{MAX_REFUSED, ParsedLog, Refused};
 pub use origin::{BuildMetadata, Origin};

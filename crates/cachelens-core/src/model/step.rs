@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::Fetch;
+
 /// What a vertex is, from its name (see `grammars/vertex-name.ebnf`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -106,6 +108,9 @@ pub struct Step {
     pub digest: Option<String>,
     /// The `ERROR:` message when the status is `error`.
     pub error: Option<String>,
+    /// The layers BuildKit fetched for the vertex (pulled, downloaded, extracted),
+    /// when it printed any.
+    pub fetch: Option<Fetch>,
     /// 1-based line of the vertex's first header in its source (of its first line
     /// when no header names it).
     pub line: u64,

@@ -5,16 +5,19 @@
 //! says (or the one `FormatIn` forces).
 
 use super::codebuild::{self, AgentEvent, AgentLine, parse_agent_line};
+use super::fetch::Layers;
 use super::framing::Framed;
-use super::plain::{Body, Client, Line, Recap, Terminal, context_transfer, is_status, parse_line};
+use super::plain::{
+    Body, Client, Line, Recap, Terminal, context_transfer, fetch_status, is_status, parse_line,
+};
 use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
 use super::stream::LogParser;
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
 use super::{FormatIn, ParseOptions};
 use crate::model::{
-    Build, Cache, CacheExport, CacheImport, ContextTransfer, Format, Framing, Kind, MAX_REFUSED,
-    Origin, ParsedLog, Refused, Run, Status, Step, WallClock, hit_rate,
+    Build, Cache, CacheExport, CacheImport, ContextTransfer, FetchTotals, Format, Framing, Kind,
+    MAX_REFUSED, Origin, ParsedLog, Refused, Run, Status, Step, WallClock, hit_rate,
 };
 
 /// Parses a whole log in every format, redacted. Pure: no I/O, never fails, never panics.
@@ -68,6 +71,8 @@ struct VertexState {
     error_line: Option<u64>,
     /// The last `transferring context:` status line (rule A7: kept only for that shape).
     context: Option<ContextTransfer>,
+    /// Its fetch statuses, layer by layer (rule A10).
+    layers: Layers,
     /// Lines seen for this vertex (counted as unparsed if no header ever names it).
     lines: u64,
     /// The first of them.
@@ -347,6 +352,10 @@ impl Assembler {
                 vertex.error = error;
             }
             Body::Digest(d) if vertex.digest.is_none() => vertex.digest = Some(lossy(d)),
+            // rule A10: a layer fetched for the vertex
+            Body::Named(text) if !is_header && let Some(f) = fetch_status(text) => {
+                vertex.layers.record(&f);
+            }
             // rule A7: the context size is kept for the miss diagnosis
             Body::Named(text) if !is_header => {
                 if let Some((size, bytes)) = context_transfer(text) {
@@ -485,7 +494,7 @@ impl Assembler {
         let new = match (&line, tty_build.and_then(|b| b.frames.as_ref())) {
             (TtyLine::Header { seconds, .. }, Some(frames)) => frames.starts_new_build(*seconds),
             (TtyLine::Header { .. } | TtyLine::Step(_), None) => true,
-            (TtyLine::Sub | TtyLine::Warn(_), None) => return false,
+            (TtyLine::Sub(_) | TtyLine::Warn(_), None) => return false,
             (_, Some(_)) => false,
         };
         self.block = None;
@@ -505,7 +514,8 @@ impl Assembler {
             TtyLine::Header { seconds, finished } => frames.header(seconds, finished),
             TtyLine::Step(step) => frames.step(&step, number),
             TtyLine::Warn(text) => build.warn(lossy(text)),
-            TtyLine::Sub => {}
+            TtyLine::Sub(Some(fetch)) => frames.fetch(&fetch),
+            TtyLine::Sub(None) => {}
         }
         true
     }
@@ -770,19 +780,20 @@ fn step_order(state: &BuildState) -> Vec<usize> {
 fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
     if let Some(frames) = state.frames.take() {
         // rule T3
-        for (number, line, status, name, seconds) in frames.finish() {
+        for s in frames.finish() {
             state.vertices.push(VertexState {
-                number,
-                name: Some(name),
-                header_line: line,
+                number: s.number,
+                name: Some(s.name),
+                header_line: s.line,
                 digest: None,
-                status: Some(status),
-                seconds,
+                status: Some(s.status),
+                seconds: s.seconds,
                 error: None,
                 error_line: None,
                 context: None,
+                layers: s.layers,
                 lines: 1,
-                first_line: line,
+                first_line: s.line,
             });
             state.named.push(state.vertices.len() - 1);
         }
@@ -800,6 +811,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
                 error: s.error,
                 error_line: None,
                 context: None,
+                layers: s.layers,
                 lines: 1,
                 first_line: s.line,
             });
@@ -861,6 +873,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             _ => {}
         }
         steps.push(Step {
+            fetch: v.layers.fetch(),
             vertex: v.number,
             stage: parsed.stage.map(str::to_owned),
             platform: parsed.platform.map(str::to_owned),
@@ -885,6 +898,18 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             name,
         });
     }
+    let import_seconds = cache
+        .imports
+        .iter()
+        .filter_map(|i| i.seconds)
+        .reduce(|a, b| a + b);
+    cache.fetch = FetchTotals::of(
+        steps
+            .iter()
+            .filter(|s| s.cacheable)
+            .filter_map(|s| s.fetch.as_ref()),
+        import_seconds,
+    );
     Build {
         source: source.to_owned(),
         index,
@@ -1139,6 +1164,87 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn layer_fetches_are_kept_per_vertex_and_counted_for_the_hits() {
+        let layer = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let (a, b) = (layer('a'), layer('b'));
+        // a buildx fragment: the base image's pull under FROM, a hit's layer split
+        // over progress updates, interleaved with another vertex, then extracted
+        let log = parse(&format!(
+            "#1 importing cache manifest from r/app:cache\n#1 DONE 0.4s\n\n\
+             #2 [1/3] FROM docker.io/library/node:20\n#2 {b} 3.40MB / 3.40MB 0.3s done\n#2 DONE 0.5s\n\n\
+             #3 [2/3] RUN npm ci\n#3 {a} 12.58MB / 40.12MB 0.4s\n#3 ...\n\n\
+             #4 [3/3] COPY . .\n#4 DONE 0.1s\n\n\
+             #3 [2/3] RUN npm ci\n#3 {a} 40.12MB / 40.12MB 1.0s done\n\
+             #3 extracting {a} 0.5s done\n#3 CACHED\n"
+        ));
+        let build = &log.builds[0];
+        assert_eq!(build.unparsed_lines, 0);
+        let f = step(build, 3).fetch.as_ref().expect("a fetch");
+        assert_eq!((f.layers, f.bytes, f.seconds), (1, Some(40_120_000), 1.5));
+        assert_eq!(step(build, 2).fetch.as_ref().map(|f| f.layers), Some(1));
+        assert_eq!(step(build, 4).fetch, None);
+        // the base image's layer is not the cache's
+        let t = &build.cache.fetch;
+        assert_eq!(
+            (t.steps, t.layers, t.bytes, t.seconds, t.import_seconds),
+            (1, 1, Some(40_120_000), 1.5, Some(0.4))
+        );
+        // a first line of a block that is a fetch status names nothing
+        let log = parse(&format!("#7 {a} 1.2kB / 1.2kB done\n#7 CACHED\n"));
+        assert_eq!(log.builds[0].steps[0].name, None);
+        assert_eq!(
+            log.builds[0].steps[0].fetch.as_ref().map(|f| f.bytes),
+            Some(Some(1200))
+        );
+    }
+
+    #[test]
+    fn a_tty_frame_keeps_the_fetches_under_its_steps() {
+        let d = format!("sha256:{}", "d".repeat(64));
+        let frame = [
+            "[+] Building 3.0s (3/3)".to_owned(),
+            " => CACHED [2/3] RUN npm ci     0.0s".to_owned(),
+            format!(" => => {d} 1.00MB / 4.00MB   0.5s"),
+            "[+] Building 6.0s (3/3) FINISHED".to_owned(),
+            " => [internal] load build context   0.0s".to_owned(),
+            " => CACHED [2/3] RUN npm ci     0.0s".to_owned(),
+            format!(" => => {d} 4.00MB / 4.00MB   2.5s"),
+            format!(" => => extracting {d}   0.5s"),
+            " => [3/3] COPY . .    0.1s".to_owned(),
+        ];
+        let log = parse(&(frame.join("\n") + "\n"));
+        let b = &log.builds[0];
+        assert_eq!(b.format, Format::Tty);
+        let npm = b
+            .steps
+            .iter()
+            .find(|s| s.name.as_deref() == Some("[2/3] RUN npm ci"));
+        let f = npm.and_then(|s| s.fetch.as_ref()).expect("a fetch");
+        assert_eq!((f.layers, f.bytes, f.seconds), (1, Some(4_000_000), 3.0));
+        assert_eq!(b.cache.fetch.layers, 1);
+        assert!(b.steps.iter().filter(|s| s.fetch.is_some()).count() == 1);
+    }
+
+    #[test]
+    fn rawjson_layer_statuses_are_fetches() {
+        let d = format!("sha256:{}", "c".repeat(64));
+        let text = format!(
+            "{{\"vertexes\":[{{\"digest\":\"sha256:v1\",\"name\":\"[2/2] RUN make\",\"started\":\"2026-01-01T00:00:00Z\"}}]}}\n\
+             {{\"statuses\":[{{\"id\":\"{d}\",\"vertex\":\"sha256:v1\",\"current\":1000,\"total\":5000,\"timestamp\":\"2026-01-01T00:00:01Z\",\"started\":\"2026-01-01T00:00:00Z\"}}]}}\n\
+             {{\"statuses\":[{{\"id\":\"{d}\",\"vertex\":\"sha256:v1\",\"current\":5000,\"total\":5000,\"timestamp\":\"2026-01-01T00:00:03Z\",\"started\":\"2026-01-01T00:00:00Z\",\"completed\":\"2026-01-01T00:00:02.5Z\"}},\
+             {{\"id\":\"extracting {d}\",\"vertex\":\"sha256:v1\",\"timestamp\":\"2026-01-01T00:00:03Z\",\"started\":\"2026-01-01T00:00:02.5Z\",\"completed\":\"2026-01-01T00:00:03Z\"}},\
+             {{\"id\":\"transferring context\",\"vertex\":\"sha256:v1\",\"current\":9}}]}}\n\
+             {{\"vertexes\":[{{\"digest\":\"sha256:v1\",\"name\":\"[2/2] RUN make\",\"started\":\"2026-01-01T00:00:00Z\",\"completed\":\"2026-01-01T00:00:03Z\",\"cached\":true}}]}}\n"
+        );
+        let log = parse(&text);
+        let b = &log.builds[0];
+        assert_eq!(b.format, Format::Rawjson);
+        let f = b.steps[0].fetch.as_ref().expect("a fetch");
+        assert_eq!((f.layers, f.bytes, f.seconds), (1, Some(5000), 3.0));
+        assert_eq!(b.cache.fetch.layers, 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod assemble;
 pub mod codebuild;
+pub mod fetch;
 pub mod framing;
 pub mod lines;
 pub mod plain;

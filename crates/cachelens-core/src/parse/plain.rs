@@ -342,6 +342,69 @@ fn seconds(i: &[u8]) -> PResult<'_, f64> {
     .parse(i)
 }
 
+/// Which part of a layer's fetch a `fetch-status` line reports (`fetch-verb`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchPart {
+    /// `pulling ` (BuildKit ≤ v0.8) or the bare digest (the download's progress).
+    Download,
+    /// `extracting `.
+    Extract,
+}
+
+/// Rule `fetch-status`: one figure of a layer's fetch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FetchStatus<'a> {
+    /// Download or extraction.
+    pub part: FetchPart,
+    /// `layer-digest`: `sha256:` and 64 hex digits.
+    pub digest: &'a [u8],
+    /// The total when printed (`cur / total`), else the current figure, in bytes.
+    pub bytes: Option<u64>,
+    /// The seconds since the status started.
+    pub seconds: Option<f64>,
+    /// `done`: the status completed.
+    pub done: bool,
+}
+
+/// `fetch-status = fetch-verb , layer-digest , [ SP , bytes , [ SP , "/" , SP , bytes ] ]
+/// , [ SP , seconds , "s" ] , [ SP , "done" ]` (rule A10). A first-byte check
+/// first: a status that is no fetch costs one comparison.
+pub fn fetch_status(status: &[u8]) -> Option<FetchStatus<'_>> {
+    let (rest, part) = match status.first()? {
+        b's' => (status, FetchPart::Download),
+        b'p' => (status.strip_prefix(b"pulling ")?, FetchPart::Download),
+        b'e' => (status.strip_prefix(b"extracting ")?, FetchPart::Extract),
+        _ => return None,
+    };
+    let (_, (digest, sizes, seconds, done)) = all_consuming((
+        layer_digest,
+        opt(preceded(
+            tag(" "),
+            (bytes, opt(preceded(tag(" / "), bytes))),
+        )),
+        opt(preceded(tag(" "), terminated(seconds, tag("s")))),
+        opt(tag(" done")),
+    ))
+    .parse(rest)
+    .ok()?;
+    Some(FetchStatus {
+        part,
+        digest,
+        bytes: sizes.map(|(current, total)| total.unwrap_or(current)),
+        seconds,
+        done: done.is_some(),
+    })
+}
+
+/// `layer-digest = "sha256:" , 64 * hex-digit`.
+fn layer_digest(i: &[u8]) -> PResult<'_, &[u8]> {
+    let end = b"sha256:".len() + 64;
+    match i.get(..end) {
+        Some(d) if digest_line(d).is_ok() => Ok((&i[end..], d)),
+        _ => Err(nom::Err::Error(())),
+    }
+}
+
 /// `context-transfer = "transferring context:" , SP , bytes , …` (rule A7): the
 /// size as printed and in bytes. `None` for any other status.
 pub fn context_transfer(status: &[u8]) -> Option<(&[u8], Option<u64>)> {
@@ -456,6 +519,75 @@ mod tests {
             Some((b"7".as_slice(), None))
         );
         assert_eq!(context_transfer(b"transferring dockerfile: 2B"), None);
+    }
+
+    #[test]
+    fn fetch_statuses_old_and_new_printers() {
+        let hex = "1e919a8aad0477baa1d32d22382ebf66a1a1e1224981224f1f8a3fef7c9eaeb3";
+        let digest = format!("sha256:{hex}");
+        let fetch =
+            |s: String| fetch_status(s.as_bytes()).map(|f| (f.part, f.bytes, f.seconds, f.done));
+        use FetchPart::{Download, Extract};
+        assert_eq!(
+            fetch(format!("pulling {digest} 0.0s done")),
+            Some((Download, None, Some(0.0), true))
+        );
+        assert_eq!(
+            fetch(format!("pulling {digest}")),
+            Some((Download, None, None, false))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 33.55MB / 132.54MB 4.7s")),
+            Some((Download, Some(132_540_000), Some(4.7), false))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 132.54MB / 132.54MB 10.2s done")),
+            Some((Download, Some(132_540_000), Some(10.2), true))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 2.10MiB 0.3s")),
+            Some((Download, Some(2_202_010), Some(0.3), false))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 512B done")),
+            Some((Download, Some(512), None, true))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 1.2kB / 1.2kB done")),
+            Some((Download, Some(1200), None, true))
+        );
+        assert_eq!(
+            fetch(format!("{digest} 1.5GB / 2GiB 60.0s")),
+            Some((Download, Some(2 << 30), Some(60.0), false))
+        );
+        assert_eq!(
+            fetch(format!("extracting {digest} 1.2s done")),
+            Some((Extract, None, Some(1.2), true))
+        );
+        assert_eq!(
+            fetch(format!("extracting {digest} done")),
+            Some((Extract, None, None, true))
+        );
+        assert_eq!(
+            fetch_status(format!("pulling {digest} 0.0s done").as_bytes())
+                .unwrap()
+                .digest,
+            digest.as_bytes()
+        );
+        // not fetches: other statuses, short or uppercase digests, junk after the figures
+        for s in [
+            format!("writing image {digest} done"),
+            format!("exporting manifest {digest} done"),
+            "sha256:abc 1.2MB / 3MB".to_owned(),
+            format!("pulling {}", digest.to_uppercase()),
+            format!("{digest} 1.2MB soon"),
+            format!("{digest} 1.2ZB"),
+            format!("pulling  {digest}"),
+            "transferring context: 2B done".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(fetch_status(s.as_bytes()), None, "{s}");
+        }
     }
 
     fn vertex(line: &str) -> (u32, Body<'_>) {

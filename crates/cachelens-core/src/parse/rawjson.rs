@@ -11,6 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::Deserialize;
 
+use super::fetch::Layers;
+use super::plain::{FetchStatus, fetch_status};
 use crate::model::Status;
 
 /// Why a text is not one `solve-status` object.
@@ -33,9 +35,9 @@ pub struct SolveStatus<'a> {
     /// `vertex` objects.
     #[serde(default, borrow)]
     pub vertexes: Vec<Vertex<'a>>,
-    /// `vertex-status` objects (only the vertex is read).
+    /// `vertex-status` objects.
     #[serde(default, borrow)]
-    pub statuses: Vec<Mention<'a>>,
+    pub statuses: Vec<VertexStatus<'a>>,
     /// `vertex-log` objects (only the vertex is read).
     #[serde(default, borrow)]
     pub logs: Vec<Mention<'a>>,
@@ -90,6 +92,60 @@ pub struct Mention<'a> {
     /// Its digest.
     #[serde(default, borrow)]
     pub vertex: Cow<'a, str>,
+}
+
+/// `vertex-status`: a progress item of a vertex (a layer's download or extraction, …).
+#[derive(Debug, Deserialize)]
+pub struct VertexStatus<'a> {
+    /// Its vertex's digest.
+    #[serde(default, borrow)]
+    pub vertex: Cow<'a, str>,
+    /// The item: `sha256:<layer>`, `extracting sha256:<layer>`, `transferring context`, …
+    #[serde(default, borrow)]
+    pub id: Cow<'a, str>,
+    /// Bytes done.
+    #[serde(default)]
+    pub current: i64,
+    /// Bytes in all (0: unknown).
+    #[serde(default)]
+    pub total: i64,
+    /// When this update was sent.
+    #[serde(default)]
+    pub timestamp: Option<Time>,
+    /// When the item started.
+    #[serde(default)]
+    pub started: Option<Time>,
+    /// When it completed, once it did.
+    #[serde(default)]
+    pub completed: Option<Time>,
+}
+
+impl VertexStatus<'_> {
+    /// The status as the plain printer's `fetch-status` (rule A10) when its id is
+    /// a layer's: the total (else the current bytes), and the seconds from its
+    /// start to its completion (or to this update) as the printer shows them:
+    /// none up to 0.01 s, else rounded to 0.1 s (`" %.1fs"`).
+    pub fn fetch(&self) -> Option<FetchStatus<'_>> {
+        let id = fetch_status(self.id.as_bytes())?;
+        let size = if self.total > 0 {
+            self.total
+        } else {
+            self.current
+        };
+        let end = self.completed.or(self.timestamp);
+        let seconds = self
+            .started
+            .zip(end)
+            .map(|(s, e)| (e - s).num_microseconds().unwrap_or(0) as f64 / 1e6)
+            .filter(|d| *d > 0.01)
+            .map(|d| (d * 10.0).round() / 10.0);
+        Some(FetchStatus {
+            bytes: u64::try_from(size).ok().filter(|b| *b > 0),
+            seconds,
+            done: self.completed.is_some(),
+            ..id
+        })
+    }
 }
 
 /// `vertex-warning`.
@@ -187,6 +243,8 @@ pub struct TraceStep {
     pub seconds: Option<f64>,
     /// The error, when the status is `error` or `canceled`.
     pub error: Option<String>,
+    /// The layers its statuses fetched (rule A10 of the plain grammar).
+    pub layers: Layers,
 }
 
 /// The objects of one build, merged as progressui's trace merges them.
@@ -217,6 +275,7 @@ struct TraceVertex {
     /// Members of a progress group by digest (rule R6).
     members: Option<HashMap<String, Member>>,
     digest: Option<String>,
+    layers: Layers,
 }
 
 #[derive(Debug)]
@@ -243,7 +302,13 @@ impl Trace {
         for v in &status.vertexes {
             self.vertex(v, line);
         }
-        for m in status.statuses.iter().chain(&status.logs) {
+        for st in &status.statuses {
+            self.mention_digest(&st.vertex);
+            if let (Some(f), Some(&i)) = (st.fetch(), self.keys.get(st.vertex.as_ref())) {
+                self.vertices[i].layers.record(&f);
+            }
+        }
+        for m in &status.logs {
             self.mention_digest(&m.vertex);
         }
         let mut warnings = Vec::new();
@@ -299,6 +364,7 @@ impl Trace {
                         .progress_group
                         .is_none()
                         .then(|| v.digest.clone().into_owned()),
+                    layers: Layers::default(),
                 });
                 self.keys.insert(key.to_owned(), self.vertices.len() - 1);
                 self.vertices.len() - 1
@@ -393,6 +459,7 @@ impl Trace {
                     status,
                     seconds,
                     error: (status == Status::Error).then_some(t.error),
+                    layers: t.layers,
                 }
             })
             .collect();

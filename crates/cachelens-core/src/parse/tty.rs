@@ -9,7 +9,8 @@ use nom::combinator::{map, map_res, opt, recognize, rest, value, verify};
 use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
 
-use super::plain::MAX_SECONDS;
+use super::fetch::Layers;
+use super::plain::{FetchStatus, MAX_SECONDS, fetch_status};
 use crate::model::Status;
 
 type PResult<'a, O> = IResult<&'a [u8], O, ()>;
@@ -26,8 +27,8 @@ pub enum TtyLine<'a> {
     },
     /// `step-line`.
     Step(TtyStep<'a>),
-    /// `sub-line`.
-    Sub,
+    /// `sub-line`: a layer's fetch (`fetch-sub`), or another status or output line.
+    Sub(Option<FetchStatus<'a>>),
     /// `warn-line`: the message.
     Warn(&'a [u8]),
 }
@@ -48,7 +49,9 @@ pub fn parse_tty_line(line: &[u8]) -> Option<TtyLine<'_>> {
     match line.first()? {
         b'[' => frame_header(line).ok().map(|(_, l)| l),
         b' ' => alt((
-            value(TtyLine::Sub, tag(" => => ")),
+            map(preceded(tag(" => => "), rest), |t| {
+                TtyLine::Sub(fetch_sub(t))
+            }),
             map(warn_line, TtyLine::Warn),
             map(step_line, TtyLine::Step),
         ))
@@ -111,6 +114,21 @@ fn step_line(i: &[u8]) -> PResult<'_, TtyStep<'_>> {
     ))
 }
 
+/// `fetch-sub = fetch-status-head , { SP } , SP , timer`: a layer's download
+/// or extraction (the head is `fetch-status` of `buildkit-plain.ebnf` without
+/// its seconds and `done`; a digest cut at the terminal width is no fetch).
+fn fetch_sub(text: &[u8]) -> Option<FetchStatus<'_>> {
+    if !matches!(text.first(), Some(b's' | b'e')) {
+        return None;
+    }
+    let (head, seconds) = timer_at_end(text).ok()?;
+    let status = fetch_status(head)?;
+    (status.seconds.is_none() && !status.done).then_some(FetchStatus {
+        seconds: Some(seconds),
+        ..status
+    })
+}
+
 /// `warn-line = " => WARN: " message { SP } [ SP timer ]`.
 fn warn_line(i: &[u8]) -> PResult<'_, &[u8]> {
     let (i, text) = preceded(tag(" => WARN: "), rest).parse(i)?;
@@ -147,8 +165,9 @@ fn seconds(i: &[u8]) -> PResult<'_, f64> {
 /// The frames of one build (rules T1–T3).
 #[derive(Debug, Default)]
 pub struct Frames {
-    /// Steps of the frame being read, with the line of each.
-    steps: Vec<(u64, Status, String, f64)>,
+    /// Steps of the frame being read, with the line of each and the layers
+    /// of the fetch sub-lines under it.
+    steps: Vec<(u64, Status, String, f64, Layers)>,
     last_seconds: Option<f64>,
     finished: bool,
 }
@@ -173,25 +192,48 @@ impl Frames {
             step.status,
             String::from_utf8_lossy(step.name).into_owned(),
             step.seconds,
+            Layers::default(),
         ));
     }
 
-    /// Rule T3: the last frame's steps, numbered in display order: (number,
-    /// line, status, name, seconds of a done step).
-    pub fn finish(self) -> impl Iterator<Item = (u32, u64, Status, String, Option<f64>)> {
+    /// Rule T4: a fetch sub-line belongs to the step-line above it.
+    pub fn fetch(&mut self, status: &FetchStatus<'_>) {
+        if let Some(step) = self.steps.last_mut() {
+            step.4.record(status);
+        }
+    }
+
+    /// Rules T3 and T4: the last frame's steps, numbered in display order.
+    pub fn finish(self) -> impl Iterator<Item = FrameStep> {
         self.steps
             .into_iter()
             .zip(1u32..)
-            .map(|((line, status, name, secs), n)| {
-                (
-                    n,
-                    line,
-                    status,
-                    name,
-                    (status == Status::Done).then_some(secs),
-                )
+            .map(|((line, status, name, secs, layers), number)| FrameStep {
+                number,
+                line,
+                status,
+                name,
+                seconds: (status == Status::Done).then_some(secs),
+                layers,
             })
     }
+}
+
+/// A step of a build's last frame (rule T3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameStep {
+    /// Its place in the frame, from 1.
+    pub number: u32,
+    /// The line of its step-line.
+    pub line: u64,
+    /// Its status.
+    pub status: Status,
+    /// Its (maybe cut) name.
+    pub name: String,
+    /// The timer of a done step.
+    pub seconds: Option<f64>,
+    /// The layers its fetch sub-lines show (rule T4).
+    pub layers: Layers,
 }
 
 #[cfg(test)]
@@ -246,12 +288,33 @@ mod tests {
         assert_eq!(s.name, b"[internal] load build definition from Dockerfile");
         assert_eq!(
             parse_tty_line(b" => => transferring dockerfile: 412B              0.0s"),
-            Some(TtyLine::Sub)
+            Some(TtyLine::Sub(None))
         );
         assert_eq!(
             parse_tty_line(b" => => # npm WARN deprecated x"),
-            Some(TtyLine::Sub)
+            Some(TtyLine::Sub(None))
         );
+        // a layer's download and extraction (display.go: the status id, its
+        // "%.2f / %.2f" bytes, the timer)
+        let digest = format!("sha256:{}", "3".repeat(64));
+        let fetch = |line: String| match parse_tty_line(line.as_bytes()) {
+            Some(TtyLine::Sub(Some(f))) => Some((f.bytes, f.seconds)),
+            _ => None,
+        };
+        assert_eq!(
+            fetch(format!(
+                " => => {digest} 33.55MB / 132.54MB              4.7s"
+            )),
+            Some((Some(132_540_000), Some(4.7)))
+        );
+        assert_eq!(
+            fetch(format!(
+                " => => extracting {digest}                     1.2s"
+            )),
+            Some((None, Some(1.2)))
+        );
+        // a digest cut at the terminal width is no fetch
+        assert_eq!(fetch(format!(" => => {}   0.3s", &digest[..40])), None);
         assert_eq!(
             parse_tty_line(b" => WARN: FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)   0.0s"),
             Some(TtyLine::Warn(
@@ -289,8 +352,15 @@ mod tests {
         assert_eq!(steps.len(), 2);
         assert_eq!(
             steps[0],
-            (1, 4, Status::Cached, "[1/2] FROM x".into(), None)
+            FrameStep {
+                number: 1,
+                line: 4,
+                status: Status::Cached,
+                name: "[1/2] FROM x".into(),
+                seconds: None,
+                layers: Layers::default(),
+            }
         );
-        assert_eq!(steps[1].4, Some(1.2));
+        assert_eq!(steps[1].seconds, Some(1.2));
     }
 }
