@@ -5,11 +5,10 @@
 
 use cachelens_core::model::Framing;
 use cachelens_core::parse::framing::{Framed, Framer};
-use cachelens_core::parse::lines::Lines;
+use cachelens_core::parse::lines::LineReader;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut lines = Lines::new(data);
     let mut framer = Framer::new();
     let mut last = 0;
     let mut read = 0;
@@ -23,11 +22,16 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     };
-    while let Some((number, line)) = lines.next_line() {
-        let line = line.to_vec();
-        framer.push(number, &line, &mut check);
-        read = number;
-    }
+    // in two pieces: lines across a piece's end too
+    let (a, b) = data.split_at(data.len() / 2);
+    let mut reader = LineReader::new(usize::MAX);
+    let mut each = |line: cachelens_core::parse::lines::Line<'_>| {
+        framer.push(line.number, line.text, &mut check);
+        read = line.number;
+    };
+    reader.feed(a, &mut each);
+    reader.feed(b, &mut each);
+    reader.finish(&mut each);
     framer.finish(&mut check);
     assert!(last <= read);
 });

@@ -1,17 +1,15 @@
 //! The line layer and the plain line parser: arbitrary bytes split into lines
-//! (`Lines`: LF, lone CR, escapes) and each classified by `parse_line`.
+//! (`LineReader`, in two pieces: LF, lone CR, escapes) and each classified by `parse_line`.
 #![no_main]
 
-use cachelens_core::parse::lines::Lines;
-use cachelens_core::parse::plain::{
-    Body, Line, MAX_SECONDS, Terminal, fetch_status, parse_line,
-};
+use cachelens_core::parse::lines::LineReader;
+use cachelens_core::parse::plain::{Body, Line, MAX_SECONDS, Terminal, fetch_status, parse_line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut lines = Lines::new(data);
     let mut last = 0;
-    while let Some((number, line)) = lines.next_line() {
+    let mut each = |l: cachelens_core::parse::lines::Line<'_>| {
+        let (number, line) = (l.number, l.text);
         assert_eq!(number, last + 1, "line numbers count up by one");
         last = number;
         assert!(line.len() <= data.len());
@@ -32,5 +30,10 @@ fuzz_target!(|data: &[u8]| {
             Line::Text(text) => assert_eq!(text, line),
             _ => {}
         }
-    }
+    };
+    let (a, b) = data.split_at(data.len() / 2);
+    let mut reader = LineReader::new(usize::MAX);
+    reader.feed(a, &mut each);
+    reader.feed(b, &mut each);
+    reader.finish(&mut each);
 });

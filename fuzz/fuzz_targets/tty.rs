@@ -3,16 +3,16 @@
 #![no_main]
 
 use cachelens_core::model::Format;
-use cachelens_core::parse::lines::Lines;
+use cachelens_core::parse::lines::LineReader;
 use cachelens_core::parse::tty::{Frames, TtyLine, parse_tty_line};
 use cachelens_core::parse::{FormatIn, parse_log_as};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut lines = Lines::new(data);
     let mut frames = Frames::default();
-    while let Some((number, line)) = lines.next_line() {
-        match parse_tty_line(line) {
+    let mut each = |l: cachelens_core::parse::lines::Line<'_>| {
+        let number = l.number;
+        match parse_tty_line(l.text) {
             Some(TtyLine::Header { seconds, finished }) => {
                 let _ = frames.starts_new_build(seconds);
                 frames.header(seconds, finished);
@@ -21,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
             Some(TtyLine::Sub(Some(fetch))) => frames.fetch(&fetch),
             _ => {}
         }
-    }
+    };
+    let mut reader = LineReader::new(usize::MAX);
+    reader.feed(data, &mut each);
+    reader.finish(&mut each);
     for step in frames.finish() {
         assert!(step.seconds.is_none_or(|s| s >= 0.0), "{:?}", step.seconds);
         let fetch = step.layers.fetch();
