@@ -6,15 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Result, bail};
 
-use cachelens::analyze::frames::{Options, Storage, analyze, build_savings};
+use cachelens::analyze::billing::fill_savings;
+use cachelens::analyze::frames::{Options, Storage, analyze};
 use cachelens::analyze::{ReadOptions, parse_sources};
-use cachelens::cost::{Pricing, time_cost};
-use cachelens::model::{BuildId, ParsedLog, Refused};
+use cachelens::cost::Pricing;
+use cachelens::model::{Build, BuildId, ParsedLog, Refused};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
 use cachelens::source::{Source, expand};
-use cachelens::summary::{Savings, SourceSummary, percent};
+use cachelens::summary::SourceSummary;
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
@@ -170,21 +171,7 @@ fn add_savings(
         storage: None,
     };
     let analysis = analyze(logs, &history, &options)?;
-    let saved = build_savings(&analysis)?;
-    for b in summaries.iter_mut().flat_map(|s| &mut s.builds) {
-        if let Some(s) = saved
-            .iter()
-            .find(|s| s.source == b.source && s.index == b.index)
-        {
-            b.savings = Some(Savings {
-                seconds: s.seconds,
-                unknown: s.unknown,
-                cost: time_cost(pricing.rate(&s.compute_type)?, s.seconds),
-                currency: pricing.currency.clone(),
-                compute_type: s.compute_type.clone(),
-            });
-        }
-    }
+    fill_savings(summaries, &analysis, &pricing)?;
     Ok(())
 }
 
@@ -203,22 +190,11 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let history = history(&args.cost, &args.inputs.read_options())?;
     let pricing = pricing(&args.cost)?;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
-        (Some(repo), _) => {
-            let size = cloud::repository_size(&args.inputs.cloud, repo)?;
-            Some(Storage {
-                gb: size.unique_bytes as f64 / 1e9,
-                source: format!(
-                    "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
-                    size.images,
-                    size.blobs,
-                    size.summed_bytes as f64 / 1e9
-                ),
-            })
-        }
-        (None, Some(gb)) => Some(Storage {
-            gb,
-            source: "--cache-size-gb".to_owned(),
-        }),
+        (Some(repo), _) => Some(Storage::of_repository(
+            repo,
+            &cloud::repository_size(&args.inputs.cloud, repo)?,
+        )),
+        (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
     let options = Options {
@@ -231,43 +207,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
     tables::write(&analysis, &pricing, &sources, &out)?;
-    let t = &analysis.totals;
-    let money = |x: f64| format!("{x:.2} {}", t.currency);
-    write_out(|out| {
-        writeln!(
-            out,
-            "{} builds in {} runs, {} to {}: hit rate {}",
-            t.builds,
-            t.runs,
-            t.first_day.as_deref().unwrap_or("?"),
-            t.last_day.as_deref().unwrap_or("?"),
-            t.hit_rate.map_or_else(|| "n/a".to_owned(), percent)
-        )?;
-        writeln!(
-            out,
-            "saved {:.1} compute minutes ({} cached steps of unknown time), {:.0} billed minutes: {}",
-            t.saved_seconds / 60.0,
-            t.saved_unknown,
-            t.billed_minutes_without_cache - t.billed_minutes,
-            money(t.compute_saved)
-        )?;
-        writeln!(
-            out,
-            "cache overhead {:.1} minutes: {}; storage: {}; net: {}",
-            t.overhead_seconds / 60.0,
-            money(t.overhead_cost),
-            t.storage_cost.map_or_else(
-                || "unknown (--cache-repo or --cache-size-gb)".to_owned(),
-                money
-            ),
-            money(t.net)
-        )?;
-        writeln!(
-            out,
-            "report written to {} (index.html, report.md, charts/, tables/)",
-            args.out.display()
-        )
-    })?;
+    write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
     Ok(0)
 }
 
@@ -284,108 +224,30 @@ fn report_inputs(args: &ReportArgs) -> Vec<PathBuf> {
 
 /// `cachelens diagnose`: the last build (or every build) against its baseline.
 fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
-    use cachelens::analyze::diagnose::{self as dx, Peers};
-    use cachelens::model::Build;
+    use cachelens::analyze::diagnose as dx;
     use cachelens::report::diagnose::{self as out_dx, DiagnoseFormat};
 
     let mut logs = load(&args.inputs, None)?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    // --build-id: the build's own stream is diagnosed; the other archived streams
-    // of its log group are the candidates for its baseline
-    let mut diagnosed: Option<Vec<String>> = None;
-    if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
-        let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-        let groups: std::collections::BTreeSet<&str> = own
-            .iter()
-            .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
-            .collect();
-        let mut extra = Vec::new();
-        for g in groups {
-            extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
-        }
-        let mut others = parse_reporting(&extra, &args.inputs.read_options());
-        others.retain(|l| !own.contains(&l.source));
-        logs.extend(others);
-        diagnosed = Some(own);
-    }
+    let diagnosed = if args.inputs.cloud.build_id.is_some() && args.baseline.is_none() {
+        Some(add_group_streams(args, &mut logs)?)
+    } else {
+        None
+    };
     let given = match &args.baseline {
-        Some(path) => {
-            let mut skipped = Vec::new();
-            let sources = expand(std::slice::from_ref(path), &mut skipped);
-            if let Some(e) = skipped.into_iter().next() {
-                bail!("--baseline: {e}");
-            }
-            let (parsed, skipped) = parse_sources(&sources, &args.inputs.read_options());
-            if let Some(e) = skipped.into_iter().next() {
-                bail!("--baseline: {e}");
-            }
-            report_unparsed(&parsed);
-            let last = parsed.into_iter().flat_map(|l| l.builds).last();
-            match last {
-                Some(b) => Some(b),
-                None => bail!("--baseline {}: no BuildKit build found", path.display()),
-            }
-        }
+        Some(path) => Some(load_baseline(path, args)?),
         None => None,
     };
-    // every build in input order (in time order when every log has a start
-    // time: CloudWatch streams), with its project and branch where known
-    let started = |l: &ParsedLog| {
-        l.origin
-            .metadata
-            .as_ref()
-            .and_then(|m| m.start_time)
-            .or(l.origin.first_event_ms)
+    let selection = dx::Selection {
+        all: args.all,
+        only: diagnosed.as_deref(),
+        baseline: given.as_ref(),
     };
-    let mut ordered: Vec<&ParsedLog> = logs.iter().collect();
-    if ordered.iter().all(|l| started(l).is_some()) {
-        ordered.sort_by_key(|l| started(l));
-    }
-    let builds: Vec<(&Build, Option<&str>, Option<&str>)> = ordered
-        .into_iter()
-        .flat_map(|l| {
-            let branch = l
-                .origin
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source_version.as_deref());
-            l.builds.iter().map(move |b| (b, dx::project_of(b), branch))
-        })
-        .collect();
-    let mut targets: Vec<usize> = (0..builds.len())
-        .filter(|&i| {
-            diagnosed
-                .as_ref()
-                .is_none_or(|own| own.contains(&builds[i].0.source))
-        })
-        .collect();
-    if !args.all {
-        targets = targets.last().copied().into_iter().collect();
-    }
     let mut diagnoses = Vec::new();
-    for t in targets {
-        let (target, project, branch) = builds[t];
-        let same = |(_, p, br): &(&Build, Option<&str>, Option<&str>)| {
-            *p == project && (branch.is_none() || br.is_none() || *br == branch)
-        };
-        let earlier: Vec<&Build> = builds[..t]
-            .iter()
-            .filter(|b| same(b))
-            .map(|b| b.0)
-            .collect();
-        let baseline = match &given {
-            Some(b) => Some(b),
-            None => dx::pick_baseline(target, &earlier),
-        };
-        let others = builds
-            .iter()
-            .enumerate()
-            .filter(|(i, b)| *i != t && same(b))
-            .map(|(_, b)| b.0)
-            .chain(given.iter());
-        match dx::diagnose(target, baseline, Peers::of(others)) {
+    for diagnosis in dx::diagnose_logs(&logs, &selection) {
+        match diagnosis {
             Ok(d) => diagnoses.push(d),
             Err(e) => say!("{e}"),
         }
@@ -398,6 +260,43 @@ fn diagnose(args: &DiagnoseArgs) -> Result<u8> {
     let color = use_color(args.color);
     write_out(|out| out_dx::write(format, &diagnoses, color, out))?;
     Ok(0)
+}
+
+/// `diagnose --build-id`: the build's own streams are diagnosed; the other
+/// archived streams of their log groups are added to `logs` as the candidates
+/// for its baseline. The sources diagnosed.
+fn add_group_streams(args: &DiagnoseArgs, logs: &mut Vec<ParsedLog>) -> Result<Vec<String>> {
+    let own: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+    let groups: std::collections::BTreeSet<&str> = own
+        .iter()
+        .filter_map(|s| s.rsplit_once('/').map(|(g, _)| g))
+        .collect();
+    let mut extra = Vec::new();
+    for g in groups {
+        extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
+    }
+    let mut others = parse_reporting(&extra, &args.inputs.read_options());
+    others.retain(|l| !own.contains(&l.source));
+    logs.extend(others);
+    Ok(own)
+}
+
+/// `diagnose --baseline <path>`: the last build of that log.
+fn load_baseline(path: &std::path::Path, args: &DiagnoseArgs) -> Result<Build> {
+    let mut skipped = Vec::new();
+    let sources = expand(std::slice::from_ref(&path.to_path_buf()), &mut skipped);
+    if let Some(e) = skipped.into_iter().next() {
+        bail!("--baseline: {e}");
+    }
+    let (parsed, skipped) = parse_sources(&sources, &args.inputs.read_options());
+    if let Some(e) = skipped.into_iter().next() {
+        bail!("--baseline: {e}");
+    }
+    report_unparsed(&parsed);
+    match parsed.into_iter().flat_map(|l| l.builds).last() {
+        Some(b) => Ok(b),
+        None => bail!("--baseline {}: no BuildKit build found", path.display()),
+    }
 }
 
 /// Whether any log held a BuildKit build.

@@ -62,12 +62,22 @@ fn secret(kind: usize, value: &str, upper: &str) -> (String, String) {
 
 const KINDS: usize = 17;
 
-/// Every output the library writes for one log, concatenated.
+/// Every output the library writes for one log, concatenated; and the steps'
+/// arguments, which the records keep (no output prints them as they are).
 fn every_output(bytes: &[u8], name: &str) -> Vec<u8> {
     let log = parse_log(bytes, name);
     let logs = std::slice::from_ref(&log);
     let summaries = [SourceSummary::of(&log)];
     let mut out = Vec::new();
+    for args in log
+        .builds
+        .iter()
+        .flat_map(|b| &b.steps)
+        .filter_map(|s| s.args.as_deref())
+    {
+        out.extend_from_slice(args.as_bytes());
+        out.push(b'\n');
+    }
     for format in [
         SummaryFormat::Table,
         SummaryFormat::Markdown,

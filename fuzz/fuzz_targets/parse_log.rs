@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use cachelens_core::model::{Format, Kind};
+use cachelens_core::parse::vertex_name::parse_vertex_name;
 use cachelens_core::parse::{FormatIn, ParseOptions, parse_log_with};
 use libfuzzer_sys::fuzz_target;
 
@@ -41,11 +42,19 @@ fn check(data: &[u8], format: FormatIn, redact: bool, max_line: usize) {
     if redact {
         // What was kept is redacted: redacting again changes nothing.
         for step in log.builds.iter().flat_map(|b| &b.steps) {
-            assert_eq!(cachelens_core::parse::redact::redact(step.label()), step.label());
+            assert_eq!(
+                cachelens_core::parse::redact::redact(step.label()),
+                step.label()
+            );
         }
     }
 
     for build in &log.builds {
+        // A step's arguments are what its name's grammar reads (parsed once, by the parser).
+        for step in build.steps.iter().filter(|s| s.instruction.is_some()) {
+            let name = parse_vertex_name(step.label());
+            assert_eq!(step.args.as_deref(), name.args, "{:?}", step.label());
+        }
         // A DONE time is a plausible duration.
         for step in &build.steps {
             if let Some(s) = step.seconds {

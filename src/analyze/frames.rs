@@ -1,21 +1,21 @@
-//! The step records of many builds as polars tables, and what they add up to:
-//! hit rates per project, branch, day, ISO week and step key; the time the
-//! cache saved (the median executed time of each cached step's key); the cache's
-//! own overhead; billed minutes and money.
+//! The analysis of many builds: its options, its tables and [`analyze`], which
+//! makes them in three stages: the logs to typed rows ([`rows`](crate::analyze::rows),
+//! in parallel), the rows to polars tables and their group-bys and joins
+//! ([`aggregate`]), and the money ([`billing`]).
 //!
-//! Rows are made in parallel (rayon, one task per log) and concatenated in
-//! input order; every table is sorted, so the output does not depend on the
-//! thread count.
+//! Rows are concatenated in input order and every table is sorted, so the
+//! output does not depend on the thread count.
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use std::collections::BTreeSet;
+
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::key::step_key;
-use crate::cost::{self, Pricing, PricingError};
+use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
+use super::{aggregate, billing};
+use crate::cost::{Pricing, PricingError};
 use crate::model::ParsedLog;
-use crate::model::{Kind, Status};
+use crate::source::ecr::RepositorySize;
 
 /// A failure of the analysis.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ pub enum AnalyzeError {
 pub struct Options<'a> {
     /// Prices.
     pub pricing: &'a Pricing,
-    /// Compute type for runs CodeBuild's API did not describe ([`cost::DEFAULT_COMPUTE_TYPE`] if none).
+    /// Compute type for runs CodeBuild's API did not describe ([`crate::cost::DEFAULT_COMPUTE_TYPE`] if none).
     pub compute_type: Option<String>,
     /// Window start, epoch ms (logs without a time are always in).
     pub since_ms: Option<i64>,
@@ -50,6 +50,29 @@ pub struct Storage {
     pub gb: f64,
     /// `ecr:<repo>` or `--cache-size-gb`.
     pub source: String,
+}
+
+impl Storage {
+    /// The size ECR reports for repository `repo`: its unique blobs.
+    pub fn of_repository(repo: &str, size: &RepositorySize) -> Self {
+        Storage {
+            gb: size.unique_bytes as f64 / 1e9,
+            source: format!(
+                "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
+                size.images,
+                size.blobs,
+                size.summed_bytes as f64 / 1e9
+            ),
+        }
+    }
+
+    /// A size the user gave (`--cache-size-gb`).
+    pub fn given(gb: f64) -> Self {
+        Storage {
+            gb,
+            source: "--cache-size-gb".to_owned(),
+        }
+    }
 }
 
 /// The tables of an analysis.
@@ -73,6 +96,9 @@ pub struct Analysis {
     pub step_keys: DataFrame,
     /// Per ISO week: minutes and dollars saved, overhead, storage, net.
     pub weekly: DataFrame,
+    /// The ISO weeks of the builds in the window, in order (the `week`
+    /// columns hold them formatted).
+    pub weeks: Vec<IsoWeek>,
     /// The headline figures.
     pub totals: Totals,
 }
@@ -126,282 +152,16 @@ pub struct Totals {
     pub default_compute_type: String,
 }
 
-/// What one build's cache hits saved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BuildSavings {
-    /// The build's source.
-    pub source: String,
-    /// Its index in the source.
-    pub index: usize,
-    /// Seconds saved (sum of the medians of its cached steps' keys).
-    pub seconds: f64,
-    /// Cached steps whose time is unknown (their key never executed).
-    pub unknown: u32,
-    /// The compute type its run was billed at.
-    pub compute_type: String,
-}
-
-/// What each build of an analysis saved, in build order.
-pub fn build_savings(analysis: &Analysis) -> Result<Vec<BuildSavings>, AnalyzeError> {
-    let df = analysis
-        .builds
-        .clone()
-        .lazy()
-        .join(
-            analysis
-                .runs
-                .clone()
-                .lazy()
-                .select([col("run"), col("compute_type")]),
-            [col("run")],
-            [col("run")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .sort(["build"], SortMultipleOptions::default())
-        .collect()?;
-    let source = df.column("source")?.str()?;
-    let index = df.column("index")?.u32()?;
-    let seconds = df.column("saved_seconds")?.f64()?;
-    let unknown = df.column("saved_unknown")?.u32()?;
-    let compute = df.column("compute_type")?.str()?;
-    Ok((0..df.height())
-        .map(|i| BuildSavings {
-            source: source.get(i).unwrap_or_default().to_owned(),
-            index: index.get(i).unwrap_or_default() as usize,
-            seconds: seconds.get(i).unwrap_or_default(),
-            unknown: unknown.get(i).unwrap_or_default(),
-            compute_type: compute
-                .get(i)
-                .unwrap_or(cost::DEFAULT_COMPUTE_TYPE)
-                .to_owned(),
-        })
-        .collect())
-}
-
-/// A build's facts that do not come from its steps.
-struct Context {
-    run: u32,
-    source: String,
-    build_id: Option<String>,
-    project: String,
-    branch: Option<String>,
-    compute_type: String,
-    started_ms: Option<i64>,
-    duration_s: f64,
-}
-
-/// Rows of one log.
-#[derive(Default)]
-struct Rows {
-    // steps
-    s_run: Vec<u32>,
-    s_build: Vec<u32>,
-    s_vertex: Vec<u32>,
-    s_project: Vec<String>,
-    s_branch: Vec<Option<String>>,
-    s_day: Vec<Option<String>>,
-    s_week: Vec<Option<String>>,
-    s_key: Vec<String>,
-    s_name: Vec<Option<String>>,
-    s_status: Vec<&'static str>,
-    s_seconds: Vec<Option<f64>>,
-    s_cacheable: Vec<bool>,
-    s_cached: Vec<bool>,
-    s_in_window: Vec<bool>,
-    // builds
-    b_run: Vec<u32>,
-    b_build: Vec<u32>,
-    b_source: Vec<String>,
-    b_index: Vec<u32>,
-    b_build_id: Vec<Option<String>>,
-    b_project: Vec<String>,
-    b_branch: Vec<Option<String>>,
-    b_day: Vec<Option<String>>,
-    b_week: Vec<Option<String>>,
-    b_cacheable: Vec<u32>,
-    b_cached: Vec<u32>,
-    b_executed_seconds: Vec<f64>,
-    b_import_seconds: Vec<f64>,
-    b_export_seconds: Vec<f64>,
-    b_import_failed: Vec<bool>,
-    b_in_window: Vec<bool>,
-}
-
-/// Day (`2026-10-05`) and ISO week (`2026-W41`) of a time.
-fn day_week(ms: Option<i64>) -> (Option<String>, Option<String>) {
-    let Some(date) = ms
-        .and_then(DateTime::from_timestamp_millis)
-        .map(|d| d.date_naive())
-    else {
-        return (None, None);
-    };
-    let w = date.iso_week();
-    (
-        Some(date.to_string()),
-        Some(format!("{}-W{:02}", w.year(), w.week())),
-    )
-}
-
-fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
-    let meta = log.origin.metadata.as_ref();
-    let build_id = log.origin.build_id.as_ref().map(ToString::to_string);
-    let project = log.origin.project().unwrap_or("-").to_owned();
-    let branch = log.origin.branch().map(str::to_owned);
-    let phase_times = log.run.as_ref().map(|r| {
-        let start = r
-            .phases
-            .first()
-            .map(|p| p.started.and_utc().timestamp_millis());
-        let end = r
-            .phases
-            .iter()
-            .filter_map(|p| p.ended)
-            .max()
-            .map(|t| t.and_utc().timestamp_millis());
-        (start, end)
-    });
-    let started_ms = meta
-        .and_then(|m| m.start_time)
-        .or(log.origin.first_event_ms)
-        .or(phase_times.and_then(|(s, _)| s));
-    let duration_s = match (
-        meta.and_then(|m| m.start_time),
-        meta.and_then(|m| m.end_time),
-    ) {
-        (Some(s), Some(e)) if e >= s => (e - s) as f64 / 1000.0,
-        _ => match phase_times {
-            Some((Some(s), Some(e))) if e > s => (e - s) as f64 / 1000.0,
-            // no clock at all: the executed steps' time
-            _ => log
-                .builds
-                .iter()
-                .flat_map(|b| &b.steps)
-                .filter_map(|s| s.seconds)
-                .sum(),
-        },
-    };
-    Context {
-        run,
-        source: log.source.clone(),
-        build_id,
-        project,
-        branch,
-        compute_type: meta
-            .and_then(|m| m.compute_type.clone())
-            .unwrap_or_else(|| default_compute.to_owned()),
-        started_ms,
-        duration_s,
-    }
-}
-
-fn in_window(ms: Option<i64>, since: Option<i64>, until: Option<i64>) -> bool {
-    match ms {
-        None => true,
-        Some(t) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u),
-    }
-}
-
-/// The rows of one log; `first_build` numbers its builds globally.
-fn rows(log: &ParsedLog, ctx: &Context, first_build: u32, window: bool) -> Rows {
-    let mut r = Rows::default();
-    let (day, week) = day_week(ctx.started_ms);
-    for (i, b) in log.builds.iter().enumerate() {
-        let build = first_build + i as u32;
-        let mut cacheable = 0;
-        let mut cached = 0;
-        let mut executed = 0.0;
-        for s in &b.steps {
-            let Some(key) = step_key(s) else { continue };
-            let is_cached = s.status == Status::Cached;
-            if s.cacheable {
-                cacheable += 1;
-                cached += u32::from(is_cached);
-                if s.status == Status::Done {
-                    executed += s.seconds.unwrap_or(0.0);
-                }
-            }
-            r.s_run.push(ctx.run);
-            r.s_build.push(build);
-            r.s_vertex.push(s.vertex);
-            r.s_project.push(ctx.project.clone());
-            r.s_branch.push(ctx.branch.clone());
-            r.s_day.push(day.clone());
-            r.s_week.push(week.clone());
-            r.s_key.push(key);
-            r.s_name.push(s.name.clone());
-            r.s_status.push(s.status.as_str());
-            r.s_seconds.push(s.seconds);
-            r.s_cacheable.push(s.cacheable);
-            r.s_cached.push(is_cached && s.cacheable);
-            r.s_in_window.push(window);
-        }
-        let secs = |kind: Kind| {
-            b.steps
-                .iter()
-                .filter(|s| s.kind == kind)
-                .filter_map(|s| s.seconds)
-                .sum::<f64>()
-        };
-        r.b_run.push(ctx.run);
-        r.b_build.push(build);
-        r.b_source.push(ctx.source.clone());
-        r.b_index.push(b.index as u32);
-        r.b_build_id.push(ctx.build_id.clone());
-        r.b_project.push(ctx.project.clone());
-        r.b_branch.push(ctx.branch.clone());
-        r.b_day.push(day.clone());
-        r.b_week.push(week.clone());
-        r.b_cacheable.push(cacheable);
-        r.b_cached.push(cached);
-        r.b_executed_seconds.push(executed);
-        r.b_import_seconds.push(secs(Kind::CacheImport));
-        r.b_export_seconds.push(secs(Kind::CacheExport));
-        r.b_import_failed
-            .push(b.cache.imports.iter().any(|i| !i.ok));
-        r.b_in_window.push(window);
-    }
-    r
-}
-
-impl Rows {
-    fn append(&mut self, o: Rows) {
-        macro_rules! cat {
-            ($($f:ident),*) => { $( self.$f.extend(o.$f); )* };
-        }
-        cat!(
-            s_run,
-            s_build,
-            s_vertex,
-            s_project,
-            s_branch,
-            s_day,
-            s_week,
-            s_key,
-            s_name,
-            s_status,
-            s_seconds,
-            s_cacheable,
-            s_cached,
-            s_in_window,
-            b_run,
-            b_build,
-            b_source,
-            b_index,
-            b_build_id,
-            b_project,
-            b_branch,
-            b_day,
-            b_week,
-            b_cacheable,
-            b_cached,
-            b_executed_seconds,
-            b_import_seconds,
-            b_export_seconds,
-            b_import_failed,
-            b_in_window
-        );
-    }
-}
+/// How every figure is made; shown in `totals.json` and the reports.
+pub const ASSUMPTIONS: &[&str] = &[
+    "Hit rate counts Dockerfile instructions other than FROM; internal, auth, exporter and cache import/export vertices never count.",
+    "A cached step saves the median DONE time of the same step (same project and step key: instruction and arguments, without stage prefix or image digests) in builds where it executed, in the window or the history.",
+    "A cached step whose key never executed is counted apart as 'unknown', never as zero.",
+    "Saved times of one build are added up; steps of parallel stages overlap, so this is an upper bound.",
+    "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
+    "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
+    "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
+];
 
 /// Analyses the logs of a window; `history` only adds samples of executed
 /// steps (for the time a cached step saves), never rows of its own.
@@ -410,475 +170,38 @@ pub fn analyze(
     history: &[ParsedLog],
     options: &Options<'_>,
 ) -> Result<Analysis, AnalyzeError> {
-    let default_compute = options
-        .compute_type
-        .clone()
-        .unwrap_or_else(|| cost::DEFAULT_COMPUTE_TYPE.to_owned());
-    let logs: Vec<(&ParsedLog, bool)> = window
-        .iter()
-        .map(|l| (l, true))
-        .chain(history.iter().map(|l| (l, false)))
-        .collect();
-    let mut first_build = Vec::with_capacity(logs.len());
-    let mut n = 0u32;
-    for (l, _) in &logs {
-        first_build.push(n);
-        n += l.builds.len() as u32;
-    }
-    let contexts: Vec<Context> = logs
-        .par_iter()
-        .enumerate()
-        .map(|(i, (l, _))| context(l, i as u32, &default_compute))
-        .collect();
-    let parts: Vec<Rows> = logs
-        .par_iter()
-        .zip(&contexts)
-        .zip(&first_build)
-        .map(|(((l, from_window), ctx), first)| {
-            let window =
-                *from_window && in_window(ctx.started_ms, options.since_ms, options.until_ms);
-            rows(l, ctx, *first, window)
-        })
-        .collect();
-    let mut r = Rows::default();
-    for p in parts {
-        r.append(p);
-    }
+    let rows = super::rows::rows(&Inputs {
+        window,
+        history,
+        since_ms: options.since_ms,
+        until_ms: options.until_ms,
+        default_compute: billing::default_compute_type(options),
+    });
+    let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
+    let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
+    let step_keys = aggregate::step_keys(&steps)?;
+    let steps = steps.drop(STEP.executed)?;
 
-    let all_steps = df!(
-        "run" => &r.s_run,
-        "build" => &r.s_build,
-        "vertex" => &r.s_vertex,
-        "project" => &r.s_project,
-        "branch" => &r.s_branch,
-        "day" => &r.s_day,
-        "week" => &r.s_week,
-        "step_key" => &r.s_key,
-        "name" => &r.s_name,
-        "status" => &r.s_status,
-        "seconds" => &r.s_seconds,
-        "cacheable" => &r.s_cacheable,
-        "cached" => &r.s_cached,
-        "in_window" => &r.s_in_window,
-    )?;
-    let all_builds = df!(
-        "run" => &r.b_run,
-        "build" => &r.b_build,
-        "source" => &r.b_source,
-        "index" => &r.b_index,
-        "build_id" => &r.b_build_id,
-        "project" => &r.b_project,
-        "branch" => &r.b_branch,
-        "day" => &r.b_day,
-        "week" => &r.b_week,
-        "cacheable" => &r.b_cacheable,
-        "cached" => &r.b_cached,
-        "executed_seconds" => &r.b_executed_seconds,
-        "import_seconds" => &r.b_import_seconds,
-        "export_seconds" => &r.b_export_seconds,
-        "import_failed" => &r.b_import_failed,
-        "in_window" => &r.b_in_window,
-    )?;
-
-    // the typical executed time of each step key, over the window and the history
-    let samples = all_steps
-        .clone()
-        .lazy()
-        .filter(
-            col("cacheable")
-                .and(col("status").eq(lit("done")))
-                .and(col("seconds").is_not_null()),
-        )
-        .group_by([col("project"), col("step_key")])
-        .agg([
-            col("seconds").median().alias("median_seconds"),
-            col("seconds").count().alias("samples"),
-        ]);
-    let steps = all_steps
-        .lazy()
-        .filter(col("in_window"))
-        .join(
-            samples,
-            [col("project"), col("step_key")],
-            [col("project"), col("step_key")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            when(col("cached"))
-                .then(col("median_seconds"))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("saved_seconds"),
-            col("cached")
-                .and(col("median_seconds").is_null())
-                .alias("saved_unknown"),
-        ])
-        .drop(cols(["in_window"]))
-        .sort(["build", "vertex"], SortMultipleOptions::default())
-        .collect()?;
-
-    let saved_per_build = steps.clone().lazy().group_by([col("build")]).agg([
-        col("saved_seconds").sum().alias("saved_seconds"),
-        col("saved_unknown")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("saved_unknown"),
-    ]);
-    let builds = all_builds
-        .lazy()
-        .filter(col("in_window"))
-        .join(
-            saved_per_build,
-            [col("build")],
-            [col("build")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("saved_seconds").fill_null(lit(0.0)),
-            col("saved_unknown").fill_null(lit(0u32)),
-            (col("import_seconds") + col("export_seconds")).alias("overhead_seconds"),
-            (col("cached").cast(DataType::Float64) / col("cacheable").cast(DataType::Float64))
-                .alias("hit_rate"),
-        ])
-        .drop(cols(["in_window"]))
-        .sort(["build"], SortMultipleOptions::default())
-        .collect()?;
-
-    let runs = runs_table(&builds, &contexts, options.pricing)?;
-    let hit = |by: &str| -> Result<DataFrame, PolarsError> {
-        steps
-            .clone()
-            .lazy()
-            .filter(col("cacheable"))
-            .group_by([col(by)])
-            .agg([
-                len().alias("cacheable"),
-                col("cached").cast(DataType::UInt32).sum().alias("cached"),
-                col("build").n_unique().alias("builds"),
-            ])
-            .with_column(
-                (col("cached").cast(DataType::Float64) / col("cacheable").cast(DataType::Float64))
-                    .alias("hit_rate"),
-            )
-            .sort([by], SortMultipleOptions::default().with_nulls_last(true))
-            .collect()
-    };
-    let step_keys = steps
-        .clone()
-        .lazy()
-        .filter(col("cacheable"))
-        .group_by([col("project"), col("step_key")])
-        .agg([
-            len().alias("runs"),
-            col("cached").cast(DataType::UInt32).sum().alias("cached"),
-            col("status")
-                .eq(lit("done"))
-                .cast(DataType::UInt32)
-                .sum()
-                .alias("executed"),
-            col("median_seconds").first().alias("median_seconds"),
-            col("samples").first().alias("samples"),
-            (col("seconds").filter(col("status").eq(lit("done"))).sum() / lit(60.0))
-                .alias("minutes_lost"),
-        ])
-        .with_column((col("runs") - col("cached")).alias("misses"))
-        .sort(
-            ["minutes_lost", "project", "step_key"],
-            SortMultipleOptions::default().with_order_descending_multi([true, false, false]),
-        )
-        .collect()?;
-
-    let totals = totals(&builds, &runs, options)?;
-    let weekly = weekly(&builds, &runs, options, &totals)?;
+    let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
+    let runs = billing::RunRow::frame(&run_rows)?;
+    let span = billing::Span::of(&run_rows, options);
+    let totals = billing::totals(&builds, &runs, span, options)?;
+    let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
+    let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
+    let weekly = billing::weekly(&builds, &runs, &weeks, span, options)?;
     Ok(Analysis {
-        by_week: hit("week")?,
-        by_day: hit("day")?,
-        by_project: hit("project")?,
-        by_branch: hit("branch")?,
+        by_week: aggregate::hit_rate(&steps, STEP.week)?,
+        by_day: aggregate::hit_rate(&steps, STEP.day)?,
+        by_project: aggregate::hit_rate(&steps, STEP.project)?,
+        by_branch: aggregate::hit_rate(&steps, STEP.branch)?,
         steps,
         builds,
         runs,
         step_keys,
         weekly,
+        weeks,
         totals,
     })
-}
-
-/// One row per log in the window: its duration, the time its builds saved,
-/// their overhead, and what CodeBuild billed and would have billed.
-fn runs_table(
-    builds: &DataFrame,
-    contexts: &[Context],
-    pricing: &Pricing,
-) -> Result<DataFrame, AnalyzeError> {
-    let per_run = builds
-        .clone()
-        .lazy()
-        .group_by([col("run")])
-        .agg([
-            col("saved_seconds").sum(),
-            col("saved_unknown").sum(),
-            col("overhead_seconds").sum(),
-            len().alias("builds"),
-        ])
-        .sort(["run"], SortMultipleOptions::default())
-        .collect()?;
-    let run_ids: Vec<u32> = per_run.column("run")?.u32()?.into_no_null_iter().collect();
-    let saved: Vec<f64> = per_run
-        .column("saved_seconds")?
-        .f64()?
-        .into_no_null_iter()
-        .collect();
-    let overhead: Vec<f64> = per_run
-        .column("overhead_seconds")?
-        .f64()?
-        .into_no_null_iter()
-        .collect();
-    let mut t = RunRows::default();
-    for (i, run) in run_ids.iter().enumerate() {
-        let ctx = &contexts[*run as usize];
-        let rate = pricing.rate(&ctx.compute_type)?;
-        let bill = cost::bill(rate, ctx.duration_s, saved[i]);
-        let (day, week) = day_week(ctx.started_ms);
-        t.run.push(*run);
-        t.source.push(ctx.source.clone());
-        t.build_id.push(ctx.build_id.clone());
-        t.project.push(ctx.project.clone());
-        t.branch.push(ctx.branch.clone());
-        t.compute_type.push(ctx.compute_type.clone());
-        t.started_ms.push(ctx.started_ms);
-        t.day.push(day);
-        t.week.push(week);
-        t.duration_seconds.push(ctx.duration_s);
-        t.saved_seconds.push(saved[i]);
-        t.overhead_seconds.push(overhead[i]);
-        t.billed_minutes.push(bill.billed_minutes);
-        t.billed_minutes_without_cache
-            .push(bill.billed_minutes_without_cache);
-        t.cost.push(bill.cost);
-        t.cost_without_cache.push(bill.cost_without_cache);
-        t.compute_saved.push(bill.cost_without_cache - bill.cost);
-        t.overhead_cost.push(cost::time_cost(rate, overhead[i]));
-    }
-    let mut df = df!(
-        "run" => &t.run,
-        "source" => &t.source,
-        "build_id" => &t.build_id,
-        "project" => &t.project,
-        "branch" => &t.branch,
-        "compute_type" => &t.compute_type,
-        "started_ms" => &t.started_ms,
-        "day" => &t.day,
-        "week" => &t.week,
-        "duration_seconds" => &t.duration_seconds,
-        "saved_seconds" => &t.saved_seconds,
-        "overhead_seconds" => &t.overhead_seconds,
-        "billed_minutes" => &t.billed_minutes,
-        "billed_minutes_without_cache" => &t.billed_minutes_without_cache,
-        "cost" => &t.cost,
-        "cost_without_cache" => &t.cost_without_cache,
-        "compute_saved" => &t.compute_saved,
-        "overhead_cost" => &t.overhead_cost,
-    )?;
-    df.with_column(per_run.column("builds")?.clone())?;
-    df.with_column(per_run.column("saved_unknown")?.clone())?;
-    Ok(df)
-}
-
-#[derive(Default)]
-struct RunRows {
-    run: Vec<u32>,
-    source: Vec<String>,
-    build_id: Vec<Option<String>>,
-    project: Vec<String>,
-    branch: Vec<Option<String>>,
-    compute_type: Vec<String>,
-    started_ms: Vec<Option<i64>>,
-    day: Vec<Option<String>>,
-    week: Vec<Option<String>>,
-    duration_seconds: Vec<f64>,
-    saved_seconds: Vec<f64>,
-    overhead_seconds: Vec<f64>,
-    billed_minutes: Vec<f64>,
-    billed_minutes_without_cache: Vec<f64>,
-    cost: Vec<f64>,
-    cost_without_cache: Vec<f64>,
-    compute_saved: Vec<f64>,
-    overhead_cost: Vec<f64>,
-}
-
-fn sum_f64(df: &DataFrame, name: &str) -> Result<f64, PolarsError> {
-    Ok(df.column(name)?.f64()?.sum().unwrap_or(0.0))
-}
-
-fn sum_u32(df: &DataFrame, name: &str) -> Result<usize, PolarsError> {
-    Ok(df.column(name)?.u32()?.sum().unwrap_or(0) as usize)
-}
-
-fn days_of(
-    since: Option<i64>,
-    until: Option<i64>,
-    first: Option<NaiveDate>,
-    last: Option<NaiveDate>,
-) -> f64 {
-    match (since, until) {
-        (Some(s), Some(u)) if u > s => (u - s) as f64 / 86_400_000.0,
-        _ => match (first, last) {
-            (Some(f), Some(l)) => ((l - f).num_days() + 1) as f64,
-            _ => 0.0,
-        },
-    }
-}
-
-fn totals(
-    builds: &DataFrame,
-    runs: &DataFrame,
-    options: &Options<'_>,
-) -> Result<Totals, AnalyzeError> {
-    let days: Vec<NaiveDate> = runs
-        .column("day")?
-        .str()?
-        .iter()
-        .flatten()
-        .filter_map(|d| d.parse().ok())
-        .collect();
-    let (first, last) = (days.iter().min().copied(), days.iter().max().copied());
-    let span = days_of(options.since_ms, options.until_ms, first, last);
-    let cacheable = sum_u32(builds, "cacheable")?;
-    let cached = sum_u32(builds, "cached")?;
-    let compute_saved = sum_f64(runs, "compute_saved")?;
-    let overhead_cost = sum_f64(runs, "overhead_cost")?;
-    let storage_cost = options
-        .storage
-        .as_ref()
-        .map(|s| options.pricing.storage_cost(s.gb, span));
-    let net = compute_saved - overhead_cost - storage_cost.unwrap_or(0.0);
-    let per_gb = options.pricing.storage_cost(1.0, span);
-    Ok(Totals {
-        first_day: first.map(|d| d.to_string()),
-        last_day: last.map(|d| d.to_string()),
-        days: span,
-        runs: runs.height(),
-        builds: builds.height(),
-        cacheable,
-        cached,
-        hit_rate: (cacheable > 0).then(|| cached as f64 / cacheable as f64),
-        saved_seconds: sum_f64(runs, "saved_seconds")?,
-        saved_unknown: sum_u32(runs, "saved_unknown")?,
-        overhead_seconds: sum_f64(runs, "overhead_seconds")?,
-        billed_minutes: sum_f64(runs, "billed_minutes")?,
-        billed_minutes_without_cache: sum_f64(runs, "billed_minutes_without_cache")?,
-        compute_saved,
-        overhead_cost,
-        storage_cost,
-        storage: options.storage.clone(),
-        net,
-        break_even_gb: (per_gb > 0.0).then(|| ((compute_saved - overhead_cost) / per_gb).max(0.0)),
-        pricing_date: options.pricing.date.clone(),
-        currency: options.pricing.currency.clone(),
-        default_compute_type: options
-            .compute_type
-            .clone()
-            .unwrap_or_else(|| cost::DEFAULT_COMPUTE_TYPE.to_owned()),
-    })
-}
-
-/// Per ISO week: builds, hit rate, minutes and dollars saved, overhead,
-/// storage (a full week's, or the days of the week inside the window), net.
-fn weekly(
-    builds: &DataFrame,
-    runs: &DataFrame,
-    options: &Options<'_>,
-    totals: &Totals,
-) -> Result<DataFrame, AnalyzeError> {
-    let hits = builds.clone().lazy().group_by([col("week")]).agg([
-        len().alias("builds"),
-        col("cacheable").sum(),
-        col("cached").sum(),
-    ]);
-    let money = runs.clone().lazy().group_by([col("week")]).agg([
-        len().alias("runs"),
-        (col("saved_seconds").sum() / lit(60.0)).alias("saved_minutes"),
-        (col("billed_minutes_without_cache") - col("billed_minutes"))
-            .sum()
-            .alias("billed_minutes_saved"),
-        col("compute_saved").sum(),
-        col("overhead_cost").sum(),
-    ]);
-    let mut df = hits
-        .join(
-            money,
-            [col("week")],
-            [col("week")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(
-            (col("cached").cast(DataType::Float64) / col("cacheable").cast(DataType::Float64))
-                .alias("hit_rate"),
-        )
-        .filter(col("week").is_not_null())
-        .sort(["week"], SortMultipleOptions::default())
-        .collect()?;
-    let weeks: Vec<String> = df
-        .column("week")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_owned)
-        .collect();
-    let storage: Vec<Option<f64>> = weeks
-        .iter()
-        .map(|w| {
-            options.storage.as_ref().map(|s| {
-                options
-                    .pricing
-                    .storage_cost(s.gb, week_days_in_window(w, options, totals))
-            })
-        })
-        .collect();
-    df.with_column(Column::new("storage_cost".into(), &storage))?;
-    let df = df
-        .lazy()
-        .with_column(
-            (col("compute_saved") - col("overhead_cost") - col("storage_cost").fill_null(lit(0.0)))
-                .alias("net"),
-        )
-        .collect()?;
-    Ok(df)
-}
-
-/// Days of ISO week `2026-W41` inside the window (7 without one).
-fn week_days_in_window(week: &str, options: &Options<'_>, totals: &Totals) -> f64 {
-    let parsed = week
-        .split_once("-W")
-        .and_then(|(y, w)| Some((y.parse::<i32>().ok()?, w.parse::<u32>().ok()?)))
-        .and_then(|(y, w)| NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon));
-    let Some(monday) = parsed else { return 7.0 };
-    let start = monday
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_millis())
-        .unwrap_or(0);
-    let end = start + 7 * 86_400_000;
-    let since = options.since_ms.or_else(|| {
-        totals
-            .first_day
-            .as_deref()
-            .and_then(|d| d.parse::<NaiveDate>().ok())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp_millis())
-    });
-    let until = options.until_ms.or_else(|| {
-        totals
-            .last_day
-            .as_deref()
-            .and_then(|d| d.parse::<NaiveDate>().ok())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp_millis() + 86_400_000)
-    });
-    let (s, e) = (
-        since.unwrap_or(start).max(start),
-        until.unwrap_or(end).min(end),
-    );
-    ((e - s).max(0)) as f64 / 86_400_000.0
 }
 
 #[cfg(test)]
@@ -943,6 +266,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // every figure, one after the other
     fn every_figure_matches_a_hand_computation() {
         let pricing = Pricing::embedded();
         let options = Options {

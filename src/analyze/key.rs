@@ -13,17 +13,14 @@
 //! keys on the truncated text.
 
 use crate::model::{Kind, Step};
-use crate::parse::vertex_name::parse_vertex_name;
 
 /// The step key of a Dockerfile step (`FROM` included); `None` for other vertices.
 pub fn step_key(step: &Step) -> Option<String> {
     if !matches!(step.kind, Kind::Instruction | Kind::From) {
         return None;
     }
-    let name = parse_vertex_name(step.label());
-    let keyword = name.instruction?;
-    let args = strip_digests(name.args.unwrap_or_default());
-    let mut key = keyword;
+    let mut key = step.instruction.clone()?;
+    let args = strip_digests(step.args.as_deref().unwrap_or_default());
     for word in args.split_whitespace() {
         key.push(' ');
         key.push_str(word);
@@ -53,24 +50,14 @@ fn strip_digests(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Status;
 
+    /// The step a log with one vertex named `name` gives, of kind `kind`.
     fn step(name: &str, kind: Kind) -> Step {
-        Step {
-            vertex: 1,
-            name: Some(name.to_owned()),
-            stage: None,
-            platform: None,
-            position: None,
-            instruction: None,
-            kind,
-            status: Status::Done,
-            seconds: None,
-            cacheable: kind == Kind::Instruction,
-            digest: None,
-            error: None,
-            line: 1,
-        }
+        let text = format!("#1 {name}\n#1 DONE 0.1s\n");
+        let mut log = crate::parse::parse_log(text.as_bytes(), "t");
+        let step = log.builds.remove(0).steps.remove(0);
+        assert_eq!(step.kind, kind, "{name}");
+        step
     }
 
     #[test]

@@ -17,7 +17,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::analyze::aggregate::{BUILD_SAVINGS, STEP_KEY};
+use crate::analyze::billing::WEEKLY;
 use crate::analyze::frames::Analysis;
+use crate::analyze::rows::BUILD;
 
 /// Width and height of every chart, pixels.
 pub const SIZE: (u32, u32) = (960, 480);
@@ -120,108 +123,121 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, PolarsError> {
 impl ChartData {
     /// Gathers the charts' figures from the analysis tables.
     pub fn new(analysis: &Analysis) -> Result<Self, PolarsError> {
-        let weekly = &analysis.weekly;
-        let overhead = analysis
-            .builds
-            .clone()
-            .lazy()
-            .group_by([col("week")])
-            .agg([(col("overhead_seconds").sum() / lit(60.0)).alias("overhead_minutes")])
-            .collect()?;
-        let overhead: BTreeMap<String, f64> = strings(&overhead, "week")?
-            .into_iter()
-            .zip(floats(&overhead, "overhead_minutes")?)
-            .map(|(w, m)| (w, m.unwrap_or(0.0)))
-            .collect();
-        let names = strings(weekly, "week")?;
-        let [builds, rate, saved, compute, over, storage, net] = [
-            "builds",
-            "hit_rate",
-            "saved_minutes",
-            "compute_saved",
-            "overhead_cost",
-            "storage_cost",
-            "net",
-        ]
-        .map(|c| floats(weekly, c));
-        let (builds, rate, saved, compute, over, storage, net) =
-            (builds?, rate?, saved?, compute?, over?, storage?, net?);
-        let weeks: Vec<Week> = names
-            .iter()
-            .enumerate()
-            .map(|(i, w)| Week {
-                week: w.clone(),
-                builds: builds[i].unwrap_or(0.0) as u32,
-                hit_rate: rate[i],
-                saved_minutes: saved[i].unwrap_or(0.0),
-                compute_saved: compute[i].unwrap_or(0.0),
-                overhead_cost: over[i].unwrap_or(0.0),
-                storage_cost: storage[i],
-                net: net[i].unwrap_or(0.0),
-                overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
-            })
-            .collect();
-
-        let per_project = analysis
-            .builds
-            .clone()
-            .lazy()
-            .filter(col("week").is_not_null())
-            .group_by([col("project"), col("week")])
-            .agg([
-                col("cacheable").cast(DataType::Float64).sum(),
-                col("cached").cast(DataType::Float64).sum(),
-            ])
-            .collect()?;
-        let mut lines: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-        let (cacheable, cached) = (
-            floats(&per_project, "cacheable")?,
-            floats(&per_project, "cached")?,
-        );
-        for (i, (project, week)) in strings(&per_project, "project")?
-            .into_iter()
-            .zip(strings(&per_project, "week")?)
-            .enumerate()
-        {
-            let line = lines
-                .entry(project)
-                .or_insert_with(|| vec![None; names.len()]);
-            if let (Some(at), Some(n), Some(c)) = (
-                names.iter().position(|w| *w == week),
-                cacheable[i],
-                cached[i],
-            ) {
-                line[at] = (n > 0.0).then(|| 100.0 * c / n);
-            }
-        }
-        let hit_rates = lines
-            .into_iter()
-            .map(|(project, hit_rate)| ProjectLine { project, hit_rate })
-            .collect();
-
-        let keys = analysis.step_keys.head(Some(TOP_STEPS));
-        let (projects, step_keys, misses, minutes) = (
-            strings(&keys, "project")?,
-            strings(&keys, "step_key")?,
-            floats(&keys, "misses")?,
-            floats(&keys, "minutes_lost")?,
-        );
-        let top_steps = (0..keys.height())
-            .map(|i| TopStep {
-                project: projects[i].clone(),
-                step_key: step_keys[i].clone(),
-                misses: misses[i].unwrap_or(0.0) as u32,
-                minutes_lost: minutes[i].unwrap_or(0.0),
-            })
-            .filter(|s| s.minutes_lost > 0.0)
-            .collect();
+        let weeks = weeks(analysis)?;
+        let names: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
         Ok(Self {
             currency: analysis.totals.currency.clone(),
+            hit_rates: hit_rates(analysis, &names)?,
+            top_steps: top_steps(analysis)?,
             weeks,
-            hit_rates,
-            top_steps,
         })
     }
+}
+
+/// The weeks of the `weekly` table, with the import/export minutes of their builds.
+fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
+    const MINUTES: &str = "overhead_minutes";
+    let weekly = &analysis.weekly;
+    let overhead = analysis
+        .builds
+        .clone()
+        .lazy()
+        .group_by([col(BUILD.week)])
+        .agg([(col(BUILD_SAVINGS.overhead_seconds).sum() / lit(60.0)).alias(MINUTES)])
+        .collect()?;
+    let overhead: BTreeMap<String, f64> = strings(&overhead, BUILD.week)?
+        .into_iter()
+        .zip(floats(&overhead, MINUTES)?)
+        .map(|(w, m)| (w, m.unwrap_or(0.0)))
+        .collect();
+    let names = strings(weekly, WEEKLY.week)?;
+    let [builds, rate, saved, compute, over, storage, net] = [
+        WEEKLY.builds,
+        WEEKLY.hit_rate,
+        WEEKLY.saved_minutes,
+        WEEKLY.compute_saved,
+        WEEKLY.overhead_cost,
+        WEEKLY.storage_cost,
+        WEEKLY.net,
+    ]
+    .map(|c| floats(weekly, c));
+    let (builds, rate, saved, compute, over, storage, net) =
+        (builds?, rate?, saved?, compute?, over?, storage?, net?);
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Week {
+            week: w.clone(),
+            builds: builds[i].unwrap_or(0.0) as u32,
+            hit_rate: rate[i],
+            saved_minutes: saved[i].unwrap_or(0.0),
+            compute_saved: compute[i].unwrap_or(0.0),
+            overhead_cost: over[i].unwrap_or(0.0),
+            storage_cost: storage[i],
+            net: net[i].unwrap_or(0.0),
+            overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
+        })
+        .collect())
+}
+
+/// Each project's hit rate in each of the `weeks`, by project name.
+fn hit_rates(analysis: &Analysis, weeks: &[&str]) -> Result<Vec<ProjectLine>, PolarsError> {
+    let per_project = analysis
+        .builds
+        .clone()
+        .lazy()
+        .filter(col(BUILD.week).is_not_null())
+        .group_by([col(BUILD.project), col(BUILD.week)])
+        .agg([
+            col(BUILD.cacheable).cast(DataType::Float64).sum(),
+            col(BUILD.cached).cast(DataType::Float64).sum(),
+        ])
+        .collect()?;
+    let mut lines: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
+    let (cacheable, cached) = (
+        floats(&per_project, BUILD.cacheable)?,
+        floats(&per_project, BUILD.cached)?,
+    );
+    for (i, (project, week)) in strings(&per_project, BUILD.project)?
+        .into_iter()
+        .zip(strings(&per_project, BUILD.week)?)
+        .enumerate()
+    {
+        let line = lines
+            .entry(project)
+            .or_insert_with(|| vec![None; weeks.len()]);
+        if let (Some(at), Some(n), Some(c)) = (
+            weeks.iter().position(|w| *w == week),
+            cacheable[i],
+            cached[i],
+        ) {
+            line[at] = (n > 0.0).then(|| 100.0 * c / n);
+        }
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(project, hit_rate)| ProjectLine { project, hit_rate })
+        .collect())
+}
+
+/// The first [`TOP_STEPS`] step keys that lost any time to misses.
+fn top_steps(analysis: &Analysis) -> Result<Vec<TopStep>, PolarsError> {
+    let keys = analysis.step_keys.head(Some(TOP_STEPS));
+    let (projects, step_keys, misses, minutes) = (
+        strings(&keys, STEP_KEY.project)?,
+        strings(&keys, STEP_KEY.step_key)?,
+        floats(&keys, STEP_KEY.misses)?,
+        floats(&keys, STEP_KEY.minutes_lost)?,
+    );
+    Ok((0..keys.height())
+        .map(|i| TopStep {
+            project: projects[i].clone(),
+            step_key: step_keys[i].clone(),
+            misses: misses[i].unwrap_or(0.0) as u32,
+            minutes_lost: minutes[i].unwrap_or(0.0),
+        })
+        .filter(|s| s.minutes_lost > 0.0)
+        .collect())
 }
 
 /// One chart drawn both ways.
@@ -467,6 +483,18 @@ fn headline<DB: DrawingBackend>(
         format!("{} per week", data.currency),
         &|y| format!("{y:.2}"),
     )?;
+    headline_bars(&mut chart, data)?;
+    net_line(&mut chart, data)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The headline's bars per week: compute saved (labelled with its minutes),
+/// overhead and, when known, storage.
+fn headline_bars<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &ChartData,
+) -> Result<(), String> {
+    let weeks = &data.weeks;
     let bars = |offset: f64, value: fn(&Week) -> f64, color: RGBColor| {
         weeks.iter().enumerate().map(move |(i, w)| {
             let x = i as f64 + offset;
@@ -506,7 +534,16 @@ fn headline<DB: DrawingBackend>(
             )
         }))
         .map_err(|e| e.to_string())?;
-    let net: Vec<(f64, f64)> = weeks
+    Ok(())
+}
+
+/// The headline's net savings per week, a line with a dot per week.
+fn net_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &ChartData,
+) -> Result<(), String> {
+    let net: Vec<(f64, f64)> = data
+        .weeks
         .iter()
         .enumerate()
         .map(|(i, w)| (i as f64, w.net))
@@ -519,7 +556,7 @@ fn headline<DB: DrawingBackend>(
     chart
         .draw_series(net.iter().map(|&p| Circle::new(p, 5, NET.filled())))
         .map_err(|e| e.to_string())?;
-    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    Ok(())
 }
 
 fn hit_rate<DB: DrawingBackend>(

@@ -9,6 +9,9 @@
 //! - [`to_json_writer`], [`to_json_writer_pretty`]: JSON whose strings hold
 //!   those characters as `\uXXXX` escapes (serde_json escapes only C0): the
 //!   same values for any JSON reader, plain text on a terminal.
+//! - [`markdown`]: for a line or a table cell of GitHub-flavoured Markdown
+//!   (the summary, the report page): one line, [`terminal`]-safe, no HTML,
+//!   nothing that opens emphasis, code, a link, an image, a heading or a cell.
 //! - [`csv_cell`]: for a spreadsheet. A text cell that begins with `=`, `+`,
 //!   `-`, `@`, tab or CR and has more after it is prefixed with `'` (OWASP's
 //!   rule against formula injection; a lone `-`, the tables' "none", is no
@@ -102,6 +105,39 @@ pub fn to_json_writer_pretty<T: Serialize + ?Sized>(
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
+/// `text` for a Markdown line or table cell: line breaks become spaces,
+/// [`terminal`] controls are shown escaped, `&`, `<` and `>` become entities
+/// (no HTML), and `\`, `` ` ``, `*`, `_`, `[`, `]`, `|` and `~` are
+/// backslash-escaped (no code, emphasis, link, cell break or strikethrough);
+/// so are a `#` that begins the text (a heading, were it put at a line's
+/// start) and a `!` before `[` (an image).
+pub fn markdown(text: &str) -> String {
+    let text = terminal(&text.replace(['\r', '\n'], " ")).into_owned();
+    let starts_at = text.len() - text.trim_start_matches([' ', '\t']).len();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let opens = match c {
+            '#' => at == starts_at,
+            '!' => matches!(chars.peek(), Some((_, '['))),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => true,
+            _ => false,
+        };
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => {
+                if opens {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// A text cell for CSV that a spreadsheet will not run as a formula.
 pub fn csv_cell(text: &str) -> Cow<'_, str> {
     if text.len() > 1 && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -167,6 +203,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn escapes_html_and_table_syntax() {
+        assert_eq!(
+            markdown("<script>alert(1)</script> a|b `x`"),
+            "&lt;script&gt;alert(1)&lt;/script&gt; a\\|b \\`x\\`"
+        );
+    }
+
+    #[test]
+    fn markdown_opens_no_heading_image_or_control() {
+        assert_eq!(markdown("# not a heading"), "\\# not a heading");
+        assert_eq!(markdown("  #2"), "  \\#2");
+        assert_eq!(markdown("build #12, line 4!"), "build #12, line 4!");
+        assert_eq!(markdown("![x](y)"), "\\!\\[x\\](y)");
+        assert_eq!(markdown("a\nb\u{1b}[2J"), "a b\\\\u{1b}\\[2J");
+        assert_eq!(
+            markdown("~~gone~~ *a* _b_"),
+            "\\~\\~gone\\~\\~ \\*a\\* \\_b\\_"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ use minijinja::{AutoEscape, Environment, Error, Output, State, escape_formatter}
 use serde::Serialize;
 
 use super::charts::{Chart, ChartData};
-use super::tables::ASSUMPTIONS;
-use crate::analyze::frames::Totals;
+use super::escape::markdown;
+use crate::analyze::frames::{ASSUMPTIONS, Totals};
 use crate::cost::Pricing;
 use crate::summary::percent;
 
@@ -152,7 +152,6 @@ impl Page {
         charts: &[Chart],
     ) -> Self {
         let t = totals;
-        let cur = &t.currency;
         let window = match (&t.first_day, &t.last_day) {
             (Some(a), Some(b)) => format!("{a} to {b} ({:.0} days)", t.days),
             _ => "unknown (the logs carry no time)".to_owned(),
@@ -161,149 +160,23 @@ impl Page {
             || "unknown (give --cache-repo or --cache-size-gb)".to_owned(),
             |s| format!("{} GB ({})", s.gb, s.source),
         );
-        let mut prices: Vec<PriceRow> = pricing
-            .codebuild
-            .per_minute
-            .iter()
-            .map(|(k, v)| PriceRow {
-                item: format!("CodeBuild {k}"),
-                price: format!("{v} {cur} per started minute"),
-            })
-            .chain(pricing.codebuild.per_second.iter().map(|(k, v)| PriceRow {
-                item: format!("CodeBuild {k}"),
-                price: format!("{v} {cur} per second"),
-            }))
-            .collect();
-        prices.push(PriceRow {
-            item: "ECR storage".to_owned(),
-            price: format!("{} {cur} per GB-month", pricing.ecr.storage_gb_month),
-        });
-        let mut unknowns = vec![format!(
-            "{} cached steps never executed anywhere in the window or history: their saved time is unknown and not counted.",
-            t.saved_unknown
-        )];
-        if t.storage_cost.is_none() {
-            unknowns.push(
-                "The cache repository's size is unknown: storage cost is left out of the net."
-                    .to_owned(),
-            );
-        }
-        unknowns.push(format!(
-            "Builds whose compute type CodeBuild did not report are billed as {}.",
-            t.default_compute_type
-        ));
-        let opt_money = |x: Option<f64>| x.map_or_else(|| "unknown".to_owned(), money);
-        let figures = vec![
-            Figure {
-                label: "Builds (CodeBuild runs)",
-                value: format!("{} ({})", t.builds, t.runs),
-            },
-            Figure {
-                label: "Hit rate",
-                value: t.hit_rate.map_or_else(|| "n/a".to_owned(), percent),
-            },
-            Figure {
-                label: "Compute minutes saved",
-                value: minutes(t.saved_seconds / 60.0),
-            },
-            Figure {
-                label: "Billed minutes saved",
-                value: format!("{:.0}", t.billed_minutes_without_cache - t.billed_minutes),
-            },
-            Figure {
-                label: "Compute saved",
-                value: format!("{} {cur}", money(t.compute_saved)),
-            },
-            Figure {
-                label: "Cache import/export",
-                value: format!(
-                    "{} min, {} {cur}",
-                    minutes(t.overhead_seconds / 60.0),
-                    money(t.overhead_cost)
-                ),
-            },
-            Figure {
-                label: "ECR storage",
-                value: format!("{} {cur}", opt_money(t.storage_cost)),
-            },
-            Figure {
-                label: "Net savings",
-                value: format!("{} {cur}", money(t.net)),
-            },
-            Figure {
-                label: "Break-even cache size",
-                value: t
-                    .break_even_gb
-                    .map_or_else(|| "n/a".to_owned(), |g| format!("{g:.1} GB")),
-            },
-        ];
-        let weeks = data
-            .weeks
-            .iter()
-            .map(|w| WeekRow {
-                week: w.week.clone(),
-                builds: w.builds.to_string(),
-                hit_rate: w.hit_rate.map_or_else(|| "–".to_owned(), percent),
-                saved_minutes: minutes(w.saved_minutes),
-                compute_saved: money(w.compute_saved),
-                overhead_minutes: minutes(w.overhead_minutes),
-                overhead_cost: money(w.overhead_cost),
-                storage_cost: opt_money(w.storage_cost),
-                net: money(w.net),
-            })
-            .collect();
-        let projects = data
-            .hit_rates
-            .iter()
-            .map(|p| ProjectRow {
-                project: p.project.clone(),
-                hit_rates: p
-                    .hit_rate
-                    .iter()
-                    .map(|r| r.map_or_else(|| "–".to_owned(), |r| format!("{r:.0}%")))
-                    .collect(),
-            })
-            .collect();
-        let top_steps = data
-            .top_steps
-            .iter()
-            .map(|s| StepRow {
-                project: s.project.clone(),
-                step_key: s.step_key.clone(),
-                misses: s.misses,
-                minutes_lost: minutes(s.minutes_lost),
-            })
-            .collect();
         Self {
             window,
             source_count: sources.len(),
             sources_shown: sources.iter().take(SOURCES_SHOWN).cloned().collect(),
             pricing_date: pricing.date.clone(),
             pricing_region: pricing.region.clone(),
-            currency: cur.clone(),
-            prices,
+            currency: t.currency.clone(),
+            prices: prices(pricing, &t.currency),
             storage,
             assumptions: ASSUMPTIONS,
-            unknowns,
-            figures,
-            weeks,
+            unknowns: unknowns(t),
+            figures: figures(t),
+            weeks: week_rows(data),
             week_names: data.weeks.iter().map(|w| w.week.clone()).collect(),
-            projects,
-            top_steps,
-            charts: charts
-                .iter()
-                .map(|c| ChartRef {
-                    name: c.name,
-                    title: c.title,
-                    // plotters escapes the text it writes into SVG; inline SVG
-                    // needs no namespace (the page names no URL at all)
-                    svg: Value::from_safe_string(c.svg.replacen(
-                        r#" xmlns="http://www.w3.org/2000/svg""#,
-                        "",
-                        1,
-                    )),
-                })
-                .collect(),
+            projects: project_rows(data),
+            top_steps: step_rows(data),
+            charts: charts.iter().map(chart_ref).collect(),
         }
     }
 
@@ -319,6 +192,149 @@ impl Page {
         env()?
             .get_template("report.md")?
             .render(Value::from(Serde(self)))
+    }
+}
+
+/// Money, or `unknown`.
+fn opt_money(x: Option<f64>) -> String {
+    x.map_or_else(|| "unknown".to_owned(), money)
+}
+
+/// Every CodeBuild price of the table and ECR's storage price.
+fn prices(pricing: &Pricing, cur: &str) -> Vec<PriceRow> {
+    let mut prices: Vec<PriceRow> = pricing
+        .codebuild
+        .per_minute
+        .iter()
+        .map(|(k, v)| PriceRow {
+            item: format!("CodeBuild {k}"),
+            price: format!("{v} {cur} per started minute"),
+        })
+        .chain(pricing.codebuild.per_second.iter().map(|(k, v)| PriceRow {
+            item: format!("CodeBuild {k}"),
+            price: format!("{v} {cur} per second"),
+        }))
+        .collect();
+    prices.push(PriceRow {
+        item: "ECR storage".to_owned(),
+        price: format!("{} {cur} per GB-month", pricing.ecr.storage_gb_month),
+    });
+    prices
+}
+
+/// What the figures cannot know.
+fn unknowns(t: &Totals) -> Vec<String> {
+    let mut unknowns = vec![format!(
+        "{} cached steps never executed anywhere in the window or history: their saved time is unknown and not counted.",
+        t.saved_unknown
+    )];
+    if t.storage_cost.is_none() {
+        unknowns.push(
+            "The cache repository's size is unknown: storage cost is left out of the net."
+                .to_owned(),
+        );
+    }
+    unknowns.push(format!(
+        "Builds whose compute type CodeBuild did not report are billed as {}.",
+        t.default_compute_type
+    ));
+    unknowns
+}
+
+/// The headline figures.
+fn figures(t: &Totals) -> Vec<Figure> {
+    let cur = &t.currency;
+    let figure = |label, value| Figure { label, value };
+    vec![
+        figure(
+            "Builds (CodeBuild runs)",
+            format!("{} ({})", t.builds, t.runs),
+        ),
+        figure(
+            "Hit rate",
+            t.hit_rate.map_or_else(|| "n/a".to_owned(), percent),
+        ),
+        figure("Compute minutes saved", minutes(t.saved_seconds / 60.0)),
+        figure(
+            "Billed minutes saved",
+            format!("{:.0}", t.billed_minutes_without_cache - t.billed_minutes),
+        ),
+        figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
+        figure(
+            "Cache import/export",
+            format!(
+                "{} min, {} {cur}",
+                minutes(t.overhead_seconds / 60.0),
+                money(t.overhead_cost)
+            ),
+        ),
+        figure(
+            "ECR storage",
+            format!("{} {cur}", opt_money(t.storage_cost)),
+        ),
+        figure("Net savings", format!("{} {cur}", money(t.net))),
+        figure(
+            "Break-even cache size",
+            t.break_even_gb
+                .map_or_else(|| "n/a".to_owned(), |g| format!("{g:.1} GB")),
+        ),
+    ]
+}
+
+fn week_rows(data: &ChartData) -> Vec<WeekRow> {
+    data.weeks
+        .iter()
+        .map(|w| WeekRow {
+            week: w.week.clone(),
+            builds: w.builds.to_string(),
+            hit_rate: w.hit_rate.map_or_else(|| "–".to_owned(), percent),
+            saved_minutes: minutes(w.saved_minutes),
+            compute_saved: money(w.compute_saved),
+            overhead_minutes: minutes(w.overhead_minutes),
+            overhead_cost: money(w.overhead_cost),
+            storage_cost: opt_money(w.storage_cost),
+            net: money(w.net),
+        })
+        .collect()
+}
+
+fn project_rows(data: &ChartData) -> Vec<ProjectRow> {
+    data.hit_rates
+        .iter()
+        .map(|p| ProjectRow {
+            project: p.project.clone(),
+            hit_rates: p
+                .hit_rate
+                .iter()
+                .map(|r| r.map_or_else(|| "–".to_owned(), |r| format!("{r:.0}%")))
+                .collect(),
+        })
+        .collect()
+}
+
+fn step_rows(data: &ChartData) -> Vec<StepRow> {
+    data.top_steps
+        .iter()
+        .map(|s| StepRow {
+            project: s.project.clone(),
+            step_key: s.step_key.clone(),
+            misses: s.misses,
+            minutes_lost: minutes(s.minutes_lost),
+        })
+        .collect()
+}
+
+fn chart_ref(c: &Chart) -> ChartRef {
+    ChartRef {
+        name: c.name,
+        title: c.title,
+        // plotters escapes the text it writes into SVG; inline SVG
+        // needs no namespace (the page names no URL at all)
+        svg: Value::from_safe_string(c.svg.replacen(
+            r#" xmlns="http://www.w3.org/2000/svg""#,
+            "",
+            1,
+        )),
     }
 }
 
@@ -340,25 +356,12 @@ fn env() -> Result<Environment<'static>, Error> {
     Ok(env)
 }
 
-/// Escapes values for Markdown in `.md` templates; the default escaping elsewhere.
+/// Escapes values for Markdown ([`markdown`]) in `.md` templates; the default
+/// escaping elsewhere.
 fn markdown_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
     if !matches!(state.auto_escape(), AutoEscape::Custom(_)) || value.is_safe() {
         return escape_formatter(out, state, value);
     }
-    let text = value.to_string();
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '\n' | '\r' => escaped.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
-                escaped.push('\\');
-                escaped.push(c);
-            }
-            c => escaped.push(c),
-        }
-    }
+    let escaped = markdown(&value.to_string());
     out.write_str(&escaped).map_err(Error::from)
 }

@@ -9,6 +9,7 @@
 //! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use serde::Serialize;
 use super::charts::{self, ChartData, ChartError};
 use super::escape::csv_cell;
 use super::page::Page;
-use crate::analyze::frames::{Analysis, Totals};
+use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::rows::{IsoWeek, STEP};
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
 
@@ -78,17 +80,6 @@ pub struct TotalsFile<'a> {
     pub assumptions: &'static [&'static str],
 }
 
-/// How every figure is made; shown in `totals.json` and the reports.
-pub const ASSUMPTIONS: &[&str] = &[
-    "Hit rate counts Dockerfile instructions other than FROM; internal, auth, exporter and cache import/export vertices never count.",
-    "A cached step saves the median DONE time of the same step (same project and step key: instruction and arguments, without stage prefix or image digests) in builds where it executed, in the window or the history.",
-    "A cached step whose key never executed is counted apart as 'unknown', never as zero.",
-    "Saved times of one build are added up; steps of parallel stages overlap, so this is an upper bound.",
-    "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
-    "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
-    "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
-];
-
 /// Writes the analysis into `out` (replaced whole, with the report marker).
 pub fn write(
     analysis: &Analysis,
@@ -121,7 +112,7 @@ fn write_into(
     for (name, df) in named {
         write_table(df, &tables.join(name))?;
     }
-    write_dataset(&analysis.steps, &dir.join("dataset/steps"))?;
+    write_dataset(analysis, &dir.join("dataset/steps"))?;
     let totals = TotalsFile {
         totals: &analysis.totals,
         pricing,
@@ -222,33 +213,47 @@ fn csv_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
+/// The dataset's partition columns (their values are in the folder names).
+const YEAR: &str = "year";
+/// See [`YEAR`].
+const WEEK_NUMBER: &str = "week_number";
+
 /// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
 /// time go under `year=unknown/week=unknown`).
-fn write_dataset(steps: &DataFrame, dir: &Path) -> Result<(), WriteError> {
+fn write_dataset(analysis: &Analysis, dir: &Path) -> Result<(), WriteError> {
     let err = |source| WriteError::Table {
         path: dir.display().to_string(),
         source,
     };
-    let weeks = steps.column("week").map_err(err)?.str().map_err(err)?;
-    let split = |i: usize| -> Vec<String> {
+    let steps = &analysis.steps;
+    let by_name: HashMap<String, IsoWeek> =
+        analysis.weeks.iter().map(|w| (w.to_string(), *w)).collect();
+    let weeks: Vec<Option<&IsoWeek>> = steps
+        .column(STEP.week)
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .iter()
+        .map(|w| w.and_then(|w| by_name.get(w)))
+        .collect();
+    let part = |value: fn(&IsoWeek) -> String| -> Vec<String> {
         weeks
             .iter()
-            .map(|w| {
-                w.and_then(|w| w.split_once("-W"))
-                    .map(|(y, n)| if i == 0 { y } else { n }.to_owned())
-                    .unwrap_or_else(|| "unknown".to_owned())
-            })
+            .map(|w| w.map_or_else(|| "unknown".to_owned(), value))
             .collect()
     };
     let mut with_parts = steps.clone();
     with_parts
-        .with_column(Column::new("year".into(), split(0)))
+        .with_column(Column::new(YEAR.into(), part(|w| w.year.to_string())))
         .map_err(err)?;
     with_parts
-        .with_column(Column::new("week_number".into(), split(1)))
+        .with_column(Column::new(
+            WEEK_NUMBER.into(),
+            part(|w| format!("{:02}", w.week)),
+        ))
         .map_err(err)?;
     let parts = with_parts
-        .partition_by_stable(["year", "week_number", "project"], true)
+        .partition_by_stable([YEAR, WEEK_NUMBER, STEP.project], true)
         .map_err(err)?;
     for mut part in parts {
         let key = |name: &str| -> String {
@@ -258,12 +263,12 @@ fn write_dataset(steps: &DataFrame, dir: &Path) -> Result<(), WriteError> {
                 .unwrap_or_else(|| "unknown".to_owned())
         };
         let folder = dir
-            .join(format!("year={}", key("year")))
-            .join(format!("week={}", key("week_number")))
-            .join(format!("project={}", encode(&key("project"))));
+            .join(format!("year={}", key(YEAR)))
+            .join(format!("week={}", key(WEEK_NUMBER)))
+            .join(format!("project={}", encode(&key(STEP.project))));
         fs::create_dir_all(&folder).map_err(io_err(&folder))?;
         // the partition columns live in the path, as Hive-style readers expect
-        part = part.drop_many(["year", "week_number", "project"]);
+        part = part.drop_many([YEAR, WEEK_NUMBER, STEP.project]);
         let path = folder.join("part-0.parquet");
         let f = File::create(&path).map_err(io_err(&path))?;
         ParquetWriter::new(f)

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{build_label, rate, step_label};
-use crate::analyze::diagnose::Diagnosis;
+use crate::analyze::diagnose::{Cause, Diagnosis};
 use crate::report::escape::terminal;
 use crate::report::markdown::code;
 
@@ -39,33 +39,39 @@ pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
             continue;
         }
         for (i, c) in d.causes.iter().enumerate() {
-            writeln!(out, "\n#### Cause {}: `{}`\n", i + 1, c.cause.as_str())?;
-            if let Some(s) = &c.step {
-                writeln!(
-                    out,
-                    "- **First miss:** {} (line {})",
-                    code(&step_label(s)),
-                    s.line
-                )?;
-            }
-            if !c.cascade.is_empty() {
-                writeln!(out, "- **Cascade** ({} steps):", c.cascade.len())?;
-                for s in &c.cascade {
-                    writeln!(out, "  - {}", code(&step_label(s)))?;
-                }
-            }
-            writeln!(out, "- **Why:** {}", terminal(&c.summary))?;
-            writeln!(out, "- **Fix:** {}", terminal(&c.fix))?;
-            writeln!(out, "\n| where | line |\n| --- | --- |")?;
-            for e in &c.evidence {
-                writeln!(
-                    out,
-                    "| {} | {} |",
-                    code(&format!("{}:{}", e.source, e.line)),
-                    code(&e.text)
-                )?;
-            }
+            write_cause(i + 1, c, out)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes cause number `n`: its kind, first miss, cascade, why, fix and the evidence table.
+fn write_cause(n: usize, c: &Cause, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n#### Cause {n}: `{}`\n", c.cause.as_str())?;
+    if let Some(s) = &c.step {
+        writeln!(
+            out,
+            "- **First miss:** {} (line {})",
+            code(&step_label(s)),
+            s.line
+        )?;
+    }
+    if !c.cascade.is_empty() {
+        writeln!(out, "- **Cascade** ({} steps):", c.cascade.len())?;
+        for s in &c.cascade {
+            writeln!(out, "  - {}", code(&step_label(s)))?;
+        }
+    }
+    writeln!(out, "- **Why:** {}", terminal(&c.summary))?;
+    writeln!(out, "- **Fix:** {}", terminal(&c.fix))?;
+    writeln!(out, "\n| where | line |\n| --- | --- |")?;
+    for e in &c.evidence {
+        writeln!(
+            out,
+            "| {} | {} |",
+            code(&format!("{}:{}", e.source, e.line)),
+            code(&e.text)
+        )?;
     }
     Ok(())
 }

@@ -3,19 +3,22 @@
 
 use std::io::{self, Write};
 
-use anstyle::{AnsiColor, Style};
+use anstyle::{AnsiColor, Color, Style};
 
 use super::{build_label, rate, step_label};
-use crate::analyze::diagnose::{CauseKind, Diagnosis};
+use crate::analyze::diagnose::{Cause, CauseKind, Diagnosis};
 use crate::report::escape::terminal;
 use crate::report::table::paint;
 
+const BOLD: Style = Style::new().bold();
+const RED: Style = Style::new()
+    .bold()
+    .fg_color(Some(Color::Ansi(AnsiColor::Red)));
+const DIM: Style = Style::new().dimmed();
+const GREEN: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Green)));
+
 /// Writes one block per diagnosis.
 pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let bold = Style::new().bold();
-    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
-    let dim = Style::new().dimmed();
-    let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
     for (n, d) in diagnoses.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
@@ -23,7 +26,7 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
         writeln!(
             out,
             "{}: hit rate {} ({}/{} cacheable steps cached)",
-            paint(&terminal(&build_label(&d.source, d.index)), bold, color),
+            paint(&terminal(&build_label(&d.source, d.index)), BOLD, color),
             rate(d.hit_rate),
             d.cached,
             d.cacheable
@@ -41,52 +44,56 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
             writeln!(
                 out,
                 "{}",
-                paint("no miss: every cacheable step was CACHED", green, color)
+                paint("no miss: every cacheable step was CACHED", GREEN, color)
             )?;
             continue;
         }
         for (i, c) in d.causes.iter().enumerate() {
-            let style = if c.cause == CauseKind::Unknown {
-                bold
-            } else {
-                red
-            };
-            writeln!(
-                out,
-                "\ncause {}: {}",
-                i + 1,
-                paint(c.cause.as_str(), style, color)
-            )?;
-            if let Some(s) = &c.step {
-                writeln!(
-                    out,
-                    "  first miss: {} (line {})",
-                    terminal(&step_label(s)),
-                    s.line
-                )?;
-            }
-            if !c.cascade.is_empty() {
-                writeln!(
-                    out,
-                    "  cascade ({} steps missed because of it):",
-                    c.cascade.len()
-                )?;
-                for s in &c.cascade {
-                    writeln!(out, "    {}", terminal(&step_label(s)))?;
-                }
-            }
-            writeln!(out, "  why: {}", terminal(&c.summary))?;
-            writeln!(out, "  evidence:")?;
-            for e in &c.evidence {
-                writeln!(
-                    out,
-                    "    {} {}",
-                    paint(&format!("{}:{}", terminal(&e.source), e.line), dim, color),
-                    terminal(&e.text)
-                )?;
-            }
-            writeln!(out, "  fix: {}", terminal(&c.fix))?;
+            write_cause(i + 1, c, color, out)?;
         }
     }
     Ok(())
+}
+
+/// Writes cause number `n`: its kind, first miss, cascade, why, evidence and fix.
+fn write_cause(n: usize, c: &Cause, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let style = if c.cause == CauseKind::Unknown {
+        BOLD
+    } else {
+        RED
+    };
+    writeln!(
+        out,
+        "\ncause {n}: {}",
+        paint(c.cause.as_str(), style, color)
+    )?;
+    if let Some(s) = &c.step {
+        writeln!(
+            out,
+            "  first miss: {} (line {})",
+            terminal(&step_label(s)),
+            s.line
+        )?;
+    }
+    if !c.cascade.is_empty() {
+        writeln!(
+            out,
+            "  cascade ({} steps missed because of it):",
+            c.cascade.len()
+        )?;
+        for s in &c.cascade {
+            writeln!(out, "    {}", terminal(&step_label(s)))?;
+        }
+    }
+    writeln!(out, "  why: {}", terminal(&c.summary))?;
+    writeln!(out, "  evidence:")?;
+    for e in &c.evidence {
+        writeln!(
+            out,
+            "    {} {}",
+            paint(&format!("{}:{}", terminal(&e.source), e.line), DIM, color),
+            terminal(&e.text)
+        )?;
+    }
+    writeln!(out, "  fix: {}", terminal(&c.fix))
 }

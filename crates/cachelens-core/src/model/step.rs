@@ -88,6 +88,12 @@ pub struct Step {
     pub position: Option<[u32; 2]>,
     /// The Dockerfile keyword in upper case (`RUN`, `COPY`, `FROM`, …).
     pub instruction: Option<String>,
+    /// The instruction's arguments: the name after its keyword (`npm ci` of
+    /// `[3/4] RUN npm ci`), read once by the parser and redacted as the name is;
+    /// `None` for a vertex that is no instruction, or an instruction without any.
+    /// Not in the JSON (the name holds them).
+    #[serde(skip)]
+    pub args: Option<String>,
     /// What the vertex is.
     pub kind: Kind,
     /// How it ended.

@@ -864,6 +864,11 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             stage: parsed.stage.map(str::to_owned),
             platform: parsed.platform.map(str::to_owned),
             position: parsed.position,
+            args: parsed
+                .instruction
+                .as_ref()
+                .and(parsed.args)
+                .map(str::to_owned),
             instruction: parsed.instruction,
             kind: parsed.kind,
             status,

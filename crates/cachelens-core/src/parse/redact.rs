@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
 
+use super::vertex_name::parse_vertex_name;
 use crate::model::ParsedLog;
 
 /// What a secret is replaced with.
@@ -81,14 +82,8 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
         // a PEM private key: from its BEGIN line to its END line (or the end of the text)
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)"
             .to_owned(),
-        // Authorization: Bearer …, Basic …, token …, or a bare value
-        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
-        // ENV NAME value (the legacy form of ENV)
-        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
-        // NAME=value, NAME = value, and aws_secret_access_key: value
-        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
-        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
-        // AWS access key ids
+        // AWS access key ids: before the forms that keep a prefix, so a key id
+        // glued to a name or a scheme (`AKIA…TOKEN=x`) is not kept with it
         r"(?:AKIA|ASIA)[A-Z0-9]{16}".to_owned(),
         // GitHub, GitLab, npm, Slack tokens
         r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}".to_owned(),
@@ -96,6 +91,13 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
         r"glpat-[A-Za-z0-9_\-]{20,}".to_owned(),
         r"npm_[A-Za-z0-9]{36}".to_owned(),
         r"xox[abpr]-[A-Za-z0-9\-]{10,}".to_owned(),
+        // Authorization: Bearer …, Basic …, token …, or a bare value
+        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
+        // ENV NAME value (the legacy form of ENV)
+        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
+        // NAME=value, NAME = value, and aws_secret_access_key: value
+        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
+        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
         // scheme://user:password@
         r"(?P<keep5>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]*@".to_owned(),
     ]
@@ -103,11 +105,31 @@ static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).expect("the secrets expression compiles")
 });
 
+/// Passes over a text at most: a replacement can join what stood around a
+/// secret into a new one (`https://` + a key block + `u:p@`).
+const MAX_PASSES: usize = 8;
+
 /// `text` with every secret replaced by `[redacted]`; borrowed when there is none.
+/// Idempotent: passes repeat until one changes nothing.
 pub fn redact(text: &str) -> Cow<'_, str> {
     if PREFILTER.find(text).is_none() {
         return Cow::Borrowed(text);
     }
+    let mut out = match pass(text) {
+        Cow::Borrowed(_) => return Cow::Borrowed(text),
+        Cow::Owned(out) => out,
+    };
+    for _ in 1..MAX_PASSES {
+        match pass(&out) {
+            Cow::Owned(next) if next != out => out = next,
+            _ => break,
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One pass of the secrets expression over `text`.
+fn pass(text: &str) -> Cow<'_, str> {
     SECRETS.replace_all(text, |caps: &Captures<'_>| {
         let keep = ["keep", "keep2", "keep3", "keep4"]
             .iter()
@@ -162,9 +184,9 @@ pub fn redact_string(text: &mut String) {
     }
 }
 
-/// Redacts every string a parsed log kept from its text: step names, stages,
-/// errors, warnings, cache references, the context line, CodeBuild commands and
-/// phase messages, client errors.
+/// Redacts every string a parsed log kept from its text: step names (and the
+/// arguments read from them), stages, errors, warnings, cache references, the
+/// context line, CodeBuild commands and phase messages, client errors.
 pub fn redact_log(log: &mut ParsedLog) {
     // one pass of the trigger words over all of it, joined; then only the strings
     // that hold one are looked at
@@ -191,6 +213,22 @@ pub fn redact_log(log: &mut ParsedLog) {
         }
         index += 1;
     });
+    args_of_redacted_names(log);
+}
+
+/// A step's arguments read again from its name where the name was redacted: the
+/// name's expression is the one that counts (the legacy `ENV NAME value` is a
+/// secret only with its keyword, which the arguments lack), so no secret the
+/// name loses survives in the arguments.
+fn args_of_redacted_names(log: &mut ParsedLog) {
+    for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
+        if step.instruction.is_some()
+            && let Some(name) = &step.name
+            && name.contains(REDACTED)
+        {
+            step.args = parse_vertex_name(name).args.map(str::to_owned);
+        }
+    }
 }
 
 /// Calls `f` on every string a parsed log kept from its text.
@@ -278,6 +316,17 @@ mod tests {
                 "ENV DB_PASSWORD=[redacted] X=1",
             ),
             ("ENV DB_PASSWORD hunter2", "ENV DB_PASSWORD [redacted]"),
+            // a key id glued to a URL scheme or a name is no part of what is kept
+            (
+                "AAKIAIOSFODNN7EXAMPLEhttps://u:p@",
+                "A[redacted]https://[redacted]@",
+            ),
+            ("AKIAIOSFODNN7EXAMPLETOKEN=x", "[redacted]TOKEN=[redacted]"),
+            // a replacement that joins its neighbours into a new secret
+            (
+                "https://-----BEGIN RSA PRIVATE KEY----------END RSA PRIVATE KEY-----u:p@",
+                "https://[redacted]@",
+            ),
             ("MY_API_KEY='x y'", "MY_API_KEY=[redacted]"),
             ("GOOGLE_CREDENTIALS=abc", "GOOGLE_CREDENTIALS=[redacted]"),
             ("PASSWD=x", "PASSWD=[redacted]"),
@@ -321,6 +370,36 @@ mod tests {
             assert_eq!(r(text), want, "{text}");
             assert_eq!(r(want), want, "idempotent: {want}");
         }
+    }
+
+    #[test]
+    fn the_arguments_of_a_step_are_redacted_as_its_name() {
+        let text = "#1 [1/3] RUN --mount=type=secret NPM_TOKEN=npm_s3cr3t npm ci\n#1 DONE 0.1s\n\n\
+                    #2 [2/3] ENV DB_PASSWORD hunter2\n#2 DONE 0.0s\n\n\
+                    #3 [3/3] COPY . .\n#3 DONE 0.1s\n";
+        let log = crate::parse::parse_log(text.as_bytes(), "t");
+        let args: Vec<Option<&str>> = log.builds[0]
+            .steps
+            .iter()
+            .map(|s| s.args.as_deref())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                Some("--mount=type=secret NPM_TOKEN=[redacted] npm ci"),
+                Some("DB_PASSWORD [redacted]"),
+                Some(". ."),
+            ]
+        );
+        let options = crate::parse::ParseOptions {
+            redact: false,
+            ..Default::default()
+        };
+        let plain = crate::parse::parse_log_with(text.as_bytes(), "t", &options);
+        assert_eq!(
+            plain.builds[0].steps[1].args.as_deref(),
+            Some("DB_PASSWORD hunter2")
+        );
     }
 
     #[test]
