@@ -24,12 +24,7 @@ pub fn command(logs: &[ParsedLog]) -> anyhow::Result<u8> {
 
 /// After a table summary without `--history`: where the time saved would come
 /// from, when some build had cached steps (on stderr, so the table stays as it is).
-pub fn savings_hint(summaries: &[SourceSummary<'_>]) {
-    let cached: usize = summaries
-        .iter()
-        .flat_map(|s| &s.builds)
-        .map(|b| b.cached)
-        .sum();
+pub fn savings_hint(cached: usize) {
     if cached > 0 {
         say!(
             "time saved: unknown without the step times of earlier builds; add --history \

@@ -6,6 +6,7 @@ use cachelens::analyze::ReadOptions;
 use cachelens::model::{BuildId, Format};
 use cachelens::parse::{DEFAULT_MAX_LINE, FormatIn, ParseOptions};
 use cachelens::source::DEFAULT_MAX_INPUT;
+use cachelens::source::s3::S3Url;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code: a build's hit rate is below `--min-hit-rate`.
@@ -15,6 +16,14 @@ pub const EXIT_BELOW_MIN_HIT_RATE: u8 = 4;
 pub const EXIT_SKIPPED: u8 = 1;
 /// Exit code: no input held a BuildKit build.
 pub const EXIT_NO_BUILD: u8 = 3;
+/// Exit code: wrong arguments (clap's own, and [`Usage`]).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Arguments that clap accepts but that give nothing to do (no input and a
+/// terminal on stdin): exit [`EXIT_USAGE`], with a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
 
 /// The exit codes, for every `--help` (a macro so that each command's examples
 /// can be put before it with `concat!`).
@@ -216,7 +225,9 @@ pub struct ReportArgs {
     pub inputs: Inputs,
     /// The folder to write: created, or replaced whole when it is empty or a
     /// report cachelens wrote (it holds a `.cachelens-report` file); never an input.
-    #[arg(long, value_name = "DIR")]
+    /// Or `s3://bucket/prefix/` (empty, or a report's): the report's files are
+    /// replaced there and the window's weeks added to (or replaced in) its dataset.
+    #[arg(long, value_name = "DIR|S3URL")]
     pub out: PathBuf,
     /// Replace --out even when it holds files cachelens did not write (they are deleted).
     #[arg(long)]
@@ -230,6 +241,9 @@ pub struct ReportArgs {
     /// The cache repository's size in GB, when it cannot be measured.
     #[arg(long, value_name = "GB")]
     pub cache_size_gb: Option<f64>,
+    /// Colours of the verdict printed: auto (a terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// What time and money are worth, and where the typical step times come from.
@@ -252,9 +266,10 @@ pub struct CostArgs {
 /// Where logs come from.
 #[derive(Debug, Args)]
 pub struct Inputs {
-    /// Log files, folders (their *.log, *.log.gz, *.txt) or `-` for standard input;
-    /// standard input when none is given, no CloudWatch source is chosen and it is
-    /// not a terminal. Gzip is read as such.
+    /// Log files, folders (their *.log, *.log.gz, *.txt and archived *.jsonl streams)
+    /// or `-` for standard input; standard input when none is given, no CloudWatch
+    /// source is chosen and it is not a terminal. Gzip is read as such, and a file
+    /// cachelens archived (`fetch`) with its build id and metadata.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     #[command(flatten)]
@@ -269,13 +284,18 @@ pub struct Inputs {
     /// in every output.
     #[arg(long, env = "CACHELENS_NO_REDACT", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_redact: bool,
-    /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: 256M].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_INPUT, hide_default_value = true)]
-    pub max_input_size: u64,
+    /// The largest log read, after decompression (`256M`, `2G`, bytes) [default: none
+    /// for steps and summary, which stream; 256M for the commands that keep every record].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_input_size: Option<u64>,
     /// The longest line (or pretty-printed rawjson object) read; longer ones are
     /// counted unparsed [default: 64M].
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_LINE as u64, hide_default_value = true)]
     pub max_line: u64,
+    /// Also say, for each log, how many of its lines stand outside any BuildKit
+    /// build (by default said only when they may be a misread).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl Inputs {
@@ -287,7 +307,7 @@ impl Inputs {
                 redact: !self.no_redact,
                 max_line: usize::try_from(self.max_line).unwrap_or(usize::MAX),
             },
-            max_input: self.max_input_size,
+            max_input: self.max_input_size.unwrap_or(DEFAULT_MAX_INPUT),
         }
     }
 }
@@ -306,6 +326,11 @@ pub struct CloudArgs {
     /// One stream of --log-group.
     #[arg(long, value_name = "STREAM", requires = "log_group")]
     pub log_stream: Option<String>,
+    /// CodeBuild's S3 build logs (`s3://bucket/prefix/`, the project's S3 logs
+    /// location): its `<uuid>.gz` objects written in --since/--until (default: the
+    /// last 7 days) are read in parallel into the archive, each once.
+    #[arg(long, value_name = "S3URL")]
+    pub s3_logs: Option<S3Url>,
     /// Oldest events to take: a duration back from now (`7d`, `12h`) or a date/time
     /// (`2024-01-15`, `2024-01-15T10:00:00Z`).
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
@@ -352,9 +377,12 @@ pub struct CloudArgs {
 }
 
 impl CloudArgs {
-    /// Whether a CloudWatch source or the archive was chosen.
+    /// Whether a CloudWatch or S3 source or the archive was chosen.
     pub fn chosen(&self) -> bool {
-        self.build_id.is_some() || self.log_group.is_some() || self.archive.is_some()
+        self.build_id.is_some()
+            || self.log_group.is_some()
+            || self.s3_logs.is_some()
+            || self.archive.is_some()
     }
 }
 

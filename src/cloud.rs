@@ -13,8 +13,9 @@ use cachelens::source::Source;
 use cachelens::source::archive::{Archive, read_header};
 use cachelens::source::aws::{self, AwsOptions};
 use cachelens::source::cloudwatch::{FetchOptions, Progress, Target};
-use cachelens::source::ecr::{self, RepositorySize};
-use cachelens::source::fetch::{Fetched, Request, fetch};
+use cachelens::source::ecr::{self, Lifecycle, RepositorySize};
+use cachelens::source::fetch::{Fetched, Request, fetch, fetch_s3};
+use cachelens::source::s3::{self, LogsOptions, S3Url};
 
 use crate::cli::CloudArgs;
 
@@ -119,11 +120,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Measures the cache repository in ECR.
-pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<RepositorySize> {
+pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<(RepositorySize, Lifecycle)> {
     let options = aws_options(cloud);
     runtime()?.block_on(async {
         let aws = aws::load(&options).await?;
-        anyhow::Ok(ecr::repository_size(&aws.ecr(), repository).await?)
+        let client = aws.ecr();
+        let size = ecr::repository_size(&client, repository).await?;
+        let policy = ecr::lifecycle_policy(&client, repository).await?;
+        if let Lifecycle::NotAllowed(why) = &policy {
+            say!("the lifecycle policy of {repository} is unknown: {why}");
+        }
+        anyhow::Ok((size, policy))
     })
 }
 
@@ -191,20 +198,123 @@ fn run_fetch(cloud: &CloudArgs, request: &Request) -> Result<Fetched> {
 
 /// `cachelens fetch`.
 pub fn fetch_command(cloud: &CloudArgs) -> Result<u8> {
-    let Some(request) = request(cloud, None) else {
-        bail!("fetch needs --log-group or --build-id");
-    };
     if cloud.offline {
         bail!("fetch --offline has nothing to do");
     }
-    run_fetch(cloud, &request)?;
+    if let Some(url) = &cloud.s3_logs {
+        run_fetch_s3(cloud, url)?;
+    }
+    match request(cloud, None) {
+        Some(request) => {
+            run_fetch(cloud, &request)?;
+        }
+        None if cloud.s3_logs.is_some() => {}
+        None => bail!("fetch needs --log-group, --build-id or --s3-logs"),
+    }
     Ok(0)
 }
 
-/// The archived streams the flags choose, fetched first unless --offline.
-pub fn sources(cloud: &CloudArgs, build_id: Option<BuildId>) -> Result<Vec<Source>> {
+/// Reads CodeBuild's S3 build logs into the archive; says what it did on stderr.
+fn run_fetch_s3(cloud: &CloudArgs, url: &S3Url) -> Result<Vec<Source>> {
+    let options = aws_options(cloud);
     let archive = archive(cloud);
-    let Some(request) = request(cloud, build_id) else {
+    let logs = LogsOptions {
+        concurrency: cloud.concurrency,
+        max_bytes: cachelens::source::DEFAULT_MAX_INPUT,
+        bound: options.connect_timeout + 2 * options.read_timeout,
+    };
+    let window = (
+        Some(cloud.since.unwrap_or_else(seven_days_ago)),
+        cloud.until,
+    );
+    let fetched = runtime()?.block_on(async {
+        let aws = aws::load(&options).await?;
+        anyhow::Ok(fetch_s3(&aws, &archive, url, window, !cloud.no_codebuild_api, &logs).await?)
+    })?;
+    for note in &fetched.notes {
+        say!("{note}");
+    }
+    let r = &fetched.report;
+    for why in &r.failed {
+        crate::run::skip(why);
+    }
+    say!(
+        "{url}: {} build logs ({} read, {} unchanged{}), {}; archive {}",
+        r.fetched + r.unchanged + r.failed.len(),
+        r.fetched,
+        r.unchanged,
+        if r.failed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} failed", r.failed.len())
+        },
+        format_size(r.bytes, DECIMAL),
+        archive.root().display()
+    );
+    Ok(r.streams
+        .iter()
+        .map(|(g, s)| Source::Archived(archive.path(g, s)))
+        .collect())
+}
+
+/// The archived S3 build logs of --s3-logs, fetched first unless --offline.
+fn s3_sources(cloud: &CloudArgs, url: &S3Url) -> Result<Vec<Source>> {
+    if !cloud.offline {
+        return run_fetch_s3(cloud, url);
+    }
+    let files = archive(cloud).stream_files(Some(&url.log_group()))?;
+    Ok(files.into_iter().map(Source::Archived).collect())
+}
+
+/// Uploads the report folder `dir` to `url` (see [`s3::upload_report`]).
+pub fn upload_report(cloud: &CloudArgs, url: &S3Url, dir: &std::path::Path) -> Result<()> {
+    let options = aws_options(cloud);
+    let bound = options.connect_timeout + 2 * options.read_timeout;
+    let merge = |previous: &[u8], new: &std::path::Path| {
+        cachelens::report::dataset::merge(previous, new).map_err(|e| e.to_string())
+    };
+    let done = runtime()?.block_on(async {
+        let aws = aws::load(&options).await?;
+        anyhow::Ok(
+            s3::upload_report(
+                &aws.s3(),
+                url,
+                dir,
+                cachelens::safe_write::REPORT.name,
+                cachelens::report::dataset::STEPS,
+                &merge,
+                bound,
+            )
+            .await?,
+        )
+    })?;
+    say!(
+        "{url}: {} objects, {}",
+        done.objects,
+        format_size(done.bytes, DECIMAL)
+    );
+    Ok(())
+}
+
+/// The archived streams the flags choose (CloudWatch, then S3 logs), fetched
+/// first unless --offline.
+pub fn sources(cloud: &CloudArgs, build_id: Option<BuildId>) -> Result<Vec<Source>> {
+    let from_s3 = match &cloud.s3_logs {
+        Some(url) => s3_sources(cloud, url)?,
+        None => Vec::new(),
+    };
+    let request = request(cloud, build_id.clone());
+    if request.is_none() && cloud.s3_logs.is_some() {
+        return Ok(from_s3);
+    }
+    let mut all = cloudwatch_sources(cloud, request)?;
+    all.extend(from_s3);
+    Ok(all)
+}
+
+fn cloudwatch_sources(cloud: &CloudArgs, request: Option<Request>) -> Result<Vec<Source>> {
+    let archive = archive(cloud);
+    let Some(request) = request else {
         // --archive alone: every archived stream
         let files = archive.stream_files(None)?;
         if files.is_empty() {

@@ -12,8 +12,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use clap::ArgMatches;
+use clap::builder::{BoolishValueParser, TypedValueParser};
 use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory};
 use serde::Deserialize;
 
 use cachelens::report::escape::terminal;
@@ -218,7 +219,10 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches, settings: &Settings) {
             }
         }
         Some(Command::Fetch(a)) => {
-            if a.cloud.build_id.is_none() && a.cloud.log_group.is_none() {
+            if a.cloud.build_id.is_none()
+                && a.cloud.log_group.is_none()
+                && a.cloud.s3_logs.is_none()
+            {
                 a.cloud.log_group.clone_from(&settings.log_group);
             }
         }
@@ -267,7 +271,7 @@ pub fn command(choice: &Choice) -> Result<u8> {
     text.push_str(&row(
         "compute-type",
         s.compute_type.clone(),
-        "general1.small",
+        cachelens::cost::DEFAULT_COMPUTE_TYPE,
         "where the CodeBuild API did not say",
     ));
     text.push_str(&row(
@@ -282,12 +286,15 @@ pub fn command(choice: &Choice) -> Result<u8> {
         "none",
         "summary's exit 4",
     ));
-    let env_redact = std::env::var("CACHELENS_NO_REDACT").ok().map(|v| {
-        !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "no" | "off" | "n" | "f"
-        )
-    });
+    // read as the flag reads it (cli.rs: `--no-redact`, BoolishValueParser)
+    let env_redact = match std::env::var_os("CACHELENS_NO_REDACT").filter(|v| !v.is_empty()) {
+        Some(v) => Some(
+            BoolishValueParser::new()
+                .parse_ref(&Cli::command(), None, &v)
+                .map_err(|e| anyhow::anyhow!("CACHELENS_NO_REDACT: {}", e.kind()))?,
+        ),
+        None => None,
+    };
     let (redact, from) = match (env_redact, s.redact) {
         (Some(no), _) => (!no, "CACHELENS_NO_REDACT"),
         (None, Some(r)) => (r, from_file),

@@ -176,6 +176,39 @@ pub fn table_name(compute_type: &str) -> String {
     }
 }
 
+/// The table name of what CodeBuild bills: its compute type read with its
+/// `environment.type`, which tells the machine family the compute type's name
+/// does not (`BUILD_GENERAL1_SMALL` on `ARM_CONTAINER` → `arm1.small`, on
+/// `LINUX_GPU_CONTAINER` → `gpu1.small`; `BUILD_LAMBDA_2GB` on
+/// `ARM_LAMBDA_CONTAINER` → `lambda.2gb.arm`). An environment type the table
+/// has no family for names its own (`windows_server_2019_container.medium`),
+/// so the price is asked for rather than guessed. Without an environment type,
+/// or on x86 Linux, the compute type is kept as it is.
+pub fn billed_name(compute_type: &str, environment_type: Option<&str>) -> String {
+    let name = table_name(compute_type);
+    let Some(env) = environment_type.map(str::to_ascii_uppercase) else {
+        return compute_type.to_owned();
+    };
+    if let Some(rest) = name.strip_prefix("lambda.") {
+        let size = rest.split('.').next().unwrap_or(rest);
+        return match env.as_str() {
+            "ARM_LAMBDA_CONTAINER" => format!("lambda.{size}.arm"),
+            "LINUX_LAMBDA_CONTAINER" => format!("lambda.{size}.x86"),
+            other => format!("{}.lambda.{size}", other.to_ascii_lowercase()),
+        };
+    }
+    let Some(size) = name.strip_prefix("general1.") else {
+        return name;
+    };
+    let family = match env.as_str() {
+        "LINUX_CONTAINER" | "LINUX_EC2" => return compute_type.to_owned(),
+        "ARM_CONTAINER" | "ARM_EC2" => "arm1".to_owned(),
+        "LINUX_GPU_CONTAINER" => "gpu1".to_owned(),
+        other => other.to_ascii_lowercase(),
+    };
+    format!("{family}.{size}")
+}
+
 /// What a build costs, with and without the time its cache saved.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Billing {
@@ -248,6 +281,54 @@ mod tests {
         assert_eq!(p.rate("arm1.small").unwrap(), Rate::PerMinute(0.0034));
         assert!(p.rate("BUILD_GENERAL1_HUGE").is_err());
         assert_eq!(p.ecr.storage_gb_month, 0.10);
+    }
+
+    #[test]
+    fn the_environment_type_tells_the_machine_family() {
+        let p = Pricing::embedded();
+        let rate = |c: &str, e: Option<&str>| p.rate(&billed_name(c, e));
+        let small = "BUILD_GENERAL1_SMALL";
+        assert_eq!(
+            rate(small, Some("LINUX_CONTAINER")).unwrap(),
+            Rate::PerMinute(0.005)
+        );
+        assert_eq!(rate(small, None).unwrap(), Rate::PerMinute(0.005));
+        assert_eq!(
+            rate(small, Some("ARM_CONTAINER")).unwrap(),
+            Rate::PerMinute(0.0034)
+        );
+        assert_eq!(
+            rate("BUILD_GENERAL1_LARGE", Some("ARM_CONTAINER")).unwrap(),
+            Rate::PerMinute(0.015)
+        );
+        assert_eq!(
+            rate("BUILD_GENERAL1_LARGE", Some("LINUX_GPU_CONTAINER")).unwrap(),
+            Rate::PerMinute(0.65)
+        );
+        assert_eq!(
+            rate("BUILD_LAMBDA_1GB", Some("ARM_LAMBDA_CONTAINER")).unwrap(),
+            Rate::PerSecond(0.00001)
+        );
+        assert_eq!(
+            rate("BUILD_LAMBDA_4GB", Some("LINUX_LAMBDA_CONTAINER")).unwrap(),
+            Rate::PerSecond(0.00008)
+        );
+        assert_eq!(
+            billed_name("BUILD_LAMBDA_1GB", Some("ARM_LAMBDA_CONTAINER")),
+            "lambda.1gb.arm"
+        );
+        // a family the table does not price is named, not priced as general1
+        let windows = billed_name(
+            "BUILD_GENERAL1_MEDIUM",
+            Some("WINDOWS_SERVER_2019_CONTAINER"),
+        );
+        assert_eq!(windows, "windows_server_2019_container.medium");
+        assert!(p.rate(&windows).is_err());
+        // a table name the user gave stays what it is
+        assert_eq!(
+            billed_name("arm1.small", Some("LINUX_CONTAINER")),
+            "arm1.small"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use chrono::{DateTime, Datelike, Utc, Weekday};
 
 use crate::model::{BuildId, BuildMetadata};
 use crate::source::archive::{Archive, ArchiveError, Stream};
+use crate::splitmix::SplitMix;
 use crate::synth::{DockerBuild, RunSpec, codebuild_events};
 
 /// First day of the demo: Monday 2026-09-28, 00:00 UTC.
@@ -32,35 +33,17 @@ pub const WEEKS: i64 = 6;
 const DAY_MS: i64 = 86_400_000;
 const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
-/// SplitMix64: a tiny generator whose sequence is fixed by definition, so the
-/// demo stays byte-identical across versions of any library.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn uuid(&mut self) -> String {
-        let (a, b) = (self.next(), self.next());
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            b >> 52,
-            b & 0xffff_ffff_ffff
-        )
-    }
+/// A random version 4 UUID.
+fn uuid(rng: &mut SplitMix) -> String {
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// The real logs the generator reads, by file name.
@@ -181,8 +164,14 @@ fn adapt(log: &[u8], registry_repo: &str, project: &str, rng: &mut SplitMix) -> 
 
 /// Writes the demo archive into `dir` (its streams replaced); returns the number of runs.
 pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
+    write_scaled(logs, dir, 1)
+}
+
+/// The demo archive with `scale` times as many builds a day (180 × `scale`
+/// runs): the benchmarks' large archives.
+pub fn write_scaled(logs: &impl Logs, dir: &Path, scale: u64) -> Result<usize, ArchiveError> {
     let archive = Archive::new(dir);
-    let mut rng = SplitMix(0x000c_ac4e_1e45_de40);
+    let mut rng = SplitMix::new(0x000c_ac4e_1e45_de40);
     let mut runs = 0;
     for day in 0..WEEKS * 7 {
         let date =
@@ -191,13 +180,14 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
             continue;
         }
         for p in &PROJECTS {
-            for slot in 0..p.builds_per_day {
+            for slot in 0..p.builds_per_day * scale {
                 let branch_build = rng.below(4) == 0;
-                let (file, fails) = scenario(p, day, slot, branch_build, &mut rng);
+                let (file, fails) = scenario(p, day, slot / scale, branch_build, &mut rng);
                 let output = adapt(&logs.get(file), p.registry_repo, p.name, &mut rng);
                 let start_ms = START_MS
                     + day * DAY_MS
-                    + (8 + slot as i64 * 3) * 3_600_000
+                    + (8 + (slot / scale) as i64 * 3) * 3_600_000
+                    + (slot % scale) as i64 * 10_000
                     + rng.below(3_000_000) as i64;
                 let command = format!(
                     "docker build --cache-from {ECR}/{}:cache -t {ECR}/{}:latest .",
@@ -211,7 +201,7 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
                         fails,
                     }],
                 });
-                let uuid = rng.uuid();
+                let uuid = uuid(&mut rng);
                 let group = format!("/aws/codebuild/{}", p.name);
                 let mut stream = Stream::new(&group, &uuid);
                 stream.extend(events);
@@ -223,12 +213,16 @@ pub fn write_demo(logs: &impl Logs, dir: &Path) -> Result<usize, ArchiveError> {
                     project: Some(p.name.to_owned()),
                     status: Some(if fails { "FAILED" } else { "SUCCEEDED" }.to_owned()),
                     compute_type: Some(p.compute_type.to_owned()),
+                    environment_type: None,
                     source_version: Some(if branch_build {
                         format!("feature/{}-{}", p.name, 100 + rng.below(40))
                     } else {
                         "refs/heads/main".to_owned()
                     }),
-                    resolved_source_version: Some(format!("{:040x}", u128::from(rng.next()) << 32)),
+                    resolved_source_version: Some(format!(
+                        "{:040x}",
+                        u128::from(rng.next_u64()) << 32
+                    )),
                     initiator: Some(format!("GitHub-Hookshot/{:07x}", rng.below(1 << 28))),
                     start_time: h.first_event_time,
                     end_time: h.last_event_time,

@@ -6,11 +6,13 @@
 //! the light `cachelens-core` crate, re-exported here.
 
 pub mod analyze;
+pub mod corpus;
 pub mod cost;
 pub mod demo;
 pub mod report;
 pub mod safe_write;
 pub mod source;
+pub mod splitmix;
 pub mod synth;
 
 pub use cachelens_core::{model, parse, summary};

@@ -17,8 +17,14 @@ mod cloud;
 mod config;
 mod generate;
 mod run;
+mod stream;
+mod unread;
 
 use std::process::ExitCode;
+
+/// Each build's records are many small strings made and freed together.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -66,6 +72,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             say!("{}", message(&err));
+            if err.downcast_ref::<cli::Usage>().is_some() {
+                say!("usage: cachelens <COMMAND> [LOG…|-] (`cachelens <COMMAND> --help` for more)");
+                return ExitCode::from(cli::EXIT_USAGE);
+            }
             ExitCode::FAILURE
         }
     }

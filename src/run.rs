@@ -8,18 +8,21 @@ use anyhow::{Result, bail};
 
 use cachelens::analyze::billing::fill_savings;
 use cachelens::analyze::frames::{Options, Storage, analyze};
+use cachelens::analyze::hygiene::Hygiene;
 use cachelens::analyze::{ReadOptions, parse_sources};
 use cachelens::cost::Pricing;
-use cachelens::model::{Build, BuildId, ParsedLog, Refused};
+use cachelens::model::{Build, BuildId, ParsedLog};
 use cachelens::report::tables;
 use cachelens::report::{self, StepsFormat, SummaryFormat, TableOptions};
 use cachelens::safe_write::{self, OutDir};
+use cachelens::source::s3::S3Url;
 use cachelens::source::{Source, expand};
 use cachelens::summary::SourceSummary;
 
 use crate::cli::{
     Cli, ColorArg, Command, CostArgs, DiagnoseArgs, DiagnoseFormatArg, EXIT_BELOW_MIN_HIT_RATE,
-    EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryFormatArg,
+    EXIT_NO_BUILD, EXIT_SKIPPED, Inputs, ReportArgs, StepsFormatArg, SummaryArgs, SummaryFormatArg,
+    Usage,
 };
 use crate::cloud;
 
@@ -68,19 +71,6 @@ fn command(cli: Cli) -> Result<u8> {
             } else {
                 None
             };
-            let logs = load(&args.inputs, build_id)?;
-            let mut summaries: Vec<SourceSummary<'_>> =
-                logs.iter().map(SourceSummary::of).collect();
-            if !args.cost.history.is_empty() && found_builds(&logs) {
-                add_savings(
-                    &mut summaries,
-                    &logs,
-                    &args.cost,
-                    &args.inputs.read_options(),
-                )?;
-            } else if args.format == SummaryFormatArg::Table {
-                crate::builds::savings_hint(&summaries);
-            }
             let format = match args.format {
                 SummaryFormatArg::Table => SummaryFormat::Table,
                 SummaryFormatArg::Markdown => SummaryFormat::Markdown,
@@ -90,26 +80,35 @@ fn command(cli: Cli) -> Result<u8> {
                 color: use_color(args.color),
                 all_steps: args.all_steps,
             };
-            write_out(|out| report::write_summary(format, &summaries, options, out))?;
-            if !found_builds(&logs) {
+            let found = if args.cost.history.is_empty() {
+                let sources = sources(&args.inputs, build_id)?;
+                let found = crate::stream::summary(
+                    &sources,
+                    &args.inputs,
+                    format,
+                    options,
+                    args.min_hit_rate,
+                )?;
+                if format == SummaryFormat::Table {
+                    crate::builds::savings_hint(found.cached);
+                }
+                found
+            } else {
+                summary_with_history(&args, build_id, format, options)?
+            };
+            if found.builds == 0 {
                 return Ok(EXIT_NO_BUILD);
             }
             if let Some(min) = args.min_hit_rate {
-                let below: Vec<_> = summaries
-                    .iter()
-                    .flat_map(|s| &s.builds)
-                    .filter(|s| s.below(min))
-                    .collect();
-                for s in &below {
+                for (source, index, rate) in &found.below {
                     say!(
-                        "{} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
-                        s.source,
-                        s.index + 1,
-                        s.hit_rate.unwrap_or(0.0) * 100.0,
+                        "{source} build {}: hit rate {:.0}% is below --min-hit-rate {:.0}%",
+                        index + 1,
+                        rate.unwrap_or(0.0) * 100.0,
                         min * 100.0
                     );
                 }
-                if !below.is_empty() {
+                if !found.below.is_empty() {
                     return Ok(EXIT_BELOW_MIN_HIT_RATE);
                 }
             }
@@ -121,29 +120,49 @@ fn command(cli: Cli) -> Result<u8> {
         Command::Report(args) => report(&args),
         Command::Diagnose(args) => diagnose(&args),
         Command::Steps(args) => {
-            let logs = load(&args.inputs, None)?;
             let format = match args.format {
                 StepsFormatArg::Json => StepsFormat::Json,
                 StepsFormatArg::Ndjson => StepsFormat::Ndjson,
                 StepsFormatArg::Csv => StepsFormat::Csv,
             };
-            write_out(|out| report::write_steps(format, &logs, out))?;
-            Ok(if found_builds(&logs) {
-                0
-            } else {
-                EXIT_NO_BUILD
-            })
+            let found = crate::stream::steps(&sources(&args.inputs, None)?, &args.inputs, format)?;
+            Ok(if found { 0 } else { EXIT_NO_BUILD })
         }
     }
 }
 
+/// `summary --history`: the logs read whole, their builds priced from the
+/// typical step times of the history.
+fn summary_with_history(
+    args: &SummaryArgs,
+    build_id: Option<BuildId>,
+    format: SummaryFormat,
+    options: TableOptions,
+) -> Result<crate::stream::Found> {
+    let logs = load(&args.inputs, build_id)?;
+    let mut summaries: Vec<SourceSummary<'_>> = logs.iter().map(SourceSummary::of).collect();
+    if found_builds(&logs) {
+        add_savings(&mut summaries, &logs, &args.cost, &args.inputs)?;
+    }
+    write_out(|out| report::write_summary(format, &summaries, options, out))?;
+    let mut found = crate::stream::Found::default();
+    for s in summaries.iter().flat_map(|s| &s.builds) {
+        found.builds += 1;
+        found.cached += s.cached;
+        if args.min_hit_rate.is_some_and(|min| s.below(min)) {
+            found.below.push((s.source.to_owned(), s.index, s.hit_rate));
+        }
+    }
+    Ok(found)
+}
+
 /// The logs of `--history`.
-fn history(cost: &CostArgs, options: &ReadOptions) -> Result<Vec<ParsedLog>> {
+fn history(cost: &CostArgs, inputs: &Inputs) -> Result<Vec<ParsedLog>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_reporting(&expand_reporting(&cost.history), options);
-    report_unparsed(&parsed);
+    let parsed = parse_reporting(&expand_reporting(&cost.history), &inputs.read_options());
+    crate::unread::Unread::of(&parsed).say(inputs.verbose);
     Ok(parsed)
 }
 
@@ -159,9 +178,9 @@ fn add_savings(
     summaries: &mut [SourceSummary<'_>],
     logs: &[ParsedLog],
     cost: &CostArgs,
-    options: &ReadOptions,
+    inputs: &Inputs,
 ) -> Result<()> {
-    let history = history(cost, options)?;
+    let history = history(cost, inputs)?;
     let pricing = pricing(cost)?;
     let options = Options {
         pricing: &pricing,
@@ -177,8 +196,24 @@ fn add_savings(
 
 /// `cachelens report`: analyse, write the tables, print the headline.
 fn report(args: &ReportArgs) -> Result<u8> {
+    // to S3: made in a temporary folder, then uploaded
+    let to_s3: Option<S3Url> = if S3Url::is_s3(args.out.as_os_str()) {
+        if args.force {
+            bail!(
+                "--force does not apply to an s3:// --out: cachelens never deletes objects there"
+            );
+        }
+        Some(args.out.to_string_lossy().parse()?)
+    } else {
+        None
+    };
+    let staging = to_s3.as_ref().map(|_| tempfile::tempdir()).transpose()?;
+    let folder = match &staging {
+        Some(dir) => dir.path().join("report"),
+        None => args.out.clone(),
+    };
     let out = OutDir::check(
-        &args.out,
+        &folder,
         &report_inputs(args),
         safe_write::REPORT,
         args.force,
@@ -187,13 +222,21 @@ fn report(args: &ReportArgs) -> Result<u8> {
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    let history = history(&args.cost, &args.inputs.read_options())?;
+    let history = history(&args.cost, &args.inputs)?;
     let pricing = pricing(&args.cost)?;
+    let mut hygiene = None;
     let storage = match (&args.cache_repo, args.cache_size_gb) {
-        (Some(repo), _) => Some(Storage::of_repository(
-            repo,
-            &cloud::repository_size(&args.inputs.cloud, repo)?,
-        )),
+        (Some(repo), _) => {
+            let (size, policy) = cloud::repository_size(&args.inputs.cloud, repo)?;
+            // ages are counted to the window's end, else now
+            let as_of = args.inputs.cloud.until.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64)
+            });
+            hygiene = Some(Hygiene::of(repo, &size, &policy, as_of, &pricing));
+            Some(Storage::of_repository(repo, &size))
+        }
         (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
@@ -206,8 +249,23 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let analysis = analyze(&logs, &history, &options)?;
     let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
-    tables::write(&analysis, &pricing, &sources, &out)?;
-    write_out(|out| report::headline::write(&analysis.totals, &args.out, out))?;
+    let location = to_s3.as_ref().map_or_else(
+        || report::dataset::PLACEHOLDER_LOCATION.to_owned(),
+        S3Url::to_string,
+    );
+    tables::write(
+        &analysis,
+        &pricing,
+        &sources,
+        hygiene.as_ref(),
+        &out,
+        &location,
+    )?;
+    if let Some(url) = &to_s3 {
+        cloud::upload_report(&args.inputs.cloud, url, &folder)?;
+    }
+    let color = use_color(args.color);
+    write_out(|out| report::headline::write(&analysis.totals, &args.out, color, out))?;
     Ok(0)
 }
 
@@ -292,7 +350,7 @@ fn load_baseline(path: &std::path::Path, args: &DiagnoseArgs) -> Result<Build> {
     if let Some(e) = skipped.into_iter().next() {
         bail!("--baseline: {e}");
     }
-    report_unparsed(&parsed);
+    crate::unread::Unread::of(&parsed).say(args.inputs.verbose);
     match parsed.into_iter().flat_map(|l| l.builds).last() {
         Some(b) => Ok(b),
         None => bail!("--baseline {}: no BuildKit build found", path.display()),
@@ -306,24 +364,32 @@ fn found_builds(logs: &[ParsedLog]) -> bool {
 
 /// Reads and parses the inputs; tells on stderr what could not be parsed.
 fn load(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<ParsedLog>> {
+    let sources = sources(inputs, build_id)?;
+    let parsed = parse_reporting(&sources, &inputs.read_options());
+    crate::unread::Unread::of(&parsed).say(inputs.verbose);
+    Ok(parsed)
+}
+
+/// The sources the inputs name (CloudWatch streams fetched into the archive first).
+pub(crate) fn sources(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<Source>> {
     let cloud = inputs.cloud.chosen() || build_id.is_some();
     let mut sources = if !inputs.logs.is_empty() {
         expand_reporting(&inputs.logs)
     } else if cloud {
         Vec::new()
     } else if io::stdin().is_terminal() {
-        bail!(
-            "no input: give LOG files or folders, --log-group/--build-id, or pipe a build log into `cachelens … -`"
-        );
+        return Err(Usage(
+            "no input: give LOG files or folders, --archive DIR, --log-group/--build-id, or pipe a build log in (`… | cachelens summary -`)"
+                .to_owned(),
+        )
+        .into());
     } else {
         vec![Source::Stdin]
     };
     if cloud {
         sources.extend(cloud::sources(&inputs.cloud, build_id)?);
     }
-    let parsed = parse_reporting(&sources, &inputs.read_options());
-    report_unparsed(&parsed);
-    Ok(parsed)
+    Ok(sources)
 }
 
 /// [`expand`], reporting what is skipped.
@@ -341,103 +407,6 @@ fn parse_reporting(sources: &[Source], options: &ReadOptions) -> Vec<ParsedLog> 
     parsed
 }
 
-/// Says on stderr what in the logs was not understood: nothing is dropped
-/// silently, and many logs do not flood the terminal (ten lines of each kind).
-fn report_unparsed(logs: &[ParsedLog]) {
-    const SHOWN: usize = 10;
-    let empty: Vec<&ParsedLog> = logs.iter().filter(|l| l.builds.is_empty()).collect();
-    for log in empty.iter().take(SHOWN) {
-        let said = log
-            .errors_outside
-            .first()
-            .map(|(line, msg)| format!("; the client said at line {line}: {msg}"))
-            .unwrap_or_default();
-        say!(
-            "{}: no BuildKit build found ({} lines read){said}",
-            log.source,
-            log.lines
-        );
-    }
-    if empty.len() > SHOWN {
-        say!(
-            "… and {} more logs without a BuildKit build",
-            empty.len() - SHOWN
-        );
-    }
-    let unparsed: Vec<_> = logs
-        .iter()
-        .flat_map(|l| &l.builds)
-        .filter(|b| b.unparsed_lines > 0)
-        .collect();
-    for b in unparsed.iter().take(SHOWN) {
-        say!(
-            "{}: build {}: {} unparsed lines (first at line {})",
-            b.source,
-            b.index + 1,
-            b.unparsed_lines,
-            b.first_unparsed_line.unwrap_or(0)
-        );
-    }
-    if unparsed.len() > SHOWN {
-        say!(
-            "… and {} more builds with unparsed lines",
-            unparsed.len() - SHOWN
-        );
-    }
-    report_refused(logs);
-    let with_builds = logs.iter().filter(|l| !l.builds.is_empty());
-    let (outside, holding) = with_builds
-        .filter(|l| l.unparsed_outside > 0)
-        .fold((0, 0), |(n, m), l| (n + l.unparsed_outside, m + 1));
-    if outside > 0 {
-        say!(
-            "{outside} lines in {holding} logs stand outside any BuildKit build (other commands' output)"
-        );
-    }
-}
-
-/// Says on stderr what the parser would not read: binary data, lines and
-/// rawjson objects over `--max-line`, each with its file and line.
-fn report_refused(logs: &[ParsedLog]) {
-    for log in logs {
-        let mut long = log.refused.iter().filter_map(|r| match r {
-            Refused::LongLine { line, bytes } => Some((*line, *bytes)),
-            _ => None,
-        });
-        if let Some((line, bytes)) = long.next() {
-            let more = long.count();
-            let more = if more > 0 {
-                format!(" (and {more} more)")
-            } else {
-                String::new()
-            };
-            eprintln!(
-                "cachelens: {}:{line}: a line of {bytes} bytes is longer than --max-line: counted unparsed{more}",
-                log.source
-            );
-        }
-        for r in &log.refused {
-            match r {
-                Refused::Binary {
-                    offset,
-                    line,
-                    lines,
-                } => eprintln!(
-                    "cachelens: {}:{line}: binary file (a NUL byte at offset {offset}): \
-                     {lines} lines holding NUL bytes counted unparsed; if it is a build log, \
-                     `tr -d '\\000'` removes them",
-                    log.source
-                ),
-                Refused::LongObject { line } => eprintln!(
-                    "cachelens: {}:{line}: a rawjson object longer than --max-line: its lines counted unparsed",
-                    log.source
-                ),
-                Refused::LongLine { .. } => {}
-            }
-        }
-    }
-}
-
 fn use_color(arg: ColorArg) -> bool {
     match arg {
         ColorArg::Always => true,
@@ -448,7 +417,7 @@ fn use_color(arg: ColorArg) -> bool {
     }
 }
 
-fn write_out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+pub(crate) fn write_out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     f(&mut out)?;

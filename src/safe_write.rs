@@ -40,6 +40,12 @@ pub const DEMO: Marker = Marker {
     text: "This folder was written by `cargo run --bin make-demo`, which replaces it whole.\n",
 };
 
+/// The marker of the benchmark corpora (`make-corpus`).
+pub const CORPUS: Marker = Marker {
+    name: ".cachelens-corpus",
+    text: "This folder was written by `cargo run --release --bin make-corpus`, which replaces it whole.\n",
+};
+
 /// A temporary file or folder of cachelens untouched this long belongs to a
 /// run that died: the next run removes it.
 pub const STALE_AFTER: Duration = Duration::from_secs(10 * 60);

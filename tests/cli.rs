@@ -528,3 +528,177 @@ fn dockerignore_printed_before_the_dockerfile_is_still_one_build() {
         without_lines(&one[0]["steps"])
     );
 }
+
+/// What a child writes to stdout, line by line, as it comes.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn standard_input_streams_each_build_as_it_ends() {
+    let log = std::fs::read(real("nodeapp-warm.log")).unwrap();
+    for args in [
+        &["steps", "--format", "ndjson", "-"][..],
+        &["summary", "--color", "never", "-"][..],
+    ] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let lines = lines_of(&mut child);
+        // the first build, and the first line of the next one: the first has ended
+        stdin.write_all(&log).unwrap();
+        stdin
+            .write_all(b"#0 building with \"default\" instance using docker driver\n")
+            .unwrap();
+        stdin.flush().unwrap();
+        let first = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{args:?}: nothing written while stdin is open: {e}"));
+        let whole = run(args, Some(&log));
+        let expected = String::from_utf8_lossy(&whole.stdout);
+        assert_eq!(Some(first.as_str()), expected.lines().next(), "{args:?}");
+        drop(stdin);
+        assert!(child.wait().unwrap().success(), "{args:?}");
+    }
+}
+
+#[test]
+fn no_input_on_a_terminal_is_a_usage_error() {
+    // `script` (util-linux) runs the command on a pseudo-terminal: its stdin is one
+    for command in [
+        "summary",
+        "steps",
+        "report --out /nonexistent/never-written",
+    ] {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{BIN} {command}"), "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script (util-linux)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(
+            text.contains("no input: give LOG files"),
+            "{command}: {text}"
+        );
+        assert!(
+            text.contains("usage: cachelens <COMMAND>"),
+            "{command}: {text}"
+        );
+    }
+}
+
+#[test]
+fn archived_stream_files_given_as_paths_read_as_with_archive() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/demo");
+    let group = demo.join("%2Faws%2Fcodebuild%2Fweb");
+    let file = std::fs::read_dir(&group)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let by_path = run(&["steps", file.to_str().unwrap()], None);
+    assert!(by_path.status.success(), "{}", stderr(&by_path));
+    let b = &builds_of(&by_path)[0];
+    let stream = file.file_stem().unwrap().to_str().unwrap();
+    assert_eq!(b["source"], format!("/aws/codebuild/web/{stream}"));
+    assert_eq!(b["build_id"], format!("web:{stream}"));
+    // the archive's folder given as a path reads the same builds as --archive
+    let folder = run(&["steps", demo.to_str().unwrap()], None);
+    let archive = run(
+        &["steps", "--archive", demo.to_str().unwrap(), "--offline"],
+        None,
+    );
+    assert!(folder.status.success(), "{}", stderr(&folder));
+    assert_eq!(builds_of(&folder).len(), 180);
+    assert_eq!(builds_of(&folder), builds_of(&archive));
+}
+
+#[test]
+fn lines_outside_builds_are_told_only_when_they_may_be_misread() {
+    let build = "#1 [1/1] RUN a\n#1 DONE 1.0s\n";
+    // other commands' output around a build: not news, but --verbose tells it
+    let quiet = temp_log(format!("$ docker login\nLogin Succeeded\n{build}npm test\n").as_bytes());
+    let out = run_file(&["steps"], quiet.path());
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "a few lines of other output are not news");
+    // always in the records
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outside"][0]["unparsed_outside"], 3);
+    assert_eq!(doc["outside"][0]["unparsed_outside_shaped"], 0);
+    let out = run_file(&["steps", "--verbose"], quiet.path());
+    assert!(
+        stderr(&out)
+            .contains("3 of 5 lines stand outside any BuildKit build (0 shaped like BuildKit's)"),
+        "{}",
+        stderr(&out)
+    );
+    // a BuildKit-shaped line no rule read (a glued terminal line): a possible misread
+    let glued = temp_log(format!("{build}#5 DONE 1.0s#1 [internal] load\n").as_bytes());
+    let out = run_file(&["summary"], glued.path());
+    assert!(
+        stderr(&out).contains("1 line in 1 log shaped like BuildKit's but read into no build"),
+        "{}",
+        stderr(&out)
+    );
+    // most of a log that has builds outside them: many, whatever they are
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!("test {i} of the suite passed\n"));
+    }
+    text.push_str(build);
+    let crowded = temp_log(text.as_bytes());
+    let out = run_file(&["steps"], crowded.path());
+    assert!(
+        stderr(&out).contains("30 of its 32 lines stand outside any BuildKit build"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_codebuild_run_comes_before_its_builds_unless_it_holds_too_many() {
+    use cachelens::synth::{DockerBuild, RunSpec, codebuild_events, text};
+    let log = std::fs::read(real("nodeapp-warm.log")).unwrap();
+    for (builds, run_first) in [(2, true), (70, false)] {
+        let spec = RunSpec {
+            start_ms: 1_790_553_600_000,
+            builds: vec![
+                DockerBuild {
+                    command: "docker build .",
+                    output: &log,
+                    fails: false,
+                };
+                builds
+            ],
+        };
+        let o = run(
+            &["summary", "--color", "never", "-"],
+            Some(&text(&codebuild_events(&spec))),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let run_at = out.find("CodeBuild run").expect("the run's section");
+        let first_build = out.find("· build 1 ").expect("a build");
+        assert_eq!(run_at < first_build, run_first, "{builds} builds:\n{out}");
+        assert_eq!(out.matches("· build ").count(), builds);
+    }
+}

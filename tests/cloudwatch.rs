@@ -314,6 +314,9 @@ fn fetch_of_a_group_equals_the_files_and_is_incremental() {
         );
         let build = s.header.build.expect("CodeBuild facts from BatchGetBuilds");
         assert_eq!(build.compute_type.as_deref(), Some("BUILD_GENERAL1_SMALL"));
+        // what prices ARM, Lambda and GPU machines apart (moto reports every
+        // build as LINUX_CONTAINER, whatever its project says)
+        assert_eq!(build.environment_type.as_deref(), Some("LINUX_CONTAINER"));
         assert_eq!(
             build.build_id.as_ref().map(ToString::to_string),
             Some(format!("app:{}", s.header.log_stream))

@@ -102,8 +102,17 @@ fn the_report_over_the_demo_adds_up() {
     };
     let first = run(&out);
     let stdout = String::from_utf8(first.stdout).unwrap();
+    // the verdict first, then the window
     assert!(
-        stdout.starts_with("180 builds in 180 runs, 2026-09-28 to 2026-11-06"),
+        stdout.starts_with("The cache paid for itself: saved 3.26 USD of compute"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("180 builds in 180 CodeBuild runs; 2026-09-28 to 2026-11-06"),
         "{stdout}"
     );
 
@@ -175,7 +184,7 @@ fn the_report_over_the_demo_adds_up() {
 
     // a dataset for Athena/Trino/Spark/DuckDB
     assert!(
-        out.join("dataset/steps/year=2026/week=40/project=web/part-0.parquet")
+        out.join("dataset/steps/week=2026-09-28/00000000.parquet")
             .is_file()
     );
     // the same input gives the same report

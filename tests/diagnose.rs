@@ -240,3 +240,67 @@ fn a_build_id_is_compared_with_an_earlier_build_of_its_project() {
     assert!(baseline.starts_with("/aws/codebuild/web/"));
     assert!(started(&demo, baseline) < started(&demo, d["source"].as_str().unwrap()));
 }
+
+/// `449B`, `1.58kB`, `2.1MB` (BuildKit's units) in bytes.
+fn bytes(size: &str) -> f64 {
+    let split = size.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+    let (n, unit) = size.split_at(split);
+    let scale = match unit {
+        "B" => 1.0,
+        "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        _ => panic!("unit of {size}"),
+    };
+    n.parse::<f64>().unwrap() * scale
+}
+
+#[test]
+fn a_context_said_to_have_grown_sent_more_than_its_baseline() {
+    let demo = dir().join("../demo");
+    let out = run(&["diagnose", "--all", "--format", "json", "--archive"]
+        .into_iter()
+        .chain([demo.to_str().unwrap()])
+        .collect::<Vec<_>>());
+    assert!(out.status.success(), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let transfer = |e: &Value| {
+        let text = e["text"].as_str()?;
+        let size = text.split("transferring context: ").nth(1)?;
+        Some(bytes(size.split_whitespace().next()?))
+    };
+    let (mut grown, mut not_shown) = (0, 0);
+    for d in doc["diagnoses"].as_array().unwrap() {
+        let (Some(target), Some(baseline)) =
+            (d["source"].as_str(), d["baseline"]["source"].as_str())
+        else {
+            continue;
+        };
+        for c in d["causes"].as_array().unwrap() {
+            let summary = c["summary"].as_str().unwrap();
+            let sent = |source: &str| {
+                c["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["source"] == source)
+                    .find_map(transfer)
+            };
+            let (Some(now), Some(then)) = (sent(target), sent(baseline)) else {
+                continue;
+            };
+            if summary.contains("an unchanged context sends") {
+                assert!(now > then, "{summary}: the baseline sent {then} B");
+                grown += 1;
+            }
+            if summary.contains("its size does not show the change") {
+                assert!(now <= then, "{summary}");
+                not_shown += 1;
+            }
+        }
+    }
+    assert!(
+        grown > 0 && not_shown > 0,
+        "{grown} grown, {not_shown} not shown"
+    );
+}

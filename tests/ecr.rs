@@ -102,3 +102,115 @@ fn storage_counts_unique_layers_once() {
         "cachelens: ECR repository nope not found"
     );
 }
+
+#[test]
+fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
+    let moto = Moto::start();
+    let layer = "application/vnd.oci.image.layer.v1.tar+gzip";
+    let index = |layers: Vec<Value>| {
+        json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+               "manifests": layers})
+        .to_string()
+    };
+    // the tagged cache; two older cache manifests left untagged (moto drops an image
+    // whose tag moves, so they are pushed without a tag), one sharing layer 1
+    let images = [
+        (
+            Some("cache"),
+            index(vec![blob(layer, 1, 1000), blob(layer, 2, 2000)]),
+        ),
+        (
+            None,
+            index(vec![blob(layer, 1, 1000), blob(layer, 5, 5_000_000_000)]),
+        ),
+        (None, index(vec![blob(layer, 6, 300)])),
+    ];
+    let policy = json!({"rules": [{"rulePriority": 1, "description": "untagged",
+        "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                      "countUnit": "days", "countNumber": 14},
+        "action": {"type": "expire"}}]})
+    .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ecr = rt.block_on(async { aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await) });
+    rt.block_on(async {
+        ecr.create_repository()
+            .repository_name("hyg-cache")
+            .send()
+            .await
+            .unwrap();
+        for (tag, m) in &images {
+            ecr.put_image()
+                .repository_name("hyg-cache")
+                .set_image_tag(tag.map(str::to_owned))
+                .image_manifest(m)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("b.log");
+    std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
+    let report = |extra: &[&str]| -> (Value, String) {
+        let out_dir = logs.path().join("report");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("report")
+            .arg(&log)
+            .args(["--cache-repo", "hyg-cache", "--out"])
+            .arg(&out_dir)
+            .args(extra);
+        aws_env(&mut cmd, &moto.url);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let totals: Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join("totals.json")).unwrap()).unwrap();
+        let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
+        (totals["cache_repository"].clone(), html)
+    };
+
+    // counted to a month from now, every untagged manifest is older than 14 days
+    let month_ahead = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (h, html) = report(&["--until", &month_ahead]);
+    assert!(h["policy"].is_null(), "{h}");
+    assert_eq!(
+        (h["images"].as_u64(), h["untagged_images"].as_u64()),
+        (Some(3), Some(2))
+    );
+    // layer 1 is the tagged cache's too: only layers 5 and 6 go with the untagged
+    assert_eq!(h["untagged_bytes"], 5_000_000_300u64);
+    assert_eq!(h["expirable_bytes"], 5_000_000_300u64);
+    assert!((h["saving_per_month"].as_f64().unwrap() - 0.500_000_03).abs() < 1e-9);
+    let growth = h["growth"].as_array().unwrap();
+    assert_eq!(growth.len(), 1, "everything was pushed this week: {h}");
+    assert_eq!(growth[0]["bytes"], 5_000_003_300u64);
+    assert!(html.contains("<h2>Cache repository</h2>"));
+    assert!(html.contains("none: nothing ever expires"));
+    assert!(
+        html.contains("frees 5.00 GB now, 0.50 USD per month"),
+        "{html}"
+    );
+
+    // counted to now, nothing is 14 days old yet; a policy is read and told
+    rt.block_on(async {
+        ecr.put_lifecycle_policy()
+            .repository_name("hyg-cache")
+            .lifecycle_policy_text(&policy)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (h, html) = report(&[]);
+    assert_eq!(h["expirable_bytes"], 0);
+    assert_eq!(h["expires_untagged"], true);
+    assert_eq!(
+        h["policy"][0],
+        "rule 1: expire untagged images pushed more than 14 days ago"
+    );
+    assert!(html.contains("a rule already expires untagged images"));
+}

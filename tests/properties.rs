@@ -1,12 +1,13 @@
 //! Invariants of the parser on mangled real logs (proptest): every line is read
-//! or counted, and the statuses partition the vertices of every build.
+//! or counted, the statuses partition the vertices of every build, and a log
+//! read in pieces of any size parses as the whole.
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
 use cachelens::model::Status;
-use cachelens::parse::{FormatIn, ParseOptions, parse_log_with};
+use cachelens::parse::{FormatIn, LogParser, ParseOptions, parse_log_with};
 use proptest::prelude::*;
 
 fn real_logs() -> Vec<Vec<u8>> {
@@ -133,5 +134,32 @@ proptest! {
             prop_assert!(b.steps.iter().all(|s| s.seconds.is_none() || s.status == Status::Done));
             prop_assert!(b.steps.iter().filter_map(|s| s.seconds).all(|s| s.is_finite() && s >= 0.0));
         }
+    }
+
+    #[test]
+    fn a_log_read_in_pieces_parses_as_the_whole(
+        log in 0usize..26,
+        edits in proptest::collection::vec(edit(), 0..12),
+        sizes in proptest::collection::vec(1usize..4096, 1..8),
+        max_line in prop_oneof![Just(usize::MAX), 8usize..200],
+    ) {
+        let logs = real_logs();
+        let input = apply(&logs[log % logs.len()], &edits);
+        let options = ParseOptions { max_line, ..ParseOptions::default() };
+        let whole = parse_log_with(&input, "mangled", &options);
+        let mut parser = LogParser::new("mangled", &options);
+        let mut builds = Vec::new();
+        let mut rest = &input[..];
+        for size in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, after) = rest.split_at((*size).min(rest.len()));
+            parser.push(piece, &mut |b| builds.push(b));
+            rest = after;
+        }
+        let mut pieces = parser.finish(&mut |b| builds.push(b));
+        pieces.builds = builds;
+        prop_assert_eq!(pieces, whole);
     }
 }

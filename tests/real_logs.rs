@@ -38,12 +38,7 @@ fn count(steps: &[Value], field: &str, value: &str) -> u64 {
 fn every_real_log_matches_its_expectation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real");
     let expected = expectations();
-    let mut logs: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    logs.sort();
+    let logs = log_names(&dir);
     assert_eq!(
         logs,
         expected.keys().cloned().collect::<Vec<_>>(),
@@ -245,12 +240,7 @@ fn every_non_buildkit_log_is_no_build_with_its_client_error() {
     ]
     .into_iter()
     .collect();
-    let mut logs: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    logs.sort();
+    let logs = log_names(&dir);
     assert_eq!(logs, expected.keys().copied().collect::<Vec<_>>());
     for (name, errors) in &expected {
         let log = cachelens::parse::parse_log(&std::fs::read(dir.join(name)).unwrap(), name);
@@ -264,4 +254,15 @@ fn every_non_buildkit_log_is_no_build_with_its_client_error() {
             .unwrap();
         assert_eq!(out.status.code(), Some(3), "{name}: no build found");
     }
+}
+
+/// The `*.log` files of a folder, sorted.
+fn log_names(dir: &Path) -> Vec<String> {
+    let mut logs: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".log"))
+        .collect();
+    logs.sort();
+    logs
 }

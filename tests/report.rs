@@ -105,6 +105,25 @@ fn the_committed_example_is_what_the_main_command_makes() {
 }
 
 #[test]
+fn no_table_writes_minus_zero() {
+    let tables = demo_report().join("tables");
+    for e in std::fs::read_dir(&tables).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "csv") {
+            for row in csv_rows(&p) {
+                for (col, v) in &row {
+                    assert!(
+                        !(v.starts_with("-0") && v.parse::<f64>() == Ok(0.0)),
+                        "{}: {col} = {v}",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn html_markdown_charts_and_tables_agree() {
     let out = demo_report();
     let html = read(&out.join("index.html"));
@@ -148,9 +167,42 @@ fn html_markdown_charts_and_tables_agree() {
             format!("{overhead:.1}"),
             format!("{:.2}", num(row, "overhead_cost")),
             format!("{:.2}", num(row, "storage_cost")),
-            format!("{:.2}", num(row, "net")),
+            format!("{:+.2}", num(row, "net")),
         ];
-        let html_row = format!("<tr><td>{}</td></tr>", cells.join("</td><td>"));
+        let tone = if num(row, "net") < 0.0 {
+            "loss"
+        } else {
+            "gain"
+        };
+        let intervals = [
+            format!(
+                "{:.1} to {:.1}",
+                num(row, "saved_minutes_low"),
+                num(row, "saved_minutes_high")
+            ),
+            format!(
+                "{:.2} to {:.2}",
+                num(row, "compute_saved_low"),
+                num(row, "compute_saved_high")
+            ),
+        ];
+        let html_row = format!(
+            "<tr><td>{}</td><td class=\"{tone}\">{}</td><td>{}</td></tr>",
+            cells[..8].join("</td><td>"),
+            cells[8],
+            intervals.join("</td><td>")
+        );
+        // the week's intervals hold its point estimates
+        for col in ["saved_minutes", "compute_saved"] {
+            let (lo, hi) = (
+                num(row, &format!("{col}_low")),
+                num(row, &format!("{col}_high")),
+            );
+            assert!(
+                lo - 1e-9 <= num(row, col) && num(row, col) <= hi + 1e-9,
+                "{col}"
+            );
+        }
         let md_row = format!("| {} |", cells.join(" | "));
         assert!(html.contains(&html_row), "{html_row}");
         assert!(md.contains(&md_row), "{md_row}");
@@ -158,17 +210,21 @@ fn html_markdown_charts_and_tables_agree() {
 
     // the headline figures: equal to the CSV sums, formatted alike in both pages
     let sum = |col: &str| weekly.iter().map(|r| num(r, col)).sum::<f64>();
-    for (label, col) in [
-        ("Net savings", "net"),
-        ("Compute saved", "compute_saved"),
-        ("ECR storage", "storage_cost"),
+    for (label, col, class) in [
+        ("Net savings", "net", "figure gain"),
+        ("Compute saved", "compute_saved", "figure"),
+        ("ECR storage", "storage_cost", "figure"),
     ] {
         let total = t[col].as_f64().unwrap();
         assert!((sum(col) - total).abs() < 1e-6, "{col}");
-        let value = format!("{total:.2} {cur}");
+        let value = if col == "net" {
+            format!("{total:+.2} {cur}")
+        } else {
+            format!("{total:.2} {cur}")
+        };
         assert!(
             html.contains(&format!(
-                r#"<div class="label">{label}</div><div class="value">{value}</div>"#
+                r#"<div class="{class}"><div class="label">{label}</div><div class="value">{value}</div>"#
             )),
             "{label} {value}"
         );
@@ -200,7 +256,19 @@ fn html_markdown_charts_and_tables_agree() {
     }
     // the header: window, sources, price table date
     assert!(html.contains("2026-09-28 to 2026-11-06"));
-    assert!(html.contains("180 logs:"));
+    assert!(html.contains(r#"<details id="sources"><summary>180 logs</summary>"#));
+    assert!(html.contains(", and 130 more</details>"));
+    // the verdict comes first, before the window and the sources
+    let verdict = html.find(r#"<section class="verdict gain" id="verdict">"#);
+    assert!(verdict.is_some_and(|v| v < html.find(r#"id="about""#).unwrap()));
+    assert!(html.contains("The cache paid for itself: saved 3.26 USD of compute"));
+    assert!(md.starts_with("# Docker build cache report"));
+    assert!(
+        md.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("> 🟢 **net +1.52 USD**: The cache paid")
+    );
     let date = totals["pricing"]["date"].as_str().unwrap();
     assert!(html.contains(&format!("price table of {date}")));
     assert!(md.contains(&format!("price table of {date}")));
@@ -238,6 +306,53 @@ fn hostile_report(dir: &Path) -> PathBuf {
 }
 
 #[test]
+fn plain_files_say_what_is_known_builds_from_files_and_no_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let o = Command::new(BIN)
+        .current_dir(root())
+        .args(["report", "sample-logs/real", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // the verdict first, then what is known of the window
+    assert!(
+        stdout.lines().nth(1).is_some_and(
+            |l| l.starts_with("26 builds from 26 files; no dates in the logs: hit rate")
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('?'), "{stdout}");
+    let why = "No week to show: the logs hold no dates";
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("| Window | no dates in the logs |"), "{md}");
+    assert!(md.contains("| Builds | 26 builds from 26 files |"), "{md}");
+    assert!(
+        md.contains("| ECR storage | unknown (no cache size given) |"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches(why).count(),
+        3,
+        "the three per-week sections: {md}"
+    );
+    assert!(!md.contains("| Week |"), "no empty weekly table");
+    let html = read(&out.join("index.html"));
+    assert!(html.contains("<div class=\"value\">26 builds from 26 files</div>"));
+    assert_eq!(html.matches(why).count(), 3);
+    assert!(!html.contains("id=\"weekly\""));
+    let totals: Value =
+        serde_json::from_str::<Value>(&read(&out.join("totals.json"))).unwrap()["totals"].take();
+    assert_eq!(
+        (totals["runs"].as_u64(), totals["codebuild_runs"].as_u64()),
+        (Some(26), Some(0))
+    );
+    assert!(totals["first_day"].is_null());
+}
+
+#[test]
 fn log_text_is_escaped_and_the_page_fetches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = hostile_report(dir.path());
@@ -268,6 +383,201 @@ fn log_text_is_escaped_and_the_page_fetches_nothing() {
     // the misses chart's SVG (inlined) escapes it too
     let svg = read(&out.join("charts/misses.svg"));
     assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script"));
+}
+
+#[test]
+fn intervals_in_totals_tables_and_the_headline_chart() {
+    let out = demo_report();
+    let totals: Value = serde_json::from_str(&read(&out.join("totals.json"))).unwrap();
+    let t = &totals["totals"];
+    let f = |k: &str| t[k].as_f64().unwrap();
+    for (interval, point) in [
+        ("saved_minutes_interval", f("saved_seconds") / 60.0),
+        ("compute_saved_interval", f("compute_saved")),
+        ("net_interval", f("net")),
+    ] {
+        let (lo, hi) = (
+            t[interval]["low"].as_f64().unwrap(),
+            t[interval]["high"].as_f64().unwrap(),
+        );
+        assert!(
+            lo - 1e-9 <= point && point <= hi + 1e-9,
+            "{interval}: {lo} {point} {hi}"
+        );
+    }
+    let minutes = &t["saved_minutes_interval"];
+    assert!(
+        minutes["high"].as_f64().unwrap() > minutes["low"].as_f64().unwrap(),
+        "the demo's step times vary: the minutes saved are not certain"
+    );
+    let html = read(&out.join("index.html"));
+    assert!(html.contains(&format!(
+        r#"<div class="interval">90 %: {:.1} to {:.1}</div>"#,
+        minutes["low"].as_f64().unwrap(),
+        minutes["high"].as_f64().unwrap()
+    )));
+    let svg = read(&out.join("charts/headline.svg"));
+    assert!(svg.contains("90 % interval of compute saved"));
+    let data: Value = serde_json::from_str(&read(&out.join("charts/data.json"))).unwrap();
+    for w in data["weeks"].as_array().unwrap() {
+        let i = &w["compute_saved_interval"];
+        let point = w["compute_saved"].as_f64().unwrap();
+        assert!(
+            i["low"].as_f64().unwrap() <= point + 1e-9
+                && point <= i["high"].as_f64().unwrap() + 1e-9
+        );
+    }
+}
+
+#[test]
+fn miss_causes_name_each_projects_costliest_cause_as_diagnose_finds_them() {
+    let out = demo_report();
+    let rows = csv_rows(&out.join("tables/miss_causes.csv"));
+    assert!(!rows.is_empty());
+    // per project, rank 1 is the cause that lost the most minutes, with its evidence
+    let mut projects: BTreeMap<String, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for r in &rows {
+        projects.entry(r["project"].clone()).or_default().push(r);
+    }
+    assert_eq!(
+        projects.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["api", "web", "worker"]
+    );
+    for (project, causes) in &projects {
+        let first = causes.iter().find(|r| r["rank"] == "1").unwrap();
+        let most = causes
+            .iter()
+            .map(|r| num(r, "minutes_lost"))
+            .fold(0.0f64, f64::max);
+        assert_eq!(num(first, "minutes_lost"), most, "{project}");
+        let stream = first["example_build"].split_once(':').unwrap().1;
+        assert!(
+            first["evidence"].contains(stream),
+            "{project}: the evidence is the example's: {}",
+            first["evidence"]
+        );
+        assert!(!first["fix"].is_empty() && !first["example_step"].is_empty());
+    }
+    // the builds per project and cause are those `diagnose --all` finds
+    let o = Command::new(BIN)
+        .current_dir(root())
+        .args([
+            "diagnose",
+            "--archive",
+            "sample-logs/demo",
+            "--all",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut counted: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for d in doc["diagnoses"].as_array().unwrap() {
+        let project = d["build_id"].as_str().unwrap().split(':').next().unwrap();
+        for c in d["causes"].as_array().unwrap() {
+            *counted
+                .entry((project.to_owned(), c["cause"].as_str().unwrap().to_owned()))
+                .or_default() += 1;
+        }
+    }
+    let tabled: BTreeMap<(String, String), u32> = rows
+        .iter()
+        .map(|r| {
+            (
+                (r["project"].clone(), r["cause"].clone()),
+                num(r, "builds") as u32,
+            )
+        })
+        .collect();
+    assert_eq!(tabled, counted);
+    // both pages show the section, each project's first in bold
+    let (html, md) = (read(&out.join("index.html")), read(&out.join("report.md")));
+    assert!(html.contains("<h2>What to fix first</h2>") && md.contains("## What to fix first"));
+    for causes in projects.values() {
+        let first = causes.iter().find(|r| r["rank"] == "1").unwrap();
+        assert!(html.contains(&format!(
+            "<tr class=\"first\"><td>{}</td><td>{}</td><td>{}</td>",
+            first["project"], first["cause"], first["builds"]
+        )));
+        assert!(md.contains(&format!(
+            "| **{}** | **{}** | {} |",
+            first["project"], first["cause"], first["builds"]
+        )));
+    }
+}
+
+/// The demo's report with `args` (a cache size, or none) into `dir`; its stdout.
+fn demo_report_with(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new(BIN)
+        .current_dir(root())
+        .args([
+            "report",
+            "--archive",
+            "sample-logs/demo",
+            "--color",
+            "always",
+        ])
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn a_loss_is_red_and_an_unknown_storage_makes_the_net_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let loss = dir.path().join("loss");
+    let stdout = demo_report_with(&loss, &["--cache-size-gb", "100"]);
+    let first = stdout.lines().next().unwrap();
+    // bold red, the verdict first
+    assert!(
+        first.starts_with("\x1b[1m\x1b[31mThe cache did not pay for itself"),
+        "{first:?}"
+    );
+    assert!(first.contains("net -10.04 USD"), "{first}");
+    let html = read(&loss.join("index.html"));
+    assert!(html.contains(r#"<section class="verdict loss" id="verdict">"#));
+    assert!(html.contains(
+        r#"<div class="figure loss"><div class="label">Net savings</div><div class="value">-10.04 USD</div>"#
+    ));
+    assert!(!html.contains(r#"class="verdict gain""#) && !html.contains("figure gain"));
+    let md = read(&loss.join("report.md"));
+    assert!(md.contains("> 🔴 **net -10.04 USD**: The cache did not pay for itself"));
+
+    let unknown = dir.path().join("unknown");
+    let stdout = demo_report_with(&unknown, &[]);
+    assert!(stdout.contains("Whether the cache pays for itself is unknown"));
+    assert!(stdout.contains("net: unknown"), "{stdout}");
+    let totals: Value = serde_json::from_str(&read(&unknown.join("totals.json"))).unwrap();
+    for k in ["storage_cost", "cache_cost", "net", "return_ratio"] {
+        assert!(totals["totals"][k].is_null(), "{k}");
+    }
+    for row in csv_rows(&unknown.join("tables/weekly.csv")) {
+        assert_eq!(
+            row["net"], "",
+            "a week's net without storage is unknown, not a number"
+        );
+    }
+    let html = read(&unknown.join("index.html"));
+    assert!(html.contains(r#"<section class="verdict unknown" id="verdict">"#));
+    assert!(html.contains(
+        r#"<div class="figure unknown"><div class="label">Net savings</div><div class="value">unknown</div>"#
+    ));
+    assert!(html.contains(r#"<td class="unknown">unknown</td>"#));
+    // no net is drawn where it is unknown
+    let data: Value = serde_json::from_str(&read(&unknown.join("charts/data.json"))).unwrap();
+    assert!(
+        data["weeks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["net"].is_null())
+    );
+    assert!(!read(&unknown.join("charts/headline.svg")).contains("net savings"));
 }
 
 /// Headless Chromium, if installed; `tests/run.sh` installs it and sets
@@ -336,6 +646,23 @@ fn png_colours(path: &Path) -> (u32, usize) {
     (info.width, colours.len())
 }
 
+/// The verdict's background when the cache paid for itself, and when not (index.html's CSS).
+const VERDICT_GAIN: [u8; 3] = [0xe6, 0xf4, 0xec];
+/// See [`VERDICT_GAIN`].
+const VERDICT_LOSS: [u8; 3] = [0xfb, 0xe9, 0xe5];
+
+/// How many pixels of a PNG have the colour `rgb`.
+fn pixels_of(path: &Path, rgb: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf[..info.buffer_size()]
+        .chunks(info.color_type.samples())
+        .filter(|px| px[..3] == rgb)
+        .count()
+}
+
 #[test]
 fn chromium_renders_the_page_at_desktop_and_phone_widths() {
     let Some(chromium) = chromium() else { return };
@@ -356,6 +683,31 @@ fn chromium_renders_the_page_at_desktop_and_phone_widths() {
         assert!(colours > 200, "{width} px: only {colours} colours: blank?");
     }
 
+    // on a phone's first screen: the verdict, in the colour of its sign (the
+    // demo's gain; with a 100 GB cache, a loss), the sources collapsed
+    let loss = shots.path().join("loss");
+    demo_report_with(&loss, &["--cache-size-gb", "100"]);
+    for (page, tone, other) in [
+        (page.clone(), VERDICT_GAIN, VERDICT_LOSS),
+        (loss.join("index.html"), VERDICT_LOSS, VERDICT_GAIN),
+    ] {
+        let shot = shots.path().join("phone.png");
+        headless(
+            &chromium,
+            &page,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=390,844".to_owned(),
+            ],
+        );
+        let (n, m) = (pixels_of(&shot, tone), pixels_of(&shot, other));
+        assert!(
+            n > 390 * 60 && m == 0,
+            "{}: {n} verdict pixels, {m} of the other sign",
+            page.display()
+        );
+    }
+
     // the page's text holds the headline figures of totals.json
     let dom = headless(&chromium, &page, &["--dump-dom".to_owned()]);
     let totals: Value = serde_json::from_str(&read(&demo_report().join("totals.json"))).unwrap();
@@ -368,11 +720,19 @@ fn chromium_renders_the_page_at_desktop_and_phone_widths() {
         format!("{:.2} {cur}", f("storage_cost")),
         format!("{:.1}", f("saved_seconds") / 60.0),
         format!("{:.0}%", f("hit_rate") * 100.0),
-        format!("{} ({})", f("builds"), f("runs")),
+        format!(
+            "{} builds in {} CodeBuild runs",
+            f("builds"),
+            f("codebuild_runs")
+        ),
     ] {
         assert!(dom.contains(&figure), "{figure} not in the rendered page");
     }
     assert!(dom.contains("Cache savings against its cost, per ISO week"));
+    assert!(
+        dom.contains(r#"<details id="sources"><summary>"#),
+        "the sources collapsed"
+    );
 }
 
 #[test]

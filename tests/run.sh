@@ -20,6 +20,27 @@ if ! command -v moto_server >/dev/null; then
 fi
 command -v moto_server >/dev/null || { echo "tests/run.sh: moto_server is not on PATH after install" >&2; exit 1; }
 
+# real engines for the report's Parquet dataset (tests/dataset.rs, tests/engines/dataset.py):
+# pyarrow, DuckDB, sqlglot and Apache Spark from PyPI; Spark runs on Debian's headless OpenJDK
+engines_since=$SECONDS
+if ! python3 -c 'import pyarrow, duckdb, pyspark, sqlglot' 2>/dev/null; then
+  echo "tests/run.sh: installing pyarrow, duckdb, sqlglot and pyspark from PyPI" >&2
+  python3 -m pip install --quiet --disable-pip-version-check \
+    'pyarrow>=15,<27' 'duckdb>=1.1,<3' 'sqlglot>=25,<31' 'pyspark>=4,<5'
+fi
+if ! command -v java >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tests/run.sh: installing openjdk-17-jre-headless from Debian's packages (for Spark)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+  else
+    echo "tests/run.sh: java is missing (install Debian's openjdk-17-jre-headless as root)" >&2
+    exit 1
+  fi
+fi
+echo "tests/run.sh: the dataset engines are ready ($((SECONDS - engines_since)) s)" >&2
+export CACHELENS_REQUIRE_ENGINES=1
+
 # a real browser for the HTML report (tests/report.rs): Debian's chromium
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

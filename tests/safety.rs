@@ -461,7 +461,7 @@ fn operations_in_src() -> std::collections::BTreeSet<String> {
             };
             let name: String = call
                 .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
                 .collect();
             if call[name.len()..].starts_with("()") && name != "clone" {
                 found.push(name);
@@ -476,10 +476,11 @@ fn operations_in_src() -> std::collections::BTreeSet<String> {
         if found.is_empty() {
             continue;
         }
-        let services: std::collections::BTreeSet<&str> = ["cloudwatchlogs", "codebuild", "ecr"]
-            .into_iter()
-            .filter(|s| text.contains(&format!("aws_sdk_{s}::Client")))
-            .collect();
+        let services: std::collections::BTreeSet<&str> =
+            ["cloudwatchlogs", "codebuild", "ecr", "s3"]
+                .into_iter()
+                .filter(|s| text.contains(&format!("aws_sdk_{s}::Client")))
+                .collect();
         assert_eq!(
             services.len(),
             1,
@@ -495,7 +496,12 @@ fn operations_in_src() -> std::collections::BTreeSet<String> {
                 .split('_')
                 .map(|w| w[..1].to_uppercase() + &w[1..])
                 .collect();
-            ops.insert(format!("{prefix}:{pascal}"));
+            // the one operation whose IAM action has another name
+            let action = match (prefix, pascal.as_str()) {
+                ("s3", "ListObjectsV2") => "ListBucket".to_owned(),
+                _ => pascal,
+            };
+            ops.insert(format!("{prefix}:{action}"));
         }
     }
     ops
@@ -652,6 +658,55 @@ fn an_endpoint_that_never_answers_ends_within_the_bound() {
     assert!(lines[1].contains("timed out"), "{err}");
     assert!(lines[1].contains("--read-timeout"), "{err}");
     no_debug_dump(&err);
+}
+
+#[test]
+fn s3_calls_end_within_the_bound_too() {
+    let (url, _) = local_server(None);
+    let bound = [
+        "--max-attempts",
+        "2",
+        "--read-timeout",
+        "1s",
+        "--connect-timeout",
+        "1s",
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let log = real("nodeapp-warm.log");
+    let runs: [Vec<&str>; 2] = [
+        vec![
+            "fetch",
+            "--s3-logs",
+            "s3://ci-logs/app/",
+            "--no-codebuild-api",
+        ],
+        vec![
+            "report",
+            log.to_str().unwrap(),
+            "--out",
+            "s3://reports/team/",
+        ],
+    ];
+    for args in runs {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(t.path()).args(&args).args(bound);
+        support::aws_env(&mut cmd, &url);
+        let started = std::time::Instant::now();
+        let o = cmd.output().unwrap();
+        let took = started.elapsed();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            took < Duration::from_secs(15),
+            "{args:?} took {took:?}: {err}"
+        );
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.contains("S3 ") && last.contains("timed out"),
+            "{args:?}: {err}"
+        );
+        no_debug_dump(&err);
+    }
 }
 
 #[test]

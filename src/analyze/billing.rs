@@ -10,6 +10,7 @@ use polars::prelude::*;
 use super::aggregate::{BUILD_SAVINGS, hit_rate_of};
 use super::columns::{names, table};
 use super::frames::{Analysis, AnalyzeError, Options, Totals};
+use super::interval::{Interval, Intervals};
 use super::rows::{BUILD, Context, IsoWeek, day_week};
 use crate::cost::{self, Pricing};
 use crate::summary::{Savings, SourceSummary};
@@ -79,6 +80,10 @@ names! {
         hit_rate,
         storage_cost,
         net,
+        saved_minutes_low,
+        saved_minutes_high,
+        compute_saved_low,
+        compute_saved_high,
     }
 }
 
@@ -184,6 +189,7 @@ pub(crate) fn totals(
     builds: &DataFrame,
     runs: &DataFrame,
     span: Span,
+    intervals: &Intervals,
     options: &Options<'_>,
 ) -> Result<Totals, AnalyzeError> {
     let cacheable = sum_u32(builds, BUILD.cacheable)?;
@@ -194,13 +200,16 @@ pub(crate) fn totals(
         .storage
         .as_ref()
         .map(|s| options.pricing.storage_cost(s.gb, span.days));
-    let net = compute_saved - overhead_cost - storage_cost.unwrap_or(0.0);
+    // an unknown storage cost leaves the cache's cost, net and return unknown
+    let cache_cost = storage_cost.map(|s| overhead_cost + s);
+    let net = cache_cost.map(|c| compute_saved - c);
     let per_gb = options.pricing.storage_cost(1.0, span.days);
     Ok(Totals {
         first_day: span.first.map(|d| d.to_string()),
         last_day: span.last.map(|d| d.to_string()),
         days: span.days,
         runs: runs.height(),
+        codebuild_runs: runs.height() - runs.column(RUN.build_id)?.null_count(),
         builds: builds.height(),
         cacheable,
         cached,
@@ -214,7 +223,15 @@ pub(crate) fn totals(
         overhead_cost,
         storage_cost,
         storage: options.storage.clone(),
+        cache_cost,
         net,
+        return_ratio: cache_cost.filter(|c| *c > 0.0).map(|c| compute_saved / c),
+        saved_minutes_interval: intervals.total.map(|(m, _)| m),
+        compute_saved_interval: intervals.total.map(|(_, d)| d),
+        net_interval: intervals.total.zip(cache_cost).map(|((_, d), c)| Interval {
+            low: d.low - c,
+            high: d.high - c,
+        }),
         break_even_gb: (per_gb > 0.0).then(|| ((compute_saved - overhead_cost) / per_gb).max(0.0)),
         pricing_date: options.pricing.date.clone(),
         currency: options.pricing.currency.clone(),
@@ -237,6 +254,7 @@ pub(crate) fn weekly(
     runs: &DataFrame,
     weeks: &[IsoWeek],
     span: Span,
+    intervals: &Intervals,
     options: &Options<'_>,
 ) -> Result<DataFrame, AnalyzeError> {
     let hits = builds.clone().lazy().group_by([col(BUILD.week)]).agg([
@@ -263,17 +281,43 @@ pub(crate) fn weekly(
             on(),
             JoinArgs::new(JoinType::Left),
         )
+        .join(
+            interval_columns(weeks, intervals)?.lazy(),
+            on(),
+            on(),
+            JoinArgs::new(JoinType::Left),
+        )
         .filter(col(WEEKLY.week).is_not_null())
         .sort([WEEKLY.week], SortMultipleOptions::default())
         .with_column(
-            (col(WEEKLY.compute_saved)
-                - col(WEEKLY.overhead_cost)
-                - col(WEEKLY.storage_cost).fill_null(lit(0.0)))
-            .alias(WEEKLY.net),
+            (col(WEEKLY.compute_saved) - col(WEEKLY.overhead_cost) - col(WEEKLY.storage_cost))
+                .alias(WEEKLY.net),
         )
         .select(WEEKLY.all().into_iter().map(col).collect::<Vec<_>>())
         .collect()?;
     Ok(df)
+}
+
+/// Each week's 90 % intervals of the minutes and dollars saved.
+fn interval_columns(weeks: &[IsoWeek], intervals: &Intervals) -> PolarsResult<DataFrame> {
+    let of = |w: &IsoWeek| intervals.weeks.get(w);
+    let column = |name: &str, f: fn(&(Interval, Interval)) -> f64| {
+        let values: Vec<Option<f64>> = weeks.iter().map(|w| of(w).map(f)).collect();
+        Column::new(name.into(), values)
+    };
+    DataFrame::new(
+        weeks.len(),
+        vec![
+            Column::new(
+                WEEKLY.week.into(),
+                weeks.iter().map(IsoWeek::to_string).collect::<Vec<_>>(),
+            ),
+            column(WEEKLY.saved_minutes_low, |(m, _)| m.low),
+            column(WEEKLY.saved_minutes_high, |(m, _)| m.high),
+            column(WEEKLY.compute_saved_low, |(_, d)| d.low),
+            column(WEEKLY.compute_saved_high, |(_, d)| d.high),
+        ],
+    )
 }
 
 /// Each week's storage cost (none when the cache's size is unknown).

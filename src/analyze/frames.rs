@@ -6,11 +6,13 @@
 //! Rows are concatenated in input order and every table is sorted, so the
 //! output does not depend on the thread count.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::interval::Interval;
+use super::miss_causes::MissCause;
 use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
@@ -96,6 +98,10 @@ pub struct Analysis {
     pub step_keys: DataFrame,
     /// Per ISO week: minutes and dollars saved, overhead, storage, net.
     pub weekly: DataFrame,
+    /// Per project and cause of misses: builds, steps and minutes lost, an
+    /// example with its evidence and the fix; each project's first first
+    /// (rows: the `miss_causes` table is [`MissCause::frame`]).
+    pub miss_causes: Vec<MissCause>,
     /// The ISO weeks of the builds in the window, in order (the `week`
     /// columns hold them formatted).
     pub weeks: Vec<IsoWeek>,
@@ -114,6 +120,8 @@ pub struct Totals {
     pub days: f64,
     /// Logs (CodeBuild runs or files).
     pub runs: usize,
+    /// Of `runs`, the CodeBuild runs (a build id known); the others are files.
+    pub codebuild_runs: usize,
     /// BuildKit builds.
     pub builds: usize,
     /// Cacheable steps.
@@ -140,8 +148,18 @@ pub struct Totals {
     pub storage_cost: Option<f64>,
     /// The storage size used.
     pub storage: Option<Storage>,
-    /// compute_saved − overhead_cost − storage_cost.
-    pub net: f64,
+    /// What the cache cost: overhead_cost + storage_cost (unknown with the storage).
+    pub cache_cost: Option<f64>,
+    /// compute_saved − cache_cost (unknown with the storage).
+    pub net: Option<f64>,
+    /// compute_saved ÷ cache_cost (unknown with the storage, or when it cost nothing).
+    pub return_ratio: Option<f64>,
+    /// 90 % interval of the compute minutes saved (`saved_seconds` ÷ 60), by bootstrap.
+    pub saved_minutes_interval: Option<Interval>,
+    /// 90 % interval of `compute_saved`.
+    pub compute_saved_interval: Option<Interval>,
+    /// 90 % interval of `net` (unknown with it).
+    pub net_interval: Option<Interval>,
     /// Storage size at which net is zero, GB.
     pub break_even_gb: Option<f64>,
     /// The price table's date.
@@ -161,6 +179,8 @@ pub const ASSUMPTIONS: &[&str] = &[
     "Cache overhead is the time of cache import and cache export vertices; layer pulls are not timed apart.",
     "CodeBuild bills each build per started minute (per second for Lambda compute): billed minutes are compared with and without the saved time.",
     "Storage cost is the cache repository's unique layers (GB) × the GB-month price × the window's days / 30.4375.",
+    "Intervals are 90 %: a seeded bootstrap (1000 replicates) draws each step key's executed times again, with replacement, and takes their median; a key with one sample borrows the spread of the keys with more, so it is wide; each replicate bills every run again. The interval is where 90 % of the replicates' totals fall: how much the figure depends on which executions happened to be seen, not a bound.",
+    "The verdict: the cache pays for itself when the compute it saved exceeds its cost (import/export compute + storage); net = saved − cost, return = saved ÷ cost. Without the storage cost these are unknown, never computed as if it were zero.",
 ];
 
 /// Analyses the logs of a window; `history` only adds samples of executed
@@ -177,6 +197,13 @@ pub fn analyze(
         until_ms: options.until_ms,
         default_compute: billing::default_compute_type(options),
     });
+    let window_sources: HashSet<&str> = rows
+        .builds
+        .iter()
+        .filter(|b| b.in_window)
+        .map(|b| b.source.as_str())
+        .collect();
+    let miss_causes = super::miss_causes::miss_causes(window, &window_sources);
     let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
     let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
     let step_keys = aggregate::step_keys(&steps)?;
@@ -185,10 +212,11 @@ pub fn analyze(
     let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
     let runs = billing::RunRow::frame(&run_rows)?;
     let span = billing::Span::of(&run_rows, options);
-    let totals = billing::totals(&builds, &runs, span, options)?;
+    let intervals = super::interval::intervals(&rows.steps, &run_rows, options.pricing)?;
+    let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
     let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
     let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
-    let weekly = billing::weekly(&builds, &runs, &weeks, span, options)?;
+    let weekly = billing::weekly(&builds, &runs, &weeks, span, &intervals, options)?;
     Ok(Analysis {
         by_week: aggregate::hit_rate(&steps, STEP.week)?,
         by_day: aggregate::hit_rate(&steps, STEP.day)?,
@@ -199,6 +227,7 @@ pub fn analyze(
         runs,
         step_keys,
         weekly,
+        miss_causes,
         weeks,
         totals,
     })
@@ -207,6 +236,7 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::billing::RUN;
     use crate::model::{BuildId, BuildMetadata, Origin};
     use crate::parse::parse_log;
 
@@ -298,7 +328,10 @@ mod tests {
         // storage: 12 GB × $0.10 × 14 / 30.4375 days
         let storage = 12.0 * 0.10 * 14.0 / 30.4375;
         assert!(close(t.storage_cost.unwrap(), storage));
-        assert!(close(t.net, 0.05 - 5.0 / 60.0 * 0.01 - storage));
+        assert!(close(t.net.unwrap(), 0.05 - 5.0 / 60.0 * 0.01 - storage));
+        let cost = 5.0 / 60.0 * 0.01 + storage;
+        assert!(close(t.cache_cost.unwrap(), cost));
+        assert!(close(t.return_ratio.unwrap(), 0.05 / cost));
         assert!(close(
             t.break_even_gb.unwrap(),
             (0.05 - 5.0 / 600.0 * 0.1) / (0.10 * 14.0 / 30.4375)
@@ -389,6 +422,11 @@ mod tests {
         // a and b still give samples: c saves 100 + 60
         assert!(close(a.totals.saved_seconds, 160.0));
         assert_eq!(a.totals.storage_cost, None);
+        // no storage cost, so no cost of the cache, net or return: never as if zero
+        assert_eq!(
+            (a.totals.cache_cost, a.totals.net, a.totals.return_ratio),
+            (None, None, None)
+        );
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
@@ -396,5 +434,88 @@ mod tests {
         let b = one.install(|| analyze(&three_runs(), &[], &options).unwrap());
         assert_eq!(a.steps, b.steps);
         assert_eq!(a.totals, b.totals);
+    }
+
+    #[test]
+    fn runs_are_priced_by_compute_and_environment_type() {
+        let pricing = Pricing::embedded();
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: None,
+            until_ms: None,
+            storage: None,
+        };
+        let mut logs = three_runs();
+        let envs = [
+            ("BUILD_GENERAL1_SMALL", "ARM_CONTAINER", "arm1.small"),
+            ("BUILD_GENERAL1_LARGE", "LINUX_GPU_CONTAINER", "gpu1.large"),
+            ("BUILD_LAMBDA_2GB", "ARM_LAMBDA_CONTAINER", "lambda.2gb.arm"),
+        ];
+        for (log, (compute, env, _)) in logs.iter_mut().zip(envs) {
+            let m = log.origin.metadata.as_mut().unwrap();
+            m.compute_type = Some(compute.into());
+            m.environment_type = Some(env.into());
+        }
+        let a = analyze(&logs, &[], &options).unwrap();
+        let types = a
+            .runs
+            .column(RUN.compute_type)
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let cost = a.runs.column(RUN.cost).unwrap().f64().unwrap().clone();
+        for (i, (_, _, name)) in envs.iter().enumerate() {
+            assert_eq!(types.get(i), Some(*name));
+        }
+        // a: 200 s → 4 started minutes of arm1.small; b: 90 s → 2 of gpu1.large;
+        // c: 30 s of 2 GB arm Lambda, per second
+        assert!(close(cost.get(0).unwrap(), 4.0 * 0.0034));
+        assert!(close(cost.get(1).unwrap(), 2.0 * 0.65));
+        assert!(close(cost.get(2).unwrap(), 30.0 * 0.00002));
+    }
+
+    #[test]
+    fn savings_intervals_hold_the_estimate_and_narrow_with_more_samples() {
+        let pricing = Pricing::embedded();
+        let options = Options {
+            pricing: &pricing,
+            compute_type: None,
+            since_ms: Some(MONDAY),
+            until_ms: Some(MONDAY + 14 * DAY),
+            storage: None,
+        };
+        let width = |i: Interval| i.high - i.low;
+        let few = analyze(&three_runs(), &[], &options).unwrap().totals;
+        // twenty earlier runs that executed both steps, at times around theirs
+        let history: Vec<ParsedLog> = (0..20)
+            .map(|i| {
+                let (a, b) = (90 + i % 21, 50 + (i * 7) % 21);
+                run(
+                    &format!("h{i}"),
+                    &format!(
+                        "#1 [1/3] FROM base\n#1 DONE 0.0s\n\n#2 [2/3] RUN a\n#2 DONE {a}.0s\n\n\
+                         #3 [3/3] RUN b\n#3 DONE {b}.0s\n"
+                    ),
+                    MONDAY - (i + 1) * DAY,
+                    200,
+                )
+            })
+            .collect();
+        let many = analyze(&three_runs(), &history, &options).unwrap().totals;
+        for t in [&few, &many] {
+            let i = t.saved_minutes_interval.unwrap();
+            let point = t.saved_seconds / 60.0;
+            assert!(i.low <= point && point <= i.high, "{i:?} around {point}");
+        }
+        let (w_few, w_many) = (
+            width(few.saved_minutes_interval.unwrap()),
+            width(many.saved_minutes_interval.unwrap()),
+        );
+        assert!(w_few > w_many && w_many > 0.0, "{w_few} vs {w_many}");
+        // the same logs, the same interval
+        let again = analyze(&three_runs(), &[], &options).unwrap().totals;
+        assert_eq!(again.saved_minutes_interval, few.saved_minutes_interval);
     }
 }

@@ -1,7 +1,8 @@
 //! Work over many logs, in parallel with rayon; results keep the input order.
 //! Then the tables that aggregate them ([`frames`]): typed rows ([`rows`]),
-//! polars group-bys and joins ([`aggregate`]), money ([`billing`]), with
-//! column names written once ([`columns`]).
+//! polars group-bys and joins ([`aggregate`]), money ([`billing`]), the
+//! causes of the window's misses ([`miss_causes`]), with column names written
+//! once ([`columns`]).
 
 // short functions (at most `too-many-lines-threshold` in clippy.toml)
 #![warn(clippy::too_many_lines)]
@@ -11,13 +12,16 @@ pub mod billing;
 pub mod columns;
 pub mod diagnose;
 pub mod frames;
+pub mod hygiene;
+pub mod interval;
 pub mod key;
+pub mod miss_causes;
 pub mod rows;
 
 use rayon::prelude::*;
 
 use crate::model::ParsedLog;
-use crate::parse::{ParseOptions, parse_log_with};
+use crate::parse::ParseOptions;
 use crate::source::{DEFAULT_MAX_INPUT, Source, SourceError};
 
 /// How sources are read and parsed.
@@ -49,15 +53,12 @@ pub fn parse_sources(
     let each: Vec<Result<ParsedLog, SourceError>> = sources
         .par_iter()
         .map(|s| {
-            let loaded = s.load_at_most(options.max_input)?;
-            let mut log = parse_log_with(&loaded.bytes, &loaded.name, &options.parse);
-            if let Some(id) = &loaded.origin.build_id {
-                for b in &mut log.builds {
-                    b.build_id = Some(id.clone());
-                }
-                log.run.get_or_insert_default().build_id = Some(id.clone());
-            }
-            log.origin = loaded.origin;
+            let mut builds = Vec::new();
+            let mut log = s.parse(&options.parse, options.max_input, &mut |b| {
+                builds.push(b);
+                true
+            })?;
+            log.builds = builds;
             Ok(log)
         })
         .collect();

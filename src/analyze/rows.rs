@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::columns::table;
 use super::key::step_key;
+use crate::cost;
 use crate::model::{Kind, ParsedLog, Status};
 
 /// An ISO week: its ISO year and number; written `2026-W41`.
@@ -255,11 +256,12 @@ fn log_rows(
             }
         }
         let secs = |kind: Kind| {
-            b.steps
+            let seconds = b
+                .steps
                 .iter()
                 .filter(|s| s.kind == kind)
-                .filter_map(|s| s.seconds)
-                .sum::<f64>()
+                .filter_map(|s| s.seconds);
+            add_up(seconds)
         };
         builds.push(BuildRow {
             run: ctx.run,
@@ -313,12 +315,12 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
         _ => match phase_times {
             Some((Some(s), Some(e))) if e > s => (e - s) as f64 / 1000.0,
             // no clock at all: the executed steps' time
-            _ => log
-                .builds
-                .iter()
-                .flat_map(|b| &b.steps)
-                .filter_map(|s| s.seconds)
-                .sum(),
+            _ => add_up(
+                log.builds
+                    .iter()
+                    .flat_map(|b| &b.steps)
+                    .filter_map(|s| s.seconds),
+            ),
         },
     };
     Context {
@@ -328,11 +330,19 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
         project,
         branch,
         compute_type: meta
-            .and_then(|m| m.compute_type.clone())
+            .and_then(|m| {
+                let c = m.compute_type.as_deref()?;
+                Some(cost::billed_name(c, m.environment_type.as_deref()))
+            })
             .unwrap_or_else(|| default_compute.to_owned()),
         started_ms,
         duration_s,
     }
+}
+
+/// The sum of some seconds, `0.0` (not `-0.0`, what an empty `f64` sum is) when none.
+pub(crate) fn add_up(seconds: impl Iterator<Item = f64>) -> f64 {
+    seconds.sum::<f64>() + 0.0
 }
 
 #[cfg(test)]
@@ -352,6 +362,27 @@ mod tests {
         assert_eq!(IsoWeek::of(day(2027, 1, 1)).to_string(), "2026-W53");
         assert_eq!(IsoWeek::of(day(2026, 3, 2)).to_string(), "2026-W10");
         assert!(IsoWeek::of(day(2026, 12, 28)) < IsoWeek::of(day(2027, 1, 4)));
+    }
+
+    #[test]
+    fn no_time_at_all_is_zero_not_minus_zero() {
+        let text = "#1 [1/2] FROM base\n#1 CACHED\n\n#2 [2/2] RUN a\n#2 CACHED\n";
+        let window = [crate::parse::parse_log(text.as_bytes(), "a.log")];
+        let rows = rows(&Inputs {
+            window: &window,
+            history: &[],
+            since_ms: None,
+            until_ms: None,
+            default_compute: "general1.small",
+        });
+        let b = &rows.builds[0];
+        for x in [
+            b.import_seconds,
+            b.export_seconds,
+            rows.contexts[0].duration_s,
+        ] {
+            assert!(x == 0.0 && x.is_sign_positive(), "{x}");
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! week). Their figures come from the [`Analysis`] tables alone, gathered in
 //! [`ChartData`] (also written as `charts/data.json`).
 //!
-//! PNG text is drawn with the embedded DejaVu Sans (no system font needed).
+//! PNG text is drawn with the embedded DejaVu Sans (no system font needed),
+//! laid out by [`png_text`](super::png_text).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -20,7 +21,9 @@ use serde::Serialize;
 use crate::analyze::aggregate::{BUILD_SAVINGS, STEP_KEY};
 use crate::analyze::billing::WEEKLY;
 use crate::analyze::frames::Analysis;
+use crate::analyze::interval::Interval;
 use crate::analyze::rows::BUILD;
+use crate::report::png_text::PngText;
 
 /// Width and height of every chart, pixels.
 pub const SIZE: (u32, u32) = (960, 480);
@@ -60,10 +63,14 @@ pub struct Week {
     pub overhead_cost: f64,
     /// Dollars of ECR storage, when the cache's size is known.
     pub storage_cost: Option<f64>,
-    /// compute_saved − overhead_cost − storage_cost.
-    pub net: f64,
+    /// compute_saved − overhead_cost − storage_cost (unknown with the storage).
+    pub net: Option<f64>,
     /// Minutes spent in cache import/export.
     pub overhead_minutes: f64,
+    /// 90 % interval of `saved_minutes`.
+    pub saved_minutes_interval: Option<Interval>,
+    /// 90 % interval of `compute_saved`.
+    pub compute_saved_interval: Option<Interval>,
 }
 
 /// One project's hit rate per week (percent; none without a cacheable step).
@@ -163,6 +170,20 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
     .map(|c| floats(weekly, c));
     let (builds, rate, saved, compute, over, storage, net) =
         (builds?, rate?, saved?, compute?, over?, storage?, net?);
+    let [m_low, m_high, d_low, d_high] = [
+        WEEKLY.saved_minutes_low,
+        WEEKLY.saved_minutes_high,
+        WEEKLY.compute_saved_low,
+        WEEKLY.compute_saved_high,
+    ]
+    .map(|c| floats(weekly, c));
+    let (m_low, m_high, d_low, d_high) = (m_low?, m_high?, d_low?, d_high?);
+    let pair = |lo: Option<f64>, hi: Option<f64>| {
+        Some(Interval {
+            low: lo?,
+            high: hi?,
+        })
+    };
     Ok(names
         .iter()
         .enumerate()
@@ -174,8 +195,10 @@ fn weeks(analysis: &Analysis) -> Result<Vec<Week>, PolarsError> {
             compute_saved: compute[i].unwrap_or(0.0),
             overhead_cost: over[i].unwrap_or(0.0),
             storage_cost: storage[i],
-            net: net[i].unwrap_or(0.0),
+            net: net[i],
             overhead_minutes: overhead.get(w).copied().unwrap_or(0.0),
+            saved_minutes_interval: pair(m_low[i], m_high[i]),
+            compute_saved_interval: pair(d_low[i], d_high[i]),
         })
         .collect())
 }
@@ -294,7 +317,7 @@ pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ChartError> {
             }
             let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
             {
-                let area = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+                let area = PngText(BitMapBackend::with_buffer(&mut rgb, SIZE)).into_drawing_area();
                 area.fill(&WHITE).map_err(|e| err(e.to_string()))?;
                 draw.on(&area, data).map_err(err)?;
                 area.present().map_err(|e| err(e.to_string()))?;
@@ -462,10 +485,10 @@ fn headline<DB: DrawingBackend>(
     let (lo, hi) = range_with(
         weeks.iter().flat_map(|w| {
             [
-                w.compute_saved,
+                w.compute_saved_interval.map_or(w.compute_saved, |i| i.high),
                 w.overhead_cost,
                 w.storage_cost.unwrap_or(0.0),
-                w.net,
+                w.net.unwrap_or(0.0),
             ]
         }),
         1.45,
@@ -524,12 +547,34 @@ fn headline_bars<'a, DB: DrawingBackend + 'a>(
             .label(format!("ECR storage ({})", data.currency))
             .legend(legend(STORAGE));
     }
+    // the 90 % interval of the dollars saved, a whisker on each bar
+    let intervals: Vec<(usize, Interval)> = weeks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| Some((i, w.compute_saved_interval?)))
+        .collect();
+    if !intervals.is_empty() {
+        chart
+            .draw_series(intervals.iter().map(|&(i, iv)| {
+                let x = i as f64 - 0.28;
+                let mid = weeks[i].compute_saved;
+                ErrorBar::new_vertical(x, iv.low, mid, iv.high, BLACK.stroke_width(2), 8)
+            }))
+            .map_err(|e| e.to_string())?
+            .label("90 % interval of compute saved")
+            .legend(|(x, y)| {
+                PathElement::new([(x + 7, y - 6), (x + 7, y + 6)], BLACK.stroke_width(2))
+            });
+    }
     let label = font(14).pos(Pos::new(HPos::Center, VPos::Bottom));
     chart
         .draw_series(weeks.iter().enumerate().map(|(i, w)| {
+            let top = w
+                .compute_saved_interval
+                .map_or(w.compute_saved, |iv| iv.high);
             Text::new(
                 format!("{:.0} min", w.saved_minutes),
-                (i as f64 - 0.28, w.compute_saved),
+                (i as f64 - 0.28, top),
                 label.clone(),
             )
         }))
@@ -537,7 +582,8 @@ fn headline_bars<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// The headline's net savings per week, a line with a dot per week.
+/// The headline's net savings per week, a line with a dot per week (none
+/// where the storage cost, and so the net, is unknown).
 fn net_line<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     data: &ChartData,
@@ -546,8 +592,11 @@ fn net_line<'a, DB: DrawingBackend + 'a>(
         .weeks
         .iter()
         .enumerate()
-        .map(|(i, w)| (i as f64, w.net))
+        .filter_map(|(i, w)| Some((i as f64, w.net?)))
         .collect();
+    if net.is_empty() {
+        return Ok(());
+    }
     chart
         .draw_series(LineSeries::new(net.clone(), NET.stroke_width(3)))
         .map_err(|e| e.to_string())?
@@ -653,7 +702,7 @@ fn misses<DB: DrawingBackend>(
         .draw_series(steps.iter().enumerate().map(|(i, s)| {
             Text::new(
                 format!(
-                    "{} · {} — {} misses, {:.1} min",
+                    "{} — {} ({} misses, {:.1} min)",
                     s.project,
                     super::truncate(&s.step_key, 80),
                     s.misses,

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::escape::csv_cell;
-use crate::model::ParsedLog;
+use crate::model::Build;
 
 const HEADER: [&str; 17] = [
     "source",
@@ -25,16 +25,26 @@ const HEADER: [&str; 17] = [
     "line",
 ];
 
-/// Writes every step of every build as CSV; text cells a spreadsheet would
-/// take for a formula are neutralised ([`csv_cell`]).
-pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
-    let mut w = ::csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
-    let text = |v: &str| csv_cell(v).into_owned();
-    let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
-    for b in logs.iter().flat_map(|l| &l.builds) {
+/// The CSV of step records, written build by build after its header row; text
+/// cells a spreadsheet would take for a formula are neutralised ([`csv_cell`]).
+pub struct Steps<'w> {
+    w: ::csv::Writer<&'w mut dyn Write>,
+}
+
+impl<'w> Steps<'w> {
+    /// Starts the CSV: its header row.
+    pub fn new(out: &'w mut dyn Write) -> io::Result<Self> {
+        let mut w = ::csv::Writer::from_writer(out);
+        w.write_record(HEADER)?;
+        Ok(Steps { w })
+    }
+
+    /// One row per step of `b`.
+    pub fn build(&mut self, b: &Build) -> io::Result<()> {
+        let text = |v: &str| csv_cell(v).into_owned();
+        let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
         for s in &b.steps {
-            w.write_record([
+            self.w.write_record([
                 text(&b.source),
                 b.index.to_string(),
                 b.build_id
@@ -59,6 +69,16 @@ pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
                 s.line.to_string(),
             ])?;
         }
+        Ok(())
     }
-    w.flush()
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+
+    /// Ends the CSV.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }

@@ -65,6 +65,10 @@ impl<F: Formatter> Formatter for Json<F> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // every character to escape is DEL or starts with 0xc2 (C1) or 0xe2 (the bidi ones)
+        if memchr::memchr3(0x7f, 0xc2, 0xe2, fragment.as_bytes()).is_none() {
+            return self.0.write_string_fragment(w, fragment);
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if unsafe_on_terminal(c) {
@@ -91,14 +95,17 @@ impl<F: Formatter> Formatter for Json<F> {
 }
 
 /// `value` as one line of JSON, safe on a terminal.
-pub fn to_json_writer<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+pub fn to_json_writer<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, Json(CompactFormatter));
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
 /// `value` as indented JSON, safe on a terminal.
-pub fn to_json_writer_pretty<T: Serialize + ?Sized>(
-    out: &mut dyn Write,
+pub fn to_json_writer_pretty<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
     value: &T,
 ) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, Json(PrettyFormatter::new()));

@@ -4,10 +4,10 @@
 use std::io::{self, Write};
 
 use super::escape::{self, terminal};
-use super::{TableOptions, sections, truncate};
+use super::{TableOptions, truncate};
 use crate::model::{BuildId, Run};
 use crate::model::{Status, Step};
-use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
+use crate::summary::{Part, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 100;
 
@@ -33,26 +33,8 @@ fn icon(step: &Step) -> &'static str {
     }
 }
 
-/// Writes a heading, a step table and the cache facts per build.
-pub fn write_summary(
-    summaries: &[SourceSummary<'_>],
-    options: TableOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    sections(
-        summaries,
-        out,
-        |source, run, out| write_run(source, run, options, out),
-        |s, out| write_build(s, options, out),
-    )
-}
-
-fn write_run(
-    source: &str,
-    run: &Run,
-    _options: TableOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// The section of a CodeBuild run.
+pub(super) fn write_run(source: &str, run: &Run, out: &mut dyn Write) -> io::Result<()> {
     let id = run.build_id.as_ref().map_or(source, BuildId::as_str);
     writeln!(out, "### CodeBuild run {}\n", code(id))?;
     writeln!(out, "| Phase | State | Time | |")?;
@@ -83,7 +65,12 @@ fn write_run(
     Ok(())
 }
 
-fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> io::Result<()> {
+/// The section of one build.
+pub(super) fn write_build(
+    s: &Summary<'_>,
+    options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let rate = s
         .hit_rate
         .map(|r| format!("{} cache hits", percent(r)))

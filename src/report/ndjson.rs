@@ -4,35 +4,44 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::Step;
-use crate::model::{BuildId, ParsedLog};
+use crate::model::{Build, BuildId};
 
+/// The fields every step of a build starts with.
 #[derive(Serialize)]
-struct Row<'a> {
+struct Head<'a> {
     source: &'a str,
     build: usize,
     build_id: Option<&'a str>,
     phase: Option<&'a str>,
-    #[serde(flatten)]
-    step: &'a Step,
 }
 
-/// Writes every step of every build, one JSON object a line.
-pub fn write_steps(logs: &[ParsedLog], out: &mut dyn Write) -> io::Result<()> {
-    for b in logs.iter().flat_map(|l| &l.builds) {
-        for step in &b.steps {
-            super::escape::to_json_writer(
-                &mut *out,
-                &Row {
-                    source: &b.source,
-                    build: b.index,
-                    build_id: b.build_id.as_ref().map(BuildId::as_str),
-                    phase: b.phase.as_deref(),
-                    step,
-                },
-            )?;
-            out.write_all(b"\n")?;
-        }
+/// Writes the steps of one build, one JSON object a line, built in `buf` (reused):
+/// the build's fields are escaped once, each step's follow them.
+pub fn write_build(b: &Build, buf: &mut Vec<u8>, out: &mut dyn Write) -> io::Result<()> {
+    if b.steps.is_empty() {
+        return Ok(());
+    }
+    buf.clear();
+    super::escape::to_json_writer(
+        buf,
+        &Head {
+            source: &b.source,
+            build: b.index,
+            build_id: b.build_id.as_ref().map(BuildId::as_str),
+            phase: b.phase.as_deref(),
+        },
+    )?;
+    // `{"source":…,"phase":…}` loses its `}`: each step's fields follow a comma
+    buf.pop();
+    buf.push(b',');
+    let head = buf.len();
+    for step in &b.steps {
+        buf.truncate(head);
+        super::escape::to_json_writer(buf, step)?;
+        buf.push(b'\n');
+        // the step's own `{` is left out: its fields continue the head's
+        out.write_all(&buf[..head])?;
+        out.write_all(&buf[head + 1..])?;
     }
     Ok(())
 }

@@ -14,12 +14,17 @@ use serde::Serialize;
 
 use super::charts::{Chart, ChartData};
 use super::escape::markdown;
-use crate::analyze::frames::{ASSUMPTIONS, Totals};
+use super::headline;
+use super::verdict::{Tone, Verdict, signed};
+use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
+use crate::analyze::hygiene::{EXPIRE_UNTAGGED_DAYS, Hygiene};
+use crate::analyze::interval::Interval;
+use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
 use crate::summary::percent;
 
-/// How many source names the header lists.
-const SOURCES_SHOWN: usize = 5;
+/// How many source names the (collapsed) source list holds.
+const SOURCES_SHOWN: usize = 50;
 
 /// A headline figure.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +33,10 @@ pub struct Figure {
     pub label: &'static str,
     /// Its value, formatted with its unit.
     pub value: String,
+    /// The sign of a figure that has one (the net).
+    pub tone: Option<Tone>,
+    /// Its 90 % interval, when it has one: `2.80 to 3.70`.
+    pub interval: Option<String>,
 }
 
 /// One ISO week's row, formatted.
@@ -49,8 +58,14 @@ pub struct WeekRow {
     pub overhead_cost: String,
     /// Storage dollars.
     pub storage_cost: String,
-    /// Net dollars.
+    /// Net dollars, signed (`unknown` without the storage cost).
     pub net: String,
+    /// 90 % interval of the minutes saved.
+    pub saved_minutes_interval: String,
+    /// 90 % interval of the dollars saved.
+    pub compute_saved_interval: String,
+    /// The net's sign.
+    pub net_tone: Tone,
 }
 
 /// A project's hit rate per week, formatted.
@@ -73,6 +88,87 @@ pub struct StepRow {
     pub misses: u32,
     /// Minutes lost.
     pub minutes_lost: String,
+}
+
+/// A cause of misses in a project, formatted (a row of `miss_causes`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseRow {
+    /// The project.
+    pub project: String,
+    /// The cause.
+    pub cause: String,
+    /// Whether it is the project's first to fix.
+    pub first: bool,
+    /// Builds it made miss.
+    pub builds: u32,
+    /// Steps that missed.
+    pub steps: u32,
+    /// Minutes lost.
+    pub minutes_lost: String,
+    /// The example build.
+    pub example_build: String,
+    /// Its first missed step.
+    pub example_step: String,
+    /// What happened there.
+    pub summary: String,
+    /// The line that shows it.
+    pub evidence: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// The cache repository's hygiene, formatted.
+#[derive(Debug, Clone, Serialize)]
+pub struct HygieneView {
+    /// The repository.
+    pub repository: String,
+    /// Its lifecycle rules in sentences (empty: no policy).
+    pub rules: Vec<String>,
+    /// Whether it has a lifecycle policy.
+    pub has_policy: bool,
+    /// Why its policy is not known, if it is not.
+    pub policy_unknown: Option<String>,
+    /// Whether a rule expires untagged images.
+    pub expires_untagged: bool,
+    /// `12 images, 9 untagged`.
+    pub images: String,
+    /// Bytes only untagged manifests hold, human-readable.
+    pub untagged: String,
+    /// The repository's unique bytes, human-readable.
+    pub total: String,
+    /// New bytes per ISO week.
+    pub growth: Vec<(String, String)>,
+    /// What expiring untagged images after 14 days frees, and saves per month.
+    pub expirable: String,
+    /// See `expirable`.
+    pub saving_per_month: String,
+    /// The rule's age, days.
+    pub days: i64,
+}
+
+fn bytes(n: u64) -> String {
+    humansize::format_size(n, humansize::DECIMAL)
+}
+
+fn hygiene_view(h: &Hygiene) -> HygieneView {
+    HygieneView {
+        repository: h.repository.clone(),
+        rules: h.policy.clone().unwrap_or_default(),
+        has_policy: h.policy.is_some(),
+        policy_unknown: h.policy_unknown.clone(),
+        expires_untagged: h.expires_untagged,
+        images: format!("{} images, {} untagged", h.images, h.untagged_images),
+        untagged: bytes(h.untagged_bytes),
+        total: bytes(h.unique_bytes),
+        growth: h
+            .growth
+            .iter()
+            .map(|g| (g.week.clone(), bytes(g.bytes)))
+            .collect(),
+        expirable: bytes(h.expirable_bytes),
+        saving_per_month: money(h.saving_per_month),
+        days: EXPIRE_UNTAGGED_DAYS,
+    }
 }
 
 /// A price used.
@@ -102,8 +198,10 @@ pub struct Page {
     pub window: String,
     /// Sources read.
     pub source_count: usize,
-    /// The first few source names.
+    /// The first source names (the page shows them collapsed).
     pub sources_shown: Vec<String>,
+    /// Did the cache pay for itself: what the pages say first.
+    pub verdict: Verdict,
     /// Price table date, region and currency.
     pub pricing_date: String,
     /// See `pricing_date`.
@@ -122,15 +220,25 @@ pub struct Page {
     pub figures: Vec<Figure>,
     /// Per week.
     pub weeks: Vec<WeekRow>,
+    /// Why there is no week, when there is none (shown in place of the per-week tables).
+    pub no_weeks: Option<&'static str>,
     /// Week names (hit rate table header).
     pub week_names: Vec<String>,
     /// Per project.
     pub projects: Vec<ProjectRow>,
     /// Top steps by minutes lost.
     pub top_steps: Vec<StepRow>,
+    /// What to fix first: causes of misses per project, each project's first first.
+    pub causes: Vec<CauseRow>,
+    /// The cache repository's hygiene (with `--cache-repo`).
+    pub hygiene: Option<HygieneView>,
     /// The charts.
     pub charts: Vec<ChartRef>,
 }
+
+/// Why a report has no week: its builds have no date.
+const NO_WEEKS: &str = "No week to show: the logs hold no dates (plain log files without CI timestamps). \
+     CodeBuild runs (the archive, CloudWatch, S3) and timestamped CI logs have them.";
 
 /// Dollars (or the table's currency) with cents.
 pub fn money(x: f64) -> String {
@@ -145,16 +253,17 @@ pub fn minutes(x: f64) -> String {
 impl Page {
     /// The page of an analysis.
     pub fn new(
-        totals: &Totals,
+        analysis: &Analysis,
         pricing: &Pricing,
         sources: &[String],
+        hygiene: Option<&Hygiene>,
         data: &ChartData,
         charts: &[Chart],
     ) -> Self {
-        let t = totals;
+        let t = &analysis.totals;
         let window = match (&t.first_day, &t.last_day) {
             (Some(a), Some(b)) => format!("{a} to {b} ({:.0} days)", t.days),
-            _ => "unknown (the logs carry no time)".to_owned(),
+            _ => headline::NO_DATES.to_owned(),
         };
         let storage = t.storage.as_ref().map_or_else(
             || "unknown (give --cache-repo or --cache-size-gb)".to_owned(),
@@ -164,6 +273,7 @@ impl Page {
             window,
             source_count: sources.len(),
             sources_shown: sources.iter().take(SOURCES_SHOWN).cloned().collect(),
+            verdict: Verdict::of(t),
             pricing_date: pricing.date.clone(),
             pricing_region: pricing.region.clone(),
             currency: t.currency.clone(),
@@ -173,9 +283,12 @@ impl Page {
             unknowns: unknowns(t),
             figures: figures(t),
             weeks: week_rows(data),
+            no_weeks: data.weeks.is_empty().then_some(NO_WEEKS),
             week_names: data.weeks.iter().map(|w| w.week.clone()).collect(),
             projects: project_rows(data),
             top_steps: step_rows(data),
+            causes: analysis.miss_causes.iter().map(cause_row).collect(),
+            hygiene: hygiene.map(hygiene_view),
             charts: charts.iter().map(chart_ref).collect(),
         }
     }
@@ -230,7 +343,7 @@ fn unknowns(t: &Totals) -> Vec<String> {
     )];
     if t.storage_cost.is_none() {
         unknowns.push(
-            "The cache repository's size is unknown: storage cost is left out of the net."
+            "The cache repository's size is unknown: so are its storage cost, the cache's cost, the net and the return (never counted as zero)."
                 .to_owned(),
         );
     }
@@ -241,25 +354,53 @@ fn unknowns(t: &Totals) -> Vec<String> {
     unknowns
 }
 
+/// An interval, `low to high`, each end formatted by `fmt`.
+fn span(i: Interval, fmt: fn(f64) -> String) -> String {
+    format!("{} to {}", fmt(i.low), fmt(i.high))
+}
+
+/// The sign of an amount, unknown without one.
+fn tone(x: Option<f64>) -> Tone {
+    match x {
+        Some(x) if signed(x, "").starts_with('-') => Tone::Loss,
+        Some(_) => Tone::Gain,
+        None => Tone::Unknown,
+    }
+}
+
 /// The headline figures.
 fn figures(t: &Totals) -> Vec<Figure> {
     let cur = &t.currency;
-    let figure = |label, value| Figure { label, value };
+    let figure = |label, value| Figure {
+        label,
+        value,
+        tone: None,
+        interval: None,
+    };
+    let with = |f: Figure, i: Option<Interval>, fmt: fn(f64) -> String| Figure {
+        interval: i.map(|i| span(i, fmt)),
+        ..f
+    };
     vec![
-        figure(
-            "Builds (CodeBuild runs)",
-            format!("{} ({})", t.builds, t.runs),
-        ),
+        figure("Builds", headline::counted(t)),
         figure(
             "Hit rate",
             t.hit_rate.map_or_else(|| "n/a".to_owned(), percent),
         ),
-        figure("Compute minutes saved", minutes(t.saved_seconds / 60.0)),
+        with(
+            figure("Compute minutes saved", minutes(t.saved_seconds / 60.0)),
+            t.saved_minutes_interval,
+            minutes,
+        ),
         figure(
             "Billed minutes saved",
             format!("{:.0}", t.billed_minutes_without_cache - t.billed_minutes),
         ),
-        figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
+        with(
+            figure("Compute saved", format!("{} {cur}", money(t.compute_saved))),
+            t.compute_saved_interval,
+            money,
+        ),
         figure(
             "Cache import/export",
             format!(
@@ -270,9 +411,26 @@ fn figures(t: &Totals) -> Vec<Figure> {
         ),
         figure(
             "ECR storage",
-            format!("{} {cur}", opt_money(t.storage_cost)),
+            t.storage_cost.map_or_else(
+                || "unknown (no cache size given)".to_owned(),
+                |c| format!("{} {cur}", money(c)),
+            ),
         ),
-        figure("Net savings", format!("{} {cur}", money(t.net))),
+        Figure {
+            label: "Net savings",
+            value: t
+                .net
+                .map_or_else(|| "unknown".to_owned(), |n| signed(n, cur)),
+            tone: Some(tone(t.net)),
+            interval: t
+                .net_interval
+                .map(|i| span(i, |x| signed(x, "").trim().to_owned())),
+        },
+        figure(
+            "Return on the cache's cost",
+            t.return_ratio
+                .map_or_else(|| "unknown".to_owned(), |r| format!("{r:.1}×")),
+        ),
         figure(
             "Break-even cache size",
             t.break_even_gb
@@ -293,7 +451,16 @@ fn week_rows(data: &ChartData) -> Vec<WeekRow> {
             overhead_minutes: minutes(w.overhead_minutes),
             overhead_cost: money(w.overhead_cost),
             storage_cost: opt_money(w.storage_cost),
-            net: money(w.net),
+            net: w
+                .net
+                .map_or_else(|| "unknown".to_owned(), |n| signed(n, "").trim().to_owned()),
+            net_tone: tone(w.net),
+            saved_minutes_interval: w
+                .saved_minutes_interval
+                .map_or_else(|| "–".to_owned(), |i| span(i, minutes)),
+            compute_saved_interval: w
+                .compute_saved_interval
+                .map_or_else(|| "–".to_owned(), |i| span(i, money)),
         })
         .collect()
 }
@@ -322,6 +489,22 @@ fn step_rows(data: &ChartData) -> Vec<StepRow> {
             minutes_lost: minutes(s.minutes_lost),
         })
         .collect()
+}
+
+fn cause_row(c: &MissCause) -> CauseRow {
+    CauseRow {
+        project: c.project.clone(),
+        cause: c.cause.clone(),
+        first: c.rank == 1,
+        builds: c.builds,
+        steps: c.steps,
+        minutes_lost: minutes(c.minutes_lost),
+        example_build: c.example_build.clone(),
+        example_step: c.example_step.clone().unwrap_or_default(),
+        summary: c.summary.clone(),
+        evidence: c.evidence.clone().unwrap_or_default(),
+        fix: c.fix.clone(),
+    }
 }
 
 fn chart_ref(c: &Chart) -> ChartRef {

@@ -4,14 +4,13 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use comfy_table::presets::NOTHING;
-use comfy_table::{CellAlignment, Table};
+use unicode_width::UnicodeWidthStr;
 
 use super::escape::terminal;
-use super::{TableOptions, sections, truncate};
+use super::{TableOptions, truncate};
 use crate::model::Status;
 use crate::model::{BuildId, Run};
-use crate::summary::{Part, SourceSummary, Summary, human_seconds, percent, status_word};
+use crate::summary::{Part, Summary, human_seconds, percent, status_word};
 
 const NAME_WIDTH: usize = 72;
 
@@ -45,21 +44,8 @@ fn rate_style(rate: f64) -> Style {
     Style::new().bold().fg_color(Some(color.into()))
 }
 
-/// Writes one table and its facts per build.
-pub fn write_summary(
-    summaries: &[SourceSummary<'_>],
-    options: TableOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    sections(
-        summaries,
-        out,
-        |source, run, out| write_run(source, run, options, out),
-        |s, out| write_build(s, options, out),
-    )
-}
-
-fn write_run(
+/// The section of a CodeBuild run.
+pub(super) fn write_run(
     source: &str,
     run: &Run,
     options: TableOptions,
@@ -72,10 +58,11 @@ fn write_run(
         "{}",
         paint(&format!("CodeBuild run {id}"), Style::new().bold(), color)
     )?;
-    let mut table = Table::new();
-    table.load_style(NOTHING);
-    table
-        .set_header(["phase", "state", "time", ""].map(|h| paint(h, Style::new().dimmed(), color)));
+    let dim = Style::new().dimmed();
+    let mut table = Grid::new(
+        [false, false, true, false],
+        ["phase", "state", "time", ""].map(|h| (h.to_owned(), dim)),
+    );
     for p in &run.phases {
         let state = p.state.as_deref().unwrap_or("(running)");
         let style = match state {
@@ -84,19 +71,22 @@ fn write_run(
             _ => status_style(Status::Error),
         };
         let why = p.reason();
-        table.add_row([
-            terminal(&p.name).into_owned(),
-            paint(&terminal(state), style, color),
-            p.seconds
-                .map(human_seconds)
-                .unwrap_or_else(|| "-".to_owned()),
-            terminal(&truncate(&why, NAME_WIDTH)).into_owned(),
+        table.row([
+            (terminal(&p.name).into_owned(), Style::new()),
+            (terminal(state).into_owned(), style),
+            (
+                p.seconds
+                    .map(human_seconds)
+                    .unwrap_or_else(|| "-".to_owned()),
+                Style::new(),
+            ),
+            (
+                terminal(&truncate(&why, NAME_WIDTH)).into_owned(),
+                Style::new(),
+            ),
         ]);
     }
-    if let Some(col) = table.column_mut(2) {
-        col.set_cell_alignment(CellAlignment::Right);
-    }
-    writeln!(out, "{table}")?;
+    table.write(color, out)?;
     for c in run.commands.iter().filter(|c| c.exit_status.is_some()) {
         writeln!(
             out,
@@ -113,7 +103,12 @@ fn write_run(
     Ok(())
 }
 
-fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> io::Result<()> {
+/// The section of one build.
+pub(super) fn write_build(
+    s: &Summary<'_>,
+    options: TableOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let color = options.color;
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
@@ -133,33 +128,33 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
         paint(&format!("({})", s.outcome), outcome_style, color),
     )?;
 
-    let mut table = Table::new();
-    table.load_style(NOTHING);
-    table.set_header(["#", "step", "status", "time"].map(|h| paint(h, dim, color)));
+    let mut table = Grid::new(
+        [true, false, false, true],
+        ["#", "step", "status", "time"].map(|h| (h.to_owned(), dim)),
+    );
     let steps = s.table_steps(options.all_steps);
     for step in &steps {
-        let status = step.status.as_str().to_ascii_uppercase();
         let time = step
             .seconds
             .map(human_seconds)
             .unwrap_or_else(|| "-".to_owned());
-        table.add_row([
-            step.vertex.to_string(),
-            terminal(&truncate(step.label(), NAME_WIDTH)).into_owned(),
-            paint(&status, status_style(step.status), color),
-            time,
+        table.row([
+            (step.vertex.to_string(), Style::new()),
+            (
+                terminal(&truncate(step.label(), NAME_WIDTH)).into_owned(),
+                Style::new(),
+            ),
+            (
+                step.status.as_str().to_ascii_uppercase(),
+                status_style(step.status),
+            ),
+            (time, Style::new()),
         ]);
-    }
-    if let Some(col) = table.column_mut(0) {
-        col.set_cell_alignment(CellAlignment::Right);
-    }
-    if let Some(col) = table.column_mut(3) {
-        col.set_cell_alignment(CellAlignment::Right);
     }
     if steps.is_empty() {
         writeln!(out, "  (no Dockerfile step ran)")?;
     } else {
-        writeln!(out, "{table}")?;
+        table.write(color, out)?;
     }
 
     for fact in s.facts() {
@@ -178,4 +173,59 @@ fn write_build(s: &Summary<'_>, options: TableOptions, out: &mut dyn Write) -> i
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// Cells in columns, a space either side of each and no borders, each column
+/// as wide as its widest text (the layout of comfy-table's `NOTHING` preset,
+/// which drew it before): the widths are measured on the text before it is
+/// painted, so no escape code is ever looked for (comfy-table's scan for them
+/// was two fifths of a many-build summary).
+struct Grid<const N: usize> {
+    /// Which columns are aligned right.
+    right: [bool; N],
+    /// The header, then the rows: each cell's text and style.
+    rows: Vec<[(String, Style); N]>,
+}
+
+impl<const N: usize> Grid<N> {
+    fn new(right: [bool; N], header: [(String, Style); N]) -> Self {
+        Grid {
+            right,
+            rows: vec![header],
+        }
+    }
+
+    fn row(&mut self, cells: [(String, Style); N]) {
+        self.rows.push(cells);
+    }
+
+    /// One line a row, in colour when `color`.
+    fn write(&self, color: bool, out: &mut dyn Write) -> io::Result<()> {
+        // an empty column is one space wide, as comfy-table drew it
+        let mut widths = [1; N];
+        for row in &self.rows {
+            for (w, (text, _)) in widths.iter_mut().zip(row) {
+                *w = (*w).max(text.width());
+            }
+        }
+        let mut line = String::new();
+        for row in &self.rows {
+            line.clear();
+            for (i, (text, style)) in row.iter().enumerate() {
+                let pad = " ".repeat(widths[i] - text.width());
+                let painted = paint(text, *style, color);
+                line.push(' ');
+                if self.right[i] {
+                    line.push_str(&pad);
+                    line.push_str(&painted);
+                } else {
+                    line.push_str(&painted);
+                    line.push_str(&pad);
+                }
+                line.push(' ');
+            }
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
 }

@@ -1,6 +1,6 @@
 //! The tables of an analysis on disk: every table as CSV, Parquet and JSON,
 //! the headline figures as `totals.json`, and the steps as a Parquet dataset
-//! partitioned `year=/week=/project=` for Athena, Trino, Spark or DuckDB;
+//! partitioned by week for Athena, Trino, Spark or DuckDB ([`dataset`]);
 //! the charts (`charts/*.svg|png`, their figures in `charts/data.json`) and
 //! the pages `index.html` and `report.md`.
 //!
@@ -9,7 +9,6 @@
 //! where [`OutDir`] allows: never over an input or a folder cachelens did not write.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,10 +17,12 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, ChartData, ChartError};
+use super::dataset;
 use super::escape::csv_cell;
 use super::page::Page;
 use crate::analyze::frames::{ASSUMPTIONS, Analysis, Totals};
-use crate::analyze::rows::{IsoWeek, STEP};
+use crate::analyze::hygiene::Hygiene;
+use crate::analyze::miss_causes::MissCause;
 use crate::cost::Pricing;
 use crate::safe_write::{OutDir, WriteGuardError};
 
@@ -78,27 +79,41 @@ pub struct TotalsFile<'a> {
     pub sources: &'a [String],
     /// How the figures are made.
     pub assumptions: &'static [&'static str],
+    /// The cache repository's hygiene (with `--cache-repo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_repository: Option<&'a Hygiene>,
 }
 
-/// Writes the analysis into `out` (replaced whole, with the report marker).
+/// Writes the analysis into `out` (replaced whole, with the report marker);
+/// `location` is where the report will live for `dataset/athena.sql`
+/// ([`dataset::PLACEHOLDER_LOCATION`] when not in S3).
 pub fn write(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     out: &OutDir,
+    location: &str,
 ) -> Result<(), WriteError> {
-    out.write(|dir| write_into(analysis, pricing, sources, dir))
+    out.write(|dir| write_into(analysis, pricing, sources, hygiene, dir, location))
 }
 
 fn write_into(
     analysis: &Analysis,
     pricing: &Pricing,
     sources: &[String],
+    hygiene: Option<&Hygiene>,
     dir: &Path,
+    location: &str,
 ) -> Result<(), WriteError> {
     let tables = dir.join("tables");
     fs::create_dir_all(&tables).map_err(io_err(&tables))?;
-    let named: [(&str, &DataFrame); 9] = [
+    let miss_causes =
+        MissCause::frame(&analysis.miss_causes).map_err(|source| WriteError::Table {
+            path: tables.join("miss_causes").display().to_string(),
+            source,
+        })?;
+    let named: [(&str, &DataFrame); 10] = [
         ("steps", &analysis.steps),
         ("builds", &analysis.builds),
         ("runs", &analysis.runs),
@@ -108,16 +123,18 @@ fn write_into(
         ("hit_rate_by_project", &analysis.by_project),
         ("hit_rate_by_branch", &analysis.by_branch),
         ("step_keys", &analysis.step_keys),
+        ("miss_causes", &miss_causes),
     ];
     for (name, df) in named {
         write_table(df, &tables.join(name))?;
     }
-    write_dataset(analysis, &dir.join("dataset/steps"))?;
+    write_dataset(analysis, dir, location)?;
     let totals = TotalsFile {
         totals: &analysis.totals,
         pricing,
         sources,
         assumptions: ASSUMPTIONS,
+        cache_repository: hygiene,
     };
     write_json(&dir.join("totals.json"), &totals)?;
 
@@ -133,7 +150,7 @@ fn write_into(
         )?;
         write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
     }
-    let page = Page::new(&analysis.totals, pricing, sources, &data, &drawn);
+    let page = Page::new(analysis, pricing, sources, hygiene, &data, &drawn);
     for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
         let path = dir.join(name);
         let text = text.map_err(|source| WriteError::Page {
@@ -213,86 +230,24 @@ fn csv_safe(df: &DataFrame) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
-/// The dataset's partition columns (their values are in the folder names).
-const YEAR: &str = "year";
-/// See [`YEAR`].
-const WEEK_NUMBER: &str = "week_number";
-
-/// The steps as `year=YYYY/week=WW/project=P/part-0.parquet` (steps without a
-/// time go under `year=unknown/week=unknown`).
-fn write_dataset(analysis: &Analysis, dir: &Path) -> Result<(), WriteError> {
+/// `dataset/`: the steps partitioned by week, `schema.json` and `athena.sql`
+/// (its table at `location`, the report's S3 prefix).
+fn write_dataset(analysis: &Analysis, dir: &Path, location: &str) -> Result<(), WriteError> {
+    let steps = dir.join(dataset::STEPS);
     let err = |source| WriteError::Table {
-        path: dir.display().to_string(),
+        path: steps.display().to_string(),
         source,
     };
-    let steps = &analysis.steps;
-    let by_name: HashMap<String, IsoWeek> =
-        analysis.weeks.iter().map(|w| (w.to_string(), *w)).collect();
-    let weeks: Vec<Option<&IsoWeek>> = steps
-        .column(STEP.week)
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .iter()
-        .map(|w| w.and_then(|w| by_name.get(w)))
-        .collect();
-    let part = |value: fn(&IsoWeek) -> String| -> Vec<String> {
-        weeks
-            .iter()
-            .map(|w| w.map_or_else(|| "unknown".to_owned(), value))
-            .collect()
-    };
-    let mut with_parts = steps.clone();
-    with_parts
-        .with_column(Column::new(YEAR.into(), part(|w| w.year.to_string())))
-        .map_err(err)?;
-    with_parts
-        .with_column(Column::new(
-            WEEK_NUMBER.into(),
-            part(|w| format!("{:02}", w.week)),
-        ))
-        .map_err(err)?;
-    let parts = with_parts
-        .partition_by_stable([YEAR, WEEK_NUMBER, STEP.project], true)
-        .map_err(err)?;
-    for mut part in parts {
-        let key = |name: &str| -> String {
-            part.column(name)
-                .ok()
-                .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_owned)))
-                .unwrap_or_else(|| "unknown".to_owned())
-        };
-        let folder = dir
-            .join(format!("year={}", key(YEAR)))
-            .join(format!("week={}", key(WEEK_NUMBER)))
-            .join(format!("project={}", encode(&key(STEP.project))));
-        fs::create_dir_all(&folder).map_err(io_err(&folder))?;
-        // the partition columns live in the path, as Hive-style readers expect
-        part = part.drop_many([YEAR, WEEK_NUMBER, STEP.project]);
-        let path = folder.join("part-0.parquet");
-        let f = File::create(&path).map_err(io_err(&path))?;
-        ParquetWriter::new(f)
-            .finish(&mut part)
-            .map_err(|source| WriteError::Table {
-                path: path.display().to_string(),
-                source,
-            })?;
-    }
-    Ok(())
-}
-
-/// A partition value safe as a folder name.
-fn encode(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let rows = dataset::frame(&analysis.steps, &analysis.builds, &analysis.runs).map_err(err)?;
+    let weeks = dataset::weeks(&rows).map_err(err)?;
+    dataset::write_parquet(rows, &steps).map_err(err)?;
+    let folder = dir.join("dataset");
+    fs::create_dir_all(&folder).map_err(io_err(&folder))?;
+    write_json(&folder.join("schema.json"), &dataset::SCHEMA)?;
+    write_file(
+        &folder.join("athena.sql"),
+        dataset::athena_sql(location, &weeks).as_bytes(),
+    )
 }
 
 #[cfg(test)]

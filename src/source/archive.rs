@@ -5,7 +5,7 @@
 //! Line 1 is the [`StreamHeader`]; every other line one event `{"t": ms, "m": "message"}`.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -256,6 +256,19 @@ impl Archive {
         }
         Ok(files)
     }
+}
+
+/// How every stream file begins: its header's first key, as cachelens writes it.
+const HEADER_START: &[u8] = b"{\"cachelens_archive\":";
+
+/// Whether the file at `path` is an archived stream, by its first bytes (the
+/// header cachelens writes), whatever its name: a log never begins so.
+/// A file that cannot be read is not one (reading it as a log says why).
+pub fn is_stream_file(path: &Path) -> bool {
+    let mut start = Vec::with_capacity(HEADER_START.len());
+    fs::File::open(path)
+        .and_then(|f| f.take(HEADER_START.len() as u64).read_to_end(&mut start))
+        .is_ok_and(|_| start == HEADER_START)
 }
 
 /// Reads line 1 of an archived stream file.

@@ -135,6 +135,16 @@ impl Aws {
         aws_sdk_codebuild::Client::from_conf(conf)
     }
 
+    /// An S3 client; path-style addresses when an endpoint is set
+    /// (`--endpoint-url`, `AWS_ENDPOINT_URL`: MinIO, LocalStack, moto).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(self.config.endpoint_url().is_some())
+            .interceptor(self.note())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
     /// An ECR client.
     pub fn ecr(&self) -> aws_sdk_ecr::Client {
         let conf = aws_sdk_ecr::config::Builder::from(&self.config)

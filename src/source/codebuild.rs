@@ -1,9 +1,9 @@
-//! CodeBuild API facts about builds (ListBuildsForProject, BatchGetBuilds):
+//! CodeBuild API facts about builds (ListBuildsForProject, ListBuilds, BatchGetBuilds):
 //! the authoritative log location, compute type, status, source version,
 //! initiator and times. Callers fall back to the logs alone when the
 //! credentials may not call CodeBuild.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::error::{ProvideErrorMetadata, SdkError};
@@ -72,6 +72,7 @@ fn facts(b: &Build) -> BuildFacts {
             compute_type: b
                 .environment()
                 .map(|e| e.compute_type().as_str().to_owned()),
+            environment_type: b.environment().map(|e| e.r#type().as_str().to_owned()),
             source_version: b.source_version().map(str::to_owned),
             resolved_source_version: b.resolved_source_version().map(str::to_owned),
             initiator: b.initiator().map(str::to_owned),
@@ -137,4 +138,49 @@ pub async fn project_builds(
         }
     }
     Ok(out)
+}
+
+/// The most ListBuilds pages (100 build ids each, newest first) read to find
+/// the builds of S3 log objects.
+pub const MAX_LIST_PAGES: usize = 200;
+
+/// Facts of the builds whose UUID is in `uuids` (the names of CodeBuild's S3
+/// log objects), keyed by UUID: ListBuilds, newest first, until all are found
+/// or [`MAX_LIST_PAGES`] pages were read, then BatchGetBuilds.
+pub async fn builds_by_uuid(
+    client: &Client,
+    uuids: &HashSet<String>,
+) -> Result<HashMap<String, BuildFacts>, CodeBuildError> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_LIST_PAGES {
+        if ids.len() == uuids.len() {
+            break;
+        }
+        let page = client
+            .list_builds()
+            .sort_order(SortOrderType::Descending)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| error("ListBuilds", e))?;
+        ids.extend(
+            page.ids()
+                .iter()
+                .filter(|id| id.rsplit(':').next().is_some_and(|u| uuids.contains(u)))
+                .cloned(),
+        );
+        match page.next_token() {
+            Some(next) if token.as_deref() != Some(next) => token = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(builds(client, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|f| {
+            let uuid = f.metadata.build_id.as_ref()?.uuid().to_owned();
+            Some((uuid, f))
+        })
+        .collect())
 }

@@ -1,4 +1,5 @@
-//! The size of a cache repository in ECR, counting each layer once.
+//! The size of a cache repository in ECR, counting each layer once, with what
+//! each image holds (for its hygiene), and its lifecycle policy.
 //!
 //! DescribeImages lists the images; the sum of their `imageSizeInBytes`
 //! counts a layer shared by several images (or cache manifests) once per image.
@@ -12,7 +13,7 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 use serde::Deserialize;
 
-use super::aws::explain;
+use super::aws::{explain, is_denied};
 
 /// A failure to measure a repository.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,23 @@ pub struct RepositorySize {
     pub unique_bytes: u64,
     /// The sum of the images' `imageSizeInBytes` (counts shared layers again).
     pub summed_bytes: u64,
+    /// Each image: its tags, when it was pushed and the blobs it holds.
+    pub image_facts: Vec<ImageFacts>,
+    /// The size of every unique blob, by digest.
+    pub blob_bytes: BTreeMap<String, u64>,
+}
+
+/// One image of a repository (a manifest, an index or a BuildKit cache manifest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFacts {
+    /// Its digest.
+    pub digest: String,
+    /// Its tags (none: an untagged manifest, billed until something deletes it).
+    pub tags: Vec<String>,
+    /// When it was pushed, epoch ms.
+    pub pushed_ms: Option<i64>,
+    /// The digests of the blobs it holds (its children's too).
+    pub blobs: BTreeSet<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,7 +99,7 @@ pub async fn repository_size(
         repository: repository.to_owned(),
         message,
     };
-    let mut digests = Vec::new();
+    let mut images: Vec<ImageFacts> = Vec::new();
     let mut summed = 0u64;
     let mut token: Option<String> = None;
     loop {
@@ -102,7 +120,12 @@ pub async fn repository_size(
             })?;
         for d in page.image_details() {
             if let Some(digest) = d.image_digest() {
-                digests.push(digest.to_owned());
+                images.push(ImageFacts {
+                    digest: digest.to_owned(),
+                    tags: d.image_tags().to_vec(),
+                    pushed_ms: d.image_pushed_at().and_then(|t| t.to_millis().ok()),
+                    blobs: BTreeSet::new(),
+                });
                 summed += d.image_size_in_bytes().unwrap_or(0).max(0) as u64;
             }
         }
@@ -111,10 +134,51 @@ pub async fn repository_size(
             _ => break,
         }
     }
-    let images = digests.len();
-    let mut blobs: BTreeMap<String, u64> = BTreeMap::new();
+    let manifests = manifests(client, repository, &images).await?;
+    let mut blob_bytes: BTreeMap<String, u64> = BTreeMap::new();
+    for image in &mut images {
+        // the image's blobs, and its children's (an index's manifests)
+        let mut stack = vec![image.digest.clone()];
+        let mut visited = BTreeSet::new();
+        while let Some(d) = stack.pop() {
+            if !visited.insert(d.clone()) {
+                continue;
+            }
+            let Some(m) = manifests.get(&d) else { continue };
+            for b in m.config.iter().chain(&m.layers) {
+                blob_bytes.insert(b.digest.clone(), b.size);
+                image.blobs.insert(b.digest.clone());
+            }
+            for c in &m.manifests {
+                if MANIFEST_TYPES.contains(&c.media_type.as_str()) {
+                    stack.push(c.digest.clone());
+                } else {
+                    // a BuildKit cache index lists its layer blobs directly
+                    blob_bytes.insert(c.digest.clone(), c.size);
+                    image.blobs.insert(c.digest.clone());
+                }
+            }
+        }
+    }
+    Ok(RepositorySize {
+        images: images.len(),
+        blobs: blob_bytes.len(),
+        unique_bytes: blob_bytes.values().sum(),
+        summed_bytes: summed,
+        image_facts: images,
+        blob_bytes,
+    })
+}
+
+/// Every manifest of `images` and of their children (BatchGetImage, 100 a call), by digest.
+async fn manifests(
+    client: &Client,
+    repository: &str,
+    images: &[ImageFacts],
+) -> Result<BTreeMap<String, Manifest>, EcrError> {
+    let mut out: BTreeMap<String, Manifest> = BTreeMap::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut queue = digests;
+    let mut queue: Vec<String> = images.iter().map(|i| i.digest.clone()).collect();
     while !queue.is_empty() {
         let batch: Vec<String> = queue
             .drain(..queue.len().min(100))
@@ -136,28 +200,69 @@ pub async fn repository_size(
             ))
             .send()
             .await
-            .map_err(|e| aws("BatchGetImage", explain(&e)))?;
+            .map_err(|e| EcrError::Aws {
+                call: "BatchGetImage",
+                repository: repository.to_owned(),
+                message: explain(&e),
+            })?;
         for image in page.images() {
+            let digest = image.image_id().and_then(|i| i.image_digest());
             let Some(Ok(m)) = image.image_manifest().map(serde_json::from_str::<Manifest>) else {
                 continue;
             };
-            for d in m.config.into_iter().chain(m.layers) {
-                blobs.insert(d.digest, d.size);
-            }
-            for d in m.manifests {
-                if MANIFEST_TYPES.contains(&d.media_type.as_str()) {
-                    queue.push(d.digest);
-                } else {
-                    // a BuildKit cache index lists its layer blobs directly
-                    blobs.insert(d.digest, d.size);
-                }
+            queue.extend(
+                m.manifests
+                    .iter()
+                    .filter(|c| MANIFEST_TYPES.contains(&c.media_type.as_str()))
+                    .map(|c| c.digest.clone()),
+            );
+            if let Some(d) = digest {
+                out.insert(d.to_owned(), m);
             }
         }
     }
-    Ok(RepositorySize {
-        images,
-        blobs: blobs.len(),
-        unique_bytes: blobs.values().sum(),
-        summed_bytes: summed,
-    })
+    Ok(out)
+}
+
+/// What GetLifecyclePolicy says of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// It has no lifecycle policy.
+    Missing,
+    /// Its policy text.
+    Policy(String),
+    /// The credentials may not ask (the report goes on without it): AWS's words.
+    NotAllowed(String),
+}
+
+/// The repository's lifecycle policy (GetLifecyclePolicy).
+pub async fn lifecycle_policy(client: &Client, repository: &str) -> Result<Lifecycle, EcrError> {
+    match client
+        .get_lifecycle_policy()
+        .repository_name(repository)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .lifecycle_policy_text()
+            .map_or(Lifecycle::Missing, |t| Lifecycle::Policy(t.to_owned()))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_lifecycle_policy_not_found_exception()) =>
+        {
+            Ok(Lifecycle::Missing)
+        }
+        Err(e) if is_denied(&e) => Ok(Lifecycle::NotAllowed(explain(&e))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_repository_not_found_exception()) =>
+        {
+            Err(EcrError::NotFound(repository.to_owned()))
+        }
+        Err(e) => Err(EcrError::Aws {
+            call: "GetLifecyclePolicy",
+            repository: repository.to_owned(),
+            message: explain(&e),
+        }),
+    }
 }

@@ -1,5 +1,6 @@
 //! Where logs come from: files, folders, standard input (gzip is undone by its
-//! magic bytes), and CloudWatch Logs through the local archive.
+//! magic bytes), and CloudWatch Logs through the local archive; each read as a
+//! stream ([`Source::parse`]).
 
 pub mod archive;
 pub mod aws;
@@ -7,12 +8,17 @@ pub mod cloudwatch;
 pub mod codebuild;
 pub mod ecr;
 pub mod fetch;
+pub mod s3;
 
+use std::cell::Cell;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
+
+use crate::model::{Build, Origin, ParsedLog};
+use crate::parse::{LogParser, ParseOptions};
 
 /// A failure to read a source.
 #[derive(Debug, thiserror::Error)]
@@ -26,16 +32,20 @@ pub enum SourceError {
         source: io::Error,
     },
     /// A folder held no log file.
-    #[error("{0}: no *.log, *.log.gz or *.txt file in this folder")]
+    #[error("{0}: no *.log, *.log.gz, *.txt or archived *.jsonl file in this folder")]
     EmptyFolder(String),
     /// An archived stream could not be read.
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
     /// The input (after decompression) is larger than the cap.
     #[error(
-        "{path}: more than {} of log{}: not read (--max-input-size raises the limit)",
+        "{path}: more than {} of log{}: {} (--max-input-size raises the limit)",
         humansize::format_size(*max, humansize::BINARY),
-        if *gzip { " after decompression" } else { "" }
+        if *gzip { " after decompression" } else { "" },
+        match handed {
+            0 => "not read".to_owned(),
+            n => format!("not read past there, after {n} build{}", if *n == 1 { "" } else { "s" }),
+        }
     )]
     TooLarge {
         /// What was being read.
@@ -44,22 +54,18 @@ pub enum SourceError {
         max: u64,
         /// Whether the cap was hit decompressing.
         gzip: bool,
+        /// Builds handed on before the cap was hit.
+        handed: usize,
     },
 }
 
-/// The largest log read by default (after decompression): 256 MiB (`--max-input-size`).
+/// The largest log read by default (after decompression) by the commands that
+/// keep every record (`report`, `diagnose`, `builds`): 256 MiB
+/// (`--max-input-size`). `steps` and `summary` stream, with no cap by default.
 pub const DEFAULT_MAX_INPUT: u64 = 256 << 20;
 
-/// A log's text and what its source knows about it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
-    /// The name records carry.
-    pub name: String,
-    /// The log text.
-    pub bytes: Vec<u8>,
-    /// What the source knows beyond the text.
-    pub origin: crate::model::Origin,
-}
+/// Bytes read from a log at a time.
+const PIECE: usize = 256 << 10;
 
 /// One log to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +78,14 @@ pub enum Source {
     Archived(PathBuf),
 }
 
+/// A log opened: its name, what its source knows, and its bytes as a stream.
+struct Opened {
+    name: String,
+    origin: Origin,
+    gzip: bool,
+    bytes: Box<dyn Read>,
+}
+
 impl Source {
     /// The name used in records and messages: the path as given, or `-`.
     pub fn name(&self) -> String {
@@ -81,76 +95,107 @@ impl Source {
         }
     }
 
-    /// Reads the log: its text, name and build id; at most [`DEFAULT_MAX_INPUT`] bytes.
-    pub fn load(&self) -> Result<Loaded, SourceError> {
-        self.load_at_most(DEFAULT_MAX_INPUT)
-    }
-
-    /// Reads the log, refusing one larger than `max` bytes (after decompression).
-    pub fn load_at_most(&self, max: u64) -> Result<Loaded, SourceError> {
-        if let Source::Archived(path) = self {
-            let stream = archive::read_file(path)?;
-            return Ok(Loaded {
-                name: stream.name(),
-                bytes: stream.text(),
-                origin: crate::model::Origin {
-                    build_id: stream.build_id(),
-                    first_event_ms: stream.header.first_event_time,
-                    metadata: stream.header.build.clone(),
-                },
-            });
-        }
-        Ok(Loaded {
-            name: self.name(),
-            bytes: self.read(max)?,
-            origin: crate::model::Origin::default(),
-        })
-    }
-
-    /// All bytes of a file or stdin, decompressed when it is gzip: at most `max`
-    /// bytes read at each stage (`Read::take`), so a gzip bomb or an endless
-    /// stdin ends with [`SourceError::TooLarge`].
-    fn read(&self, max: u64) -> Result<Vec<u8>, SourceError> {
+    /// Reads and parses the log as a stream, in pieces: `build` gets each build
+    /// (with the source's CodeBuild build id) as soon as it ends, and returns
+    /// `false` to stop reading; the log's other records are returned. Memory
+    /// is bounded by the largest build, not the log. More than `max` bytes
+    /// (after decompression: a gzip bomb, an endless stdin) end with
+    /// [`SourceError::TooLarge`].
+    pub fn parse(
+        &self,
+        options: &ParseOptions,
+        max: u64,
+        build: &mut dyn FnMut(Build) -> bool,
+    ) -> Result<ParsedLog, SourceError> {
+        let mut opened = self.open()?;
         let err = |source| SourceError::Read {
             path: self.name(),
             source,
         };
-        let too_large = |gzip| SourceError::TooLarge {
-            path: self.name(),
-            max,
-            gzip,
-        };
-        let mut raw = Vec::new();
-        match self {
-            Source::File(p) | Source::Archived(p) => fs::File::open(p)
-                .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut raw))
-                .map_err(err)?,
-            Source::Stdin => io::stdin()
-                .lock()
-                .take(max.saturating_add(1))
-                .read_to_end(&mut raw)
-                .map_err(err)?,
-        };
-        if raw.len() as u64 > max {
-            return Err(too_large(false));
-        }
-        if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::with_capacity(raw.len().saturating_mul(8).min(max as usize));
-            MultiGzDecoder::new(&raw[..])
-                .take(max.saturating_add(1))
-                .read_to_end(&mut out)
-                .map_err(err)?;
-            if out.len() as u64 > max {
-                return Err(too_large(true));
+        let id = opened.origin.build_id.clone();
+        let (handed, more) = (Cell::new(0), Cell::new(true));
+        let mut give = |mut b: Build| {
+            if more.get() {
+                b.build_id.clone_from(&id);
+                handed.set(handed.get() + 1);
+                more.set(build(b));
             }
-            return Ok(out);
+        };
+        let mut parser = LogParser::new(&opened.name, options);
+        let mut piece = vec![0; PIECE];
+        let mut read: u64 = 0;
+        while more.get() {
+            let n = match opened.bytes.read(&mut piece) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(err(e)),
+            };
+            read += n as u64;
+            if read > max {
+                return Err(SourceError::TooLarge {
+                    path: self.name(),
+                    max,
+                    gzip: opened.gzip,
+                    handed: handed.get(),
+                });
+            }
+            parser.push(&piece[..n], &mut give);
         }
-        Ok(raw)
+        let mut log = parser.finish(&mut give);
+        if let Some(id) = &opened.origin.build_id {
+            log.run.get_or_insert_default().build_id = Some(id.clone());
+        }
+        log.origin = opened.origin;
+        Ok(log)
+    }
+
+    /// Opens the log: gzip is undone when its first bytes are gzip's magic.
+    fn open(&self) -> Result<Opened, SourceError> {
+        let err = |source| SourceError::Read {
+            path: self.name(),
+            source,
+        };
+        let raw: Box<dyn Read> = match self {
+            Source::Archived(path) => {
+                let stream = archive::read_file(path)?;
+                return Ok(Opened {
+                    name: stream.name(),
+                    origin: Origin {
+                        build_id: stream.build_id(),
+                        first_event_ms: stream.header.first_event_time,
+                        metadata: stream.header.build.clone(),
+                    },
+                    gzip: false,
+                    bytes: Box::new(io::Cursor::new(stream.text())),
+                });
+            }
+            Source::File(p) => Box::new(fs::File::open(p).map_err(err)?),
+            Source::Stdin => Box::new(io::stdin().lock()),
+        };
+        let mut raw = raw;
+        let mut magic = Vec::with_capacity(2);
+        (&mut raw).take(2).read_to_end(&mut magic).map_err(err)?;
+        let gzip = magic == [0x1f, 0x8b];
+        let raw = io::Cursor::new(magic).chain(raw);
+        Ok(Opened {
+            name: self.name(),
+            origin: Origin::default(),
+            gzip,
+            bytes: if gzip {
+                Box::new(MultiGzDecoder::new(raw))
+            } else {
+                Box::new(raw)
+            },
+        })
     }
 }
 
 /// Expands command-line arguments into sources: `-` is stdin, a folder gives
-/// its `*.log`, `*.log.gz` and `*.txt` files (recursively, sorted by path).
+/// its `*.log`, `*.log.gz` and `*.txt` files and its archived streams
+/// (`*.jsonl` holding a stream header), recursively, sorted by path. A file
+/// that begins with a stream header is read as an archived stream, with its
+/// metadata, whatever its name.
 /// What cannot be read (a missing path, an unreadable or empty folder) is put
 /// in `skipped` and the rest is still expanded.
 pub fn expand(args: &[PathBuf], skipped: &mut Vec<SourceError>) -> Vec<Source> {
@@ -177,10 +222,19 @@ pub fn expand(args: &[PathBuf], skipped: &mut Vec<SourceError>) -> Vec<Source> {
                 skipped.push(SourceError::EmptyFolder(arg.display().to_string()));
             }
         } else {
-            out.push(Source::File(arg.clone()));
+            out.push(file(arg.clone()));
         }
     }
     out
+}
+
+/// A file: an archived stream when it begins with a stream header, else a log.
+fn file(path: PathBuf) -> Source {
+    if archive::is_stream_file(&path) {
+        Source::Archived(path)
+    } else {
+        Source::File(path)
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<SourceError>) {
@@ -203,7 +257,9 @@ fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<SourceError>) {
         if path.is_dir() {
             walk(&path, out, skipped);
         } else if is_log_name(&path) {
-            out.push(Source::File(path));
+            out.push(file(path));
+        } else if path.extension().is_some_and(|e| e == "jsonl") && archive::is_stream_file(&path) {
+            out.push(Source::Archived(path));
         }
     }
 }
@@ -219,6 +275,18 @@ fn is_log_name(path: &Path) -> bool {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// All bytes of the log, decompressed.
+    fn bytes(source: &Source) -> Vec<u8> {
+        let mut out = Vec::new();
+        source.open().unwrap().bytes.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    /// Parses the log with a cap of `max` bytes.
+    fn capped(source: &Source, max: u64) -> Result<ParsedLog, SourceError> {
+        source.parse(&ParseOptions::default(), max, &mut |_| true)
+    }
 
     #[test]
     fn folders_expand_to_sorted_log_files_and_gzip_is_read() {
@@ -238,7 +306,7 @@ mod tests {
             names[0].ends_with("b.log") && names[1].ends_with("sub/a.log.gz"),
             "{names:?}"
         );
-        assert_eq!(got[1].load().unwrap().bytes, b"#1 a\n");
+        assert_eq!(bytes(&got[1]), b"#1 a\n");
 
         // what cannot be read is skipped; what follows is still expanded
         let empty = tempfile::tempdir().unwrap();
@@ -258,6 +326,54 @@ mod tests {
     }
 
     #[test]
+    fn archived_streams_are_told_by_their_header_not_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut stream =
+            archive::Stream::new("/aws/codebuild/app", "0f1e2d3c-0000-4000-8000-000000000000");
+        stream.extend([archive::Event {
+            timestamp: 1_700_000_000_000,
+            message: "#1 [1/1] RUN true\n#1 DONE 1.0s\n".to_owned(),
+        }]);
+        let written = archive::Archive::new(dir.path().join("archive"))
+            .write(&stream)
+            .unwrap();
+        // the same file under a log's name, a rawjson log and a JSON file named .jsonl
+        let renamed = dir.path().join("renamed.log");
+        fs::copy(&written, &renamed).unwrap();
+        let rawjson = dir.path().join("build.jsonl");
+        fs::write(&rawjson, "{\"vertexes\":[]}\n").unwrap();
+        let given = expand(
+            &[written.clone(), renamed.clone(), rawjson.clone()],
+            &mut Vec::new(),
+        );
+        assert_eq!(
+            given,
+            vec![
+                Source::Archived(written.clone()),
+                Source::Archived(renamed),
+                Source::File(rawjson),
+            ]
+        );
+        // a folder: its archived streams, not its other .jsonl files
+        let walked = expand(&[dir.path().to_path_buf()], &mut Vec::new());
+        assert_eq!(walked.len(), 2, "{walked:?}");
+        assert!(walked.contains(&Source::Archived(written.clone())));
+        // read with its metadata: the group/stream name and the build id
+        let log = Source::Archived(written)
+            .parse(&ParseOptions::default(), u64::MAX, &mut |_| true)
+            .unwrap();
+        assert_eq!(
+            log.source,
+            "/aws/codebuild/app/0f1e2d3c-0000-4000-8000-000000000000"
+        );
+        assert_eq!(
+            log.origin.build_id.map(|id| id.to_string()).as_deref(),
+            Some("app:0f1e2d3c-0000-4000-8000-000000000000")
+        );
+        assert_eq!(log.origin.first_event_ms, Some(1_700_000_000_000));
+    }
+
+    #[test]
     fn inputs_and_decompressed_inputs_are_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -268,15 +384,16 @@ mod tests {
         fs::write(&plain, vec![b'x'; 4096]).unwrap();
 
         let source = Source::File(bomb);
-        assert_eq!(source.load_at_most(1 << 20).unwrap().bytes.len(), 1 << 20);
-        let e = source.load_at_most(100_000).unwrap_err();
+        assert_eq!(bytes(&source).len(), 1 << 20);
+        assert_eq!(capped(&source, 1 << 20).unwrap().lines, 1);
+        let e = capped(&source, 100_000).unwrap_err();
         assert!(matches!(e, SourceError::TooLarge { gzip: true, .. }), "{e}");
         assert!(
             e.to_string()
                 .contains("bomb.log.gz: more than 97.66 KiB of log after decompression"),
             "{e}"
         );
-        let e = Source::File(plain).load_at_most(4095).unwrap_err();
+        let e = capped(&Source::File(plain), 4095).unwrap_err();
         assert!(
             matches!(e, SourceError::TooLarge { gzip: false, .. }),
             "{e}"

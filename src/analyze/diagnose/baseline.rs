@@ -2,6 +2,8 @@
 //! the same project and branch that hit) and the peers (every other build of
 //! that project, for what an unchanged context sends).
 
+use std::collections::HashMap;
+
 use super::stages::first_miss;
 use crate::analyze::key::step_key;
 use crate::model::{Build, BuildId, ParsedLog, Status};
@@ -28,12 +30,20 @@ impl Peers {
     }
 }
 
-/// Picks the baseline among `earlier` builds (oldest first): the most recent one
+/// Picks the baseline among `earlier` builds (newest first): the most recent one
 /// in which the target's first miss was `CACHED`, or that had a higher hit rate.
-pub fn pick_baseline<'a>(target: &Build, earlier: &[&'a Build]) -> Option<&'a Build> {
+pub fn pick_baseline<'a>(
+    target: &Build,
+    earlier: impl IntoIterator<Item = &'a Build>,
+) -> Option<&'a Build> {
     let key = first_miss(target).and_then(step_key);
     let rate = target.hit_rate.unwrap_or(0.0);
-    earlier.iter().rev().copied().find(|b| {
+    if key.is_none() && rate >= 1.0 {
+        // nothing missed and no build can hit more: no need to look (a report
+        // diagnoses every build, most of them warm)
+        return None;
+    }
+    earlier.into_iter().find(|b| {
         let hit = key.as_ref().is_some_and(|k| {
             b.steps
                 .iter()
@@ -119,6 +129,73 @@ fn candidates(logs: &[ParsedLog]) -> Vec<Candidate<'_>> {
         .collect()
 }
 
+/// The two smallest context transfers among some builds, with their indexes:
+/// the smallest of them but one build's is always at hand.
+#[derive(Debug, Clone, Copy, Default)]
+struct TwoSmallest([Option<(u64, usize)>; 2]);
+
+impl TwoSmallest {
+    fn add(&mut self, bytes: u64, at: usize) {
+        let [first, second] = &mut self.0;
+        if first.is_none_or(|(b, _)| bytes < b) {
+            *second = *first;
+            *first = Some((bytes, at));
+        } else if second.is_none_or(|(b, _)| bytes < b) {
+            *second = Some((bytes, at));
+        }
+    }
+
+    /// The smallest, the build at `except` left out.
+    fn without(&self, except: usize) -> Option<u64> {
+        self.0
+            .iter()
+            .flatten()
+            .find(|(_, at)| *at != except)
+            .map(|(b, _)| *b)
+    }
+}
+
+/// [`Peers`] of every build, from one pass over them: per project, the
+/// smallest context of the builds that hit on each branch, on no known branch,
+/// and on any.
+#[derive(Debug, Default)]
+struct PeerIndex<'a> {
+    by_branch: HashMap<(Option<&'a str>, Option<&'a str>), TwoSmallest>,
+    any_branch: HashMap<Option<&'a str>, TwoSmallest>,
+}
+
+impl<'a> PeerIndex<'a> {
+    fn new(builds: &[Candidate<'a>]) -> Self {
+        let mut index = PeerIndex::default();
+        for (at, c) in builds.iter().enumerate() {
+            if let Some(bytes) = Peers::of([c.build]).unchanged_context_bytes {
+                index
+                    .by_branch
+                    .entry((c.project, c.branch))
+                    .or_default()
+                    .add(bytes, at);
+                index
+                    .any_branch
+                    .entry(c.project)
+                    .or_default()
+                    .add(bytes, at);
+            }
+        }
+        index
+    }
+
+    /// The peers of build `at`: the other builds of its lineage.
+    fn of(&self, at: usize, c: &Candidate<'a>) -> Option<u64> {
+        match c.branch {
+            None => self.any_branch.get(&c.project)?.without(at),
+            Some(_) => [c.branch, None]
+                .iter()
+                .filter_map(|branch| self.by_branch.get(&(c.project, *branch))?.without(at))
+                .min(),
+        }
+    }
+}
+
 /// The builds of `logs` that `selection` names, each with its baseline (the
 /// given one, or [`pick_baseline`] among the earlier builds of its project and
 /// branch) and its peers (the other builds of its project and branch).
@@ -134,27 +211,33 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
     if !selection.all {
         targets = targets.last().copied().into_iter().collect();
     }
+    // linear in the builds: a report diagnoses every build of the window
+    let mut by_project: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+    for (at, c) in builds.iter().enumerate() {
+        by_project.entry(c.project).or_default().push(at);
+    }
+    let peers = PeerIndex::new(&builds);
+    let given = Peers::of(selection.baseline).unchanged_context_bytes;
     targets
         .into_iter()
         .map(|t| {
             let target = &builds[t];
-            let earlier: Vec<&Build> = builds[..t]
+            let project = &by_project[&target.project];
+            let before = project.partition_point(|&at| at < t);
+            let earlier = project[..before]
                 .iter()
+                .rev()
+                .map(|&at| &builds[at])
                 .filter(|b| target.same_lineage(b))
-                .map(|b| b.build)
-                .collect();
-            let others = builds
-                .iter()
-                .enumerate()
-                .filter(|(i, b)| *i != t && target.same_lineage(b))
-                .map(|(_, b)| b.build)
-                .chain(selection.baseline);
+                .map(|b| b.build);
             Choice {
                 target: target.build,
                 baseline: selection
                     .baseline
-                    .or_else(|| pick_baseline(target.build, &earlier)),
-                peers: Peers::of(others),
+                    .or_else(|| pick_baseline(target.build, earlier)),
+                peers: Peers {
+                    unchanged_context_bytes: peers.of(t, target).into_iter().chain(given).min(),
+                },
             }
         })
         .collect()

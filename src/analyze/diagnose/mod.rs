@@ -278,6 +278,6 @@ mod tests {
         assert_eq!(groups[0].root.vertex, 2);
         assert!(is_manifest_copy(groups[0].root));
         assert_eq!(groups[0].cascade.len(), 2);
-        assert_eq!(pick_baseline(&b, &[]), None);
+        assert_eq!(pick_baseline(&b, []), None);
     }
 }

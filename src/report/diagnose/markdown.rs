@@ -32,7 +32,7 @@ pub fn write(diagnoses: &[Diagnosis], out: &mut dyn Write) -> io::Result<()> {
                 code(&build_label(&b.source, b.index)),
                 rate(b.hit_rate)
             )?,
-            None => writeln!(out, "; no baseline.")?,
+            None => writeln!(out, "; no baseline ({}).", super::NO_BASELINE)?,
         }
         if d.causes.is_empty() {
             writeln!(out, "\nNo miss: every cacheable step was CACHED.")?;
@@ -57,7 +57,12 @@ fn write_cause(n: usize, c: &Cause, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     if !c.cascade.is_empty() {
-        writeln!(out, "- **Cascade** ({} steps):", c.cascade.len())?;
+        writeln!(
+            out,
+            "- **Cascade** ({} step{}):",
+            c.cascade.len(),
+            if c.cascade.len() == 1 { "" } else { "s" }
+        )?;
         for s in &c.cascade {
             writeln!(out, "  - {}", code(&step_label(s)))?;
         }

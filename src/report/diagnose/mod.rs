@@ -9,6 +9,10 @@ use std::io::{self, Write};
 
 use crate::analyze::diagnose::{Diagnosis, StepRef};
 
+/// Why a build has no baseline: no earlier build of its project qualified.
+const NO_BASELINE: &str =
+    "no earlier build of the same project cached its first missed step or hit more";
+
 /// Formats of `cachelens diagnose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiagnoseFormat {

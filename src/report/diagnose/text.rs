@@ -38,7 +38,7 @@ pub fn write(diagnoses: &[Diagnosis], color: bool, out: &mut dyn Write) -> io::R
                 terminal(&build_label(&b.source, b.index)),
                 rate(b.hit_rate)
             )?,
-            None => writeln!(out, "baseline: none")?,
+            None => writeln!(out, "baseline: none ({})", super::NO_BASELINE)?,
         }
         if d.causes.is_empty() {
             writeln!(
@@ -78,8 +78,9 @@ fn write_cause(n: usize, c: &Cause, color: bool, out: &mut dyn Write) -> io::Res
     if !c.cascade.is_empty() {
         writeln!(
             out,
-            "  cascade ({} steps missed because of it):",
-            c.cascade.len()
+            "  cascade ({} step{} missed because of it):",
+            c.cascade.len(),
+            if c.cascade.len() == 1 { "" } else { "s" }
         )?;
         for s in &c.cascade {
             writeln!(out, "    {}", terminal(&step_label(s)))?;

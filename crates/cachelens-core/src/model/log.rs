@@ -13,6 +13,11 @@ pub struct ParsedLog {
     pub lines: u64,
     /// Unparsed lines that stand outside every build (before the first, after the last).
     pub unparsed_outside: u64,
+    /// Of `unparsed_outside`, the lines that may be misread BuildKit output, shaped like
+    /// BuildKit's: a `#N` line no rule accepts, a rawjson object that did not read, a tty
+    /// frame line, vertex headers that made no build. The rest is other commands' output
+    /// (and the lines in [`refused`](Self::refused), told apart).
+    pub unparsed_outside_shaped: u64,
     /// The CodeBuild run, when the log holds `[Container]` agent lines.
     pub run: Option<Run>,
     /// What the source knows beyond the text (set by the reader, not the parser).

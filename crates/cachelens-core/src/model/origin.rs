@@ -15,6 +15,10 @@ pub struct BuildMetadata {
     pub status: Option<String>,
     /// `BUILD_GENERAL1_SMALL`, …
     pub compute_type: Option<String>,
+    /// `environment.type`: `LINUX_CONTAINER`, `ARM_CONTAINER`,
+    /// `LINUX_LAMBDA_CONTAINER`, … (with the compute type, what is billed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_type: Option<String>,
     /// Branch, tag or commit the build ran on.
     pub source_version: Option<String>,
     /// The commit it resolved to.

@@ -5,10 +5,10 @@
 //! says (or the one `FormatIn` forces).
 
 use super::codebuild::{self, AgentEvent, AgentLine, parse_agent_line};
-use super::framing::{Framed, Framer};
-use super::lines::Lines;
+use super::framing::Framed;
 use super::plain::{Body, Client, Line, Recap, Terminal, context_transfer, is_status, parse_line};
 use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
+use super::stream::LogParser;
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
 use super::{FormatIn, ParseOptions};
@@ -34,55 +34,13 @@ pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
     )
 }
 
-/// Parses a whole log as `options` say.
+/// Parses a whole log as `options` say (a [`LogParser`] given it in one piece).
 pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> ParsedLog {
-    let mut asm = Assembler::new(source, options.format);
-    asm.max_object = options.max_line;
-    let mut lines = Lines::new(input);
-    let mut framer = Framer::new();
-    let nul = memchr::memchr(0, input);
-    let mut binary = 0;
-    // redaction: a private key's body lines are never read
-    let mut pem = (options.redact && super::redact::PemBlocks::possible(input))
-        .then(super::redact::PemBlocks::default);
-    while let Some((number, line)) = lines.next_line() {
-        // the body of a private key is never kept (redaction)
-        let secret = pem.as_mut().is_some_and(|pem| pem.line(line));
-        // lines no rule can accept: counted and located, never read (rule A8)
-        let long = !secret && line.len() > options.max_line;
-        if long {
-            asm.refuse(Refused::LongLine {
-                line: number,
-                bytes: line.len(),
-            });
-        }
-        let binary_line = !secret && !long && nul.is_some() && memchr::memchr(0, line).is_some();
-        binary += u64::from(binary_line);
-        if secret || long || binary_line {
-            // the lines held for the framing go first, in order
-            framer.finish(&mut |n, f| asm.line(n, f));
-            asm.skip(number);
-            continue;
-        }
-        framer.push(number, line, &mut |n, f| asm.line(n, f));
-    }
-    framer.finish(&mut |n, f| asm.line(n, f));
-    if let Some(offset) = nul {
-        let line = 1 + memchr::memchr_iter(lines.separator(), &input[..offset]).count() as u64;
-        asm.refused.insert(
-            0,
-            Refused::Binary {
-                offset,
-                line,
-                lines: binary,
-            },
-        );
-    }
-    let mut log = asm.finish();
-    // redaction looks at what was kept: cleaned of escapes, rawjson's decoded
-    if options.redact {
-        super::redact::redact_log(&mut log);
-    }
+    let mut builds = Vec::new();
+    let mut parser = LogParser::new(source, options);
+    parser.push(input, &mut |b| builds.push(b));
+    let mut log = parser.finish(&mut |b| builds.push(b));
+    log.builds = builds;
     log
 }
 
@@ -205,11 +163,15 @@ enum JsonRead<'t> {
     Invalid,
 }
 
-struct Assembler<'s> {
-    source: &'s str,
+/// Lines into builds: each build is queued in `builds` when it ends.
+pub(super) struct Assembler {
+    source: String,
     format_in: FormatIn,
     json: Option<JsonObject>,
-    builds: Vec<Build>,
+    /// Builds ended and not yet handed on.
+    pub(super) builds: Vec<Build>,
+    /// Builds ended so far.
+    ended: usize,
     current: Option<BuildState>,
     /// Vertex number of the previous line when it was a vertex line of the same block (rule A1).
     block: Option<u32>,
@@ -217,7 +179,10 @@ struct Assembler<'s> {
     /// Unparsed lines since the last line that belongs to the current build.
     pending: u64,
     pending_first: Option<u64>,
+    /// Of `pending`, the lines shaped like BuildKit's (see [`ParsedLog::unparsed_outside_shaped`]).
+    pending_shaped: u64,
     unparsed_outside: u64,
+    unparsed_outside_shaped: u64,
     errors_outside: Vec<(u64, String)>,
     lines: u64,
     run: Option<Run>,
@@ -225,23 +190,26 @@ struct Assembler<'s> {
     framing: Option<Framing>,
     time: Option<WallClock>,
     /// A pretty-printed rawjson object longer than this is given up (rule R10).
-    max_object: usize,
-    refused: Vec<Refused>,
+    pub(super) max_object: usize,
+    pub(super) refused: Vec<Refused>,
 }
 
-impl<'s> Assembler<'s> {
-    fn new(source: &'s str, format_in: FormatIn) -> Self {
+impl Assembler {
+    pub(super) fn new(source: &str, format_in: FormatIn) -> Self {
         Assembler {
-            source,
+            source: source.to_owned(),
             format_in,
             json: None,
             builds: Vec::new(),
+            ended: 0,
             current: None,
             block: None,
             recap: RecapState::None,
             pending: 0,
             pending_first: None,
+            pending_shaped: 0,
             unparsed_outside: 0,
+            unparsed_outside_shaped: 0,
             errors_outside: Vec::new(),
             lines: 0,
             run: None,
@@ -253,24 +221,26 @@ impl<'s> Assembler<'s> {
     }
 
     /// Keeps what was refused (a bounded number of them).
-    fn refuse(&mut self, what: Refused) {
+    pub(super) fn refuse(&mut self, what: Refused) {
         if self.refused.len() < MAX_REFUSED {
             self.refused.push(what);
         }
     }
 
     /// A line no rule reads (too long, binary): unparsed.
-    fn skip(&mut self, number: u64) {
+    pub(super) fn skip(&mut self, number: u64) {
         self.lines = number;
         self.block = None;
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
-        self.unparsed(number, 1);
+        // told apart as refused (`ParsedLog::refused`), not as shaped
+        self.pending += 1;
+        self.pending_first.get_or_insert(number);
     }
 
     #[inline]
-    fn line(&mut self, number: u64, framed: Framed<'_>) {
+    pub(super) fn line(&mut self, number: u64, framed: Framed<'_>) {
         self.lines = number;
         self.framing = framed.framing;
         self.time = framed.time;
@@ -434,7 +404,7 @@ impl<'s> Assembler<'s> {
             },
             // a line no pretty-printed object holds: the lines before were no object
             Some(p) if !p.scan.continues(line) => {
-                self.unparsed(p.first_line, p.lines);
+                self.unparsed(p.first_line, p.lines, &p.text);
                 return false;
             }
             Some(p) => {
@@ -483,12 +453,12 @@ impl<'s> Assembler<'s> {
                     }
                 });
                 if object.lines == 0 {
-                    self.unparsed(number, 1);
+                    self.unparsed(number, 1, line);
                 } else if object.text.len() > self.max_object {
                     self.refuse(Refused::LongObject {
                         line: object.first_line,
                     });
-                    self.unparsed(object.first_line, object.lines);
+                    self.unparsed(object.first_line, object.lines, &object.text);
                 } else {
                     self.json = Some(object);
                 }
@@ -496,10 +466,10 @@ impl<'s> Assembler<'s> {
             JsonRead::Invalid => match pending {
                 // the lines before were no object: this one may be anything
                 Some(p) if p.lines > 1 => {
-                    self.unparsed(p.first_line, p.lines - 1);
+                    self.unparsed(p.first_line, p.lines - 1, &p.text);
                     return false;
                 }
-                _ => self.unparsed(number, 1),
+                _ => self.unparsed(number, 1, line),
             },
         }
         true
@@ -540,9 +510,13 @@ impl<'s> Assembler<'s> {
         true
     }
 
-    /// `count` lines from `first` that no rule accepts.
-    fn unparsed(&mut self, first: u64, count: u64) {
+    /// `count` lines from `first` that no rule accepts, `text` their bytes.
+    fn unparsed(&mut self, first: u64, count: u64, text: &[u8]) {
         self.pending += count;
+        let line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        if shaped_like_buildkit(line) {
+            self.pending_shaped += count;
+        }
         self.pending_first.get_or_insert(first);
     }
 
@@ -591,6 +565,7 @@ impl<'s> Assembler<'s> {
             RecapState::Closed => self.client_error(number, lossy(text)),
             RecapState::None => {
                 self.pending += 1;
+                self.pending_shaped += u64::from(shaped_like_buildkit(text));
                 self.pending_first.get_or_insert(number);
             }
         }
@@ -626,6 +601,7 @@ impl<'s> Assembler<'s> {
             }
             self.pending = 0;
             self.pending_first = None;
+            self.pending_shaped = 0;
         }
         build
     }
@@ -648,39 +624,64 @@ impl<'s> Assembler<'s> {
 
     fn end_build(&mut self) {
         self.unparsed_outside += std::mem::take(&mut self.pending);
+        self.unparsed_outside_shaped += std::mem::take(&mut self.pending_shaped);
         self.pending_first = None;
         if let Some(state) = self.current.take() {
             if is_no_build(&state) {
                 // rule A8: headers and nothing else (a README quoting a log) make no build
-                self.unparsed_outside +=
-                    state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
+                let lines = state.unparsed + state.vertices.iter().map(|v| v.lines).sum::<u64>();
+                self.unparsed_outside += lines;
+                self.unparsed_outside_shaped += lines;
                 return;
             }
-            let index = self.builds.len();
-            self.builds.push(finish_build(state, self.source, index));
+            self.builds
+                .push(finish_build(state, &self.source, self.ended));
+            self.ended += 1;
         }
     }
 
-    fn finish(mut self) -> ParsedLog {
+    /// The end of the log: the last build is queued, the rest returned.
+    pub(super) fn finish(&mut self) -> ParsedLog {
         if let Some(p) = self.json.take() {
-            self.unparsed(p.first_line, p.lines);
+            self.unparsed(p.first_line, p.lines, &p.text);
         }
         self.end_build();
         ParsedLog {
-            source: self.source.to_owned(),
-            builds: self.builds,
+            source: std::mem::take(&mut self.source),
+            builds: Vec::new(),
             lines: self.lines,
             unparsed_outside: self.unparsed_outside,
-            errors_outside: self.errors_outside,
-            run: self.run,
+            unparsed_outside_shaped: self.unparsed_outside_shaped,
+            errors_outside: std::mem::take(&mut self.errors_outside),
+            run: self.run.take(),
             origin: Origin::default(),
-            refused: self.refused,
+            refused: std::mem::take(&mut self.refused),
         }
     }
 }
 
 /// Rule A8: plain vertex lines of which none is a terminal line, with no client
 /// error either, are no build (a README or a chat quoting a log): they are text.
+/// Whether a line no rule read has a BuildKit shape (rule A9): a `#N` vertex
+/// line, a rawjson object's start, a tty frame line. Read outside any build,
+/// such a line may be a misread; another command's output is not.
+fn shaped_like_buildkit(text: &[u8]) -> bool {
+    let text = text.trim_ascii();
+    match text {
+        [b'#', d, ..] => d.is_ascii_digit(),
+        b"{" => true,
+        [b'{', ..] => [
+            b"{\"vertexes\"".as_slice(),
+            b"{\"statuses\"",
+            b"{\"logs\"",
+            b"{\"warnings\"",
+        ]
+        .iter()
+        .any(|k| text.starts_with(k)),
+        _ => text.starts_with(b"[+] Building") || text.starts_with(b"=> "),
+    }
+}
+
 fn is_no_build(state: &BuildState) -> bool {
     state.format == Format::Plain
         && state.error.is_none()
@@ -1070,8 +1071,24 @@ mod tests {
         assert_eq!(log.builds.len(), 1);
         assert_eq!(log.builds[0].unparsed_lines, 0);
         assert_eq!(log.unparsed_outside, 3);
+        assert_eq!(log.unparsed_outside_shaped, 0, "other commands' output");
         assert_eq!(log.lines, 5);
         assert_eq!(log.builds[0].lines, [3, 4]);
+    }
+
+    #[test]
+    fn lines_shaped_like_buildkit_outside_builds_are_counted_apart() {
+        // a glued terminal line (refused), a rawjson-looking line, a tty frame
+        // line and other output, after the build ended
+        let log = parse(
+            "#1 [1/1] RUN a\n#1 DONE 1.0s\nERROR: failed to solve: x\n\
+             #5 DONE 1.0s#1 [internal] load\n{\"vertexes\": oops\n => [2/3] RUN cut\nnpm test\n",
+        );
+        assert_eq!(log.builds.len(), 1);
+        assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (4, 3));
+        // another tool's JSON lines and a broken object are not rawjson-shaped
+        let log = parse("#1 [1/1] RUN a\n#1 DONE 1.0s\n{\"level\":\"info\"}\n{oops\n");
+        assert_eq!((log.unparsed_outside, log.unparsed_outside_shaped), (2, 0));
     }
 
     #[test]

@@ -1,71 +1,212 @@
 //! The line layer of `grammars/buildkit-plain.ebnf` (rules `log`, `line`, and
 //! the cleaning applied before a line is parsed): LF-split with memchr (CR-split
-//! when the input has CRs and no LF at all: old Mac line ends, some terminals), one
-//! trailing CR removed, leading CRs removed, ANSI escape sequences removed.
+//! when the first MiB of the input has CRs and no LF: old Mac line ends, some
+//! terminals), one trailing CR removed, leading CRs removed, ANSI escape
+//! sequences removed.
 //!
-//! Lines are borrowed from the input; a line is copied (into one reused
-//! buffer) only when it holds an escape sequence.
+//! The input comes in pieces of any size ([`LineReader::feed`]): a line is
+//! borrowed from its piece, and copied only when it spans two pieces or holds
+//! an escape sequence. A line is never held longer than the cap it is read
+//! with: past it only its length is kept, so memory stays bounded on any input.
 
 use memchr::memchr;
 
 const ESC: u8 = 0x1b;
 const BEL: u8 = 0x07;
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
-/// Iterates over the cleaned lines of a log, with 1-based line numbers.
-pub struct Lines<'a> {
-    rest: &'a [u8],
-    /// The line end: LF, or CR in an input without LF.
-    end: u8,
+/// How many bytes at the start of an input decide its line end: CR when they
+/// hold a CR and no LF, else LF.
+pub const DECIDING: usize = 1 << 20;
+
+/// One line of a log, cleaned, with where it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// 1-based line number.
+    pub number: u64,
+    /// The cleaned text (empty when the raw line is longer than the cap).
+    pub text: &'a [u8],
+    /// The cleaned length; for a raw line longer than the cap, its raw length.
+    pub bytes: usize,
+    /// The input offset of the line's first NUL byte, if it holds one.
+    pub nul: Option<usize>,
+}
+
+/// Splits a log, given in pieces, into cleaned lines with 1-based numbers.
+#[derive(Debug)]
+pub struct LineReader {
+    /// The line end, once decided.
+    end: Option<u8>,
+    /// The start of the input while the line end is undecided.
+    head: Vec<u8>,
+    /// The line begun in an earlier piece (at most `cap` bytes of it).
+    carry: Vec<u8>,
+    /// Its raw length so far (`carry` stops growing past `cap`).
+    carry_len: usize,
+    /// Its first NUL byte's input offset.
+    carry_nul: Option<usize>,
+    /// Lines longer than this are not kept, only measured.
+    cap: usize,
     number: u64,
-    has_escapes: bool,
+    /// The input offset of the next line not yet read.
+    offset: usize,
     scratch: Vec<u8>,
 }
 
-impl<'a> Lines<'a> {
-    /// Lines of `input` (a leading UTF-8 byte order mark skipped); escape
-    /// sequences are looked for only when the input has one.
-    pub fn new(input: &'a [u8]) -> Self {
-        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-        let end = if memchr(b'\n', input).is_none() && memchr(b'\r', input).is_some() {
-            b'\r'
-        } else {
-            b'\n'
-        };
-        Lines {
-            rest: input,
-            end,
+impl LineReader {
+    /// A reader at the start of an input; a line longer than `cap` bytes is
+    /// given with no text, only its length.
+    pub fn new(cap: usize) -> Self {
+        LineReader {
+            end: None,
+            head: Vec::new(),
+            carry: Vec::new(),
+            carry_len: 0,
+            carry_nul: None,
+            cap,
             number: 0,
-            has_escapes: memchr(ESC, input).is_some(),
+            offset: 0,
             scratch: Vec::new(),
         }
     }
 
-    /// The byte that ends a line in this input (`\n`, or `\r` when it has no LF).
+    /// The byte that ends a line in this input (`\n`, or `\r` in an input
+    /// whose first MiB has CRs and no LF); LF until it is decided.
     pub fn separator(&self) -> u8 {
-        self.end
+        self.end.unwrap_or(b'\n')
     }
 
-    /// The next line and its number, or `None` at the end.
-    ///
-    /// Not an `Iterator`: a cleaned line borrows the iterator's buffer.
-    pub fn next_line(&mut self) -> Option<(u64, &[u8])> {
-        if self.rest.is_empty() {
-            return None;
+    /// Reads the next piece of the input; `f` gets every line it completes.
+    pub fn feed(&mut self, piece: &[u8], f: &mut impl FnMut(Line<'_>)) {
+        if self.end.is_some() {
+            return self.split(piece, f);
         }
-        let (raw, rest) = match memchr(self.end, self.rest) {
-            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-            None => (self.rest, &self.rest[self.rest.len()..]),
-        };
-        self.rest = rest;
-        self.number += 1;
-        let line = trim_cr(raw);
-        if self.has_escapes && memchr(ESC, line).is_some() {
-            strip_escapes(line, &mut self.scratch);
-            let cleaned = trim_cr(&self.scratch);
-            return Some((self.number, cleaned));
+        self.head.extend_from_slice(piece);
+        let probe = &self.head[..self.head.len().min(DECIDING)];
+        if memchr(b'\n', probe).is_none() && self.head.len() < DECIDING {
+            return;
         }
-        Some((self.number, line))
+        self.start(f);
     }
+
+    /// The end of the input: `f` gets its last line, if it has no line end.
+    pub fn finish(&mut self, f: &mut impl FnMut(Line<'_>)) {
+        if self.end.is_none() {
+            self.start(f);
+        }
+        if self.carry_len > 0 {
+            self.emit_carry(f);
+        }
+    }
+
+    /// Decides the line end from the head of the input, then reads it.
+    fn start(&mut self, f: &mut impl FnMut(Line<'_>)) {
+        let head = std::mem::take(&mut self.head);
+        let probe = &head[..head.len().min(DECIDING)];
+        self.end = Some(
+            if memchr(b'\n', probe).is_none() && memchr(b'\r', probe).is_some() {
+                b'\r'
+            } else {
+                b'\n'
+            },
+        );
+        let body = match head.strip_prefix(BOM) {
+            Some(body) => {
+                self.offset = BOM.len();
+                body
+            }
+            None => &head[..],
+        };
+        self.split(body, f);
+    }
+
+    fn split(&mut self, piece: &[u8], f: &mut impl FnMut(Line<'_>)) {
+        let end = self.separator();
+        let mut rest = piece;
+        if self.carry_len > 0 {
+            let Some(i) = memchr(end, rest) else {
+                return self.append(rest);
+            };
+            self.append(&rest[..i]);
+            rest = &rest[i + 1..];
+            self.emit_carry(f);
+        }
+        let escapes = memchr(ESC, rest).is_some();
+        let nuls = memchr(0, rest).is_some();
+        while let Some(i) = memchr(end, rest) {
+            let raw = &rest[..i];
+            self.number += 1;
+            let nul = if nuls {
+                memchr(0, raw).map(|p| self.offset + p)
+            } else {
+                None
+            };
+            let (text, bytes) = if raw.len() > self.cap {
+                (&[][..], raw.len())
+            } else {
+                let text = clean(raw, escapes, &mut self.scratch);
+                (text, text.len())
+            };
+            f(Line {
+                number: self.number,
+                text,
+                bytes,
+                nul,
+            });
+            self.offset += i + 1;
+            rest = &rest[i + 1..];
+        }
+        self.append(rest);
+    }
+
+    /// Adds bytes to the line begun in an earlier piece (kept up to the cap).
+    fn append(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.carry_nul.is_none() {
+            self.carry_nul = memchr(0, bytes).map(|p| self.offset + self.carry_len + p);
+        }
+        self.carry_len += bytes.len();
+        if self.carry_len <= self.cap {
+            self.carry.extend_from_slice(bytes);
+        } else {
+            self.carry = Vec::new();
+        }
+    }
+
+    fn emit_carry(&mut self, f: &mut impl FnMut(Line<'_>)) {
+        self.number += 1;
+        let carry = std::mem::take(&mut self.carry);
+        let (text, bytes) = if self.carry_len > self.cap {
+            (&[][..], self.carry_len)
+        } else {
+            let text = clean(&carry, true, &mut self.scratch);
+            (text, text.len())
+        };
+        f(Line {
+            number: self.number,
+            text,
+            bytes,
+            nul: self.carry_nul.take(),
+        });
+        self.offset += self.carry_len + 1;
+        self.carry_len = 0;
+        // the buffer is reused for the next line that spans pieces
+        self.carry = carry;
+        self.carry.clear();
+    }
+}
+
+/// A raw line cleaned: CRs trimmed, escape sequences removed (looked for only
+/// when `escapes` says the piece holds one).
+fn clean<'a>(raw: &'a [u8], escapes: bool, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let line = trim_cr(raw);
+    if escapes && memchr(ESC, line).is_some() {
+        strip_escapes(line, scratch);
+        return trim_cr(scratch);
+    }
+    line
 }
 
 /// Removes one trailing CR (CRLF) and any leading CRs (a carriage return
@@ -127,13 +268,24 @@ fn strip_escapes(line: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn all(input: &[u8]) -> Vec<(u64, Vec<u8>)> {
-        let mut lines = Lines::new(input);
+    /// The lines of `input` given in pieces of `size` bytes.
+    fn pieces(input: &[u8], size: usize, cap: usize) -> Vec<(u64, Vec<u8>, usize, Option<usize>)> {
+        let mut reader = LineReader::new(cap);
         let mut out = Vec::new();
-        while let Some((n, l)) = lines.next_line() {
-            out.push((n, l.to_vec()));
+        let mut f = |l: Line<'_>| out.push((l.number, l.text.to_vec(), l.bytes, l.nul));
+        for piece in input.chunks(size.max(1)) {
+            reader.feed(piece, &mut f);
         }
+        reader.finish(&mut f);
         out
+    }
+
+    fn all(input: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let whole = pieces(input, input.len(), usize::MAX);
+        for size in [1, 2, 3, 7] {
+            assert_eq!(pieces(input, size, usize::MAX), whole, "pieces of {size}");
+        }
+        whole.into_iter().map(|(n, t, _, _)| (n, t)).collect()
     }
 
     #[test]
@@ -185,5 +337,52 @@ mod tests {
     fn empty_input_has_no_lines() {
         assert!(all(b"").is_empty());
         assert_eq!(all(b"\n").len(), 1);
+    }
+
+    #[test]
+    fn a_line_past_the_cap_is_measured_not_kept() {
+        let input = b"#1 a\n0123456789\n#2 b";
+        for size in [1, 4, input.len()] {
+            let got = pieces(input, size, 8);
+            assert_eq!(got[1].2, 10, "pieces of {size}: its length");
+            assert!(got[1].1.is_empty(), "pieces of {size}: not kept");
+            assert_eq!(got[2].1, b"#2 b".to_vec());
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_located_in_the_input() {
+        let input = b"\xef\xbb\xbf#1 a\nb\0c\n\0";
+        for size in [1, 2, 5, input.len()] {
+            let got = pieces(input, size, usize::MAX);
+            let nuls: Vec<_> = got.iter().map(|l| l.3).collect();
+            assert_eq!(nuls, [None, Some(9), Some(12)], "pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn the_first_mib_decides_the_line_end() {
+        let mut input = vec![b'x'; DECIDING];
+        input[10] = b'\r';
+        input.extend_from_slice(b"\nlast");
+        // CRs and no LF in the first MiB: CR ends lines, the later LF is text
+        assert_eq!(pieces(&input, 4096, usize::MAX).len(), 2);
+        assert_eq!(pieces(&input, input.len(), usize::MAX).len(), 2);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn pieces_give_the_lines_of_the_whole(
+            input in proptest::collection::vec(
+                proptest::sample::select(vec![b'#', b'1', b' ', b'\n', b'\r', 0x1b, b'[', b'm', 0, 0xef, 0xbb, 0xbf]),
+                0..64,
+            ),
+            size in 1usize..9,
+            cap in 2usize..12,
+        ) {
+            prop_assert_eq!(pieces(&input, size, cap), pieces(&input, input.len(), cap));
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! line rules of `buildkit-plain.ebnf`, [`framing`] `ci-framing.ebnf`,
 //! [`rawjson`] `rawjson.md`, [`tty`] `buildkit-tty.ebnf`, [`vertex_name`] `vertex-name.ebnf`, [`codebuild`]
 //! `codebuild.ebnf`, and [`assemble`] the assembler rules at the end of
-//! `buildkit-plain.ebnf`, `codebuild.ebnf`, `rawjson.md` and `buildkit-tty.ebnf`.
+//! `buildkit-plain.ebnf`, `codebuild.ebnf`, `rawjson.md` and `buildkit-tty.ebnf`;
+//! [`stream`] reads a log in pieces and hands on each build as it ends.
 //! Pure functions of bytes: no I/O, no clock.
 
 pub mod assemble;
@@ -14,10 +15,12 @@ pub mod lines;
 pub mod plain;
 pub mod rawjson;
 pub mod redact;
+pub mod stream;
 pub mod tty;
 pub mod vertex_name;
 
 pub use assemble::{parse_log, parse_log_as, parse_log_with};
+pub use stream::LogParser;
 
 use crate::model::Format;
 

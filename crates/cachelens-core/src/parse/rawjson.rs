@@ -439,7 +439,8 @@ fn printer_seconds(merged: &[(Time, Option<Time>)]) -> f64 {
         .iter()
         .filter_map(|(start, stop)| stop.map(|s| (s - *start).num_nanoseconds().unwrap_or(0)))
         .map(|d| (d / NANOS) as f64 + (d % NANOS) as f64 / 1e9)
-        .sum();
+        .sum::<f64>()
+        + 0.0; // an empty sum is -0.0
     format!("{secs:.1}").parse().unwrap_or(secs)
 }
 

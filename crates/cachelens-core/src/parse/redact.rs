@@ -16,13 +16,14 @@
 //! escape sequence that could split one) is not redacted string by string at all.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex};
 
 use super::vertex_name::parse_vertex_name;
-use crate::model::ParsedLog;
+use crate::model::{Build, ParsedLog};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -184,44 +185,64 @@ pub fn redact_string(text: &mut String) {
     }
 }
 
-/// Redacts every string a parsed log kept from its text: step names (and the
+/// Redacts every string a build kept from its text: step names (and the
 /// arguments read from them), stages, errors, warnings, cache references, the
-/// context line, CodeBuild commands and phase messages, client errors.
-pub fn redact_log(log: &mut ParsedLog) {
-    // one pass of the trigger words over all of it, joined; then only the strings
-    // that hold one are looked at
-    let mut joined = Vec::new();
-    let mut ends = Vec::new();
-    each_kept(log, &mut |text| {
-        joined.extend_from_slice(text.as_bytes());
-        joined.push(b'\n');
-        ends.push(joined.len());
+/// context line, its phase and command.
+pub fn redact_build(build: &mut Build) {
+    redact_kept(&mut |f| each_kept_by_build(build, f));
+    args_of_redacted_names(build);
+}
+
+/// Redacts what a log kept outside its builds: CodeBuild commands and phase
+/// messages, client errors.
+pub fn redact_rest(log: &mut ParsedLog) {
+    redact_kept(&mut |f| each_kept_outside(log, f));
+}
+
+/// What is called on each kept string.
+type Visit<'a> = &'a mut dyn FnMut(&mut String);
+
+/// Redacts the strings `each` visits (it is called twice): one pass of the
+/// trigger words over all of them, joined; then only the strings that hold one
+/// are looked at.
+fn redact_kept(each: &mut dyn FnMut(Visit<'_>)) {
+    thread_local! {
+        /// The joined text and where each string ends, reused build after build.
+        static JOINED: RefCell<(Vec<u8>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    }
+    let mut suspects: Vec<usize> = JOINED.with_borrow_mut(|(joined, ends)| {
+        joined.clear();
+        ends.clear();
+        each(&mut |text| {
+            joined.extend_from_slice(text.as_bytes());
+            joined.push(b'\n');
+            ends.push(joined.len());
+        });
+        PREFILTER
+            .find_iter(&*joined)
+            .map(|m| ends.partition_point(|&end| end <= m.start()))
+            .collect()
     });
-    let mut suspects: Vec<usize> = PREFILTER
-        .find_iter(&joined)
-        .map(|m| ends.partition_point(|&end| end <= m.start()))
-        .collect();
     if suspects.is_empty() {
         return;
     }
     suspects.dedup();
     let (mut index, mut next) = (0, 0);
-    each_kept(log, &mut |text| {
+    each(&mut |text| {
         if suspects.get(next) == Some(&index) {
             redact_string(text);
             next += 1;
         }
         index += 1;
     });
-    args_of_redacted_names(log);
 }
 
 /// A step's arguments read again from its name where the name was redacted: the
 /// name's expression is the one that counts (the legacy `ENV NAME value` is a
 /// secret only with its keyword, which the arguments lack), so no secret the
 /// name loses survives in the arguments.
-fn args_of_redacted_names(log: &mut ParsedLog) {
-    for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
+fn args_of_redacted_names(build: &mut Build) {
+    for step in &mut build.steps {
         if step.instruction.is_some()
             && let Some(name) = &step.name
             && name.contains(REDACTED)
@@ -231,34 +252,36 @@ fn args_of_redacted_names(log: &mut ParsedLog) {
     }
 }
 
-/// Calls `f` on every string a parsed log kept from its text.
-fn each_kept(log: &mut ParsedLog, f: &mut dyn FnMut(&mut String)) {
-    for build in &mut log.builds {
-        for step in &mut build.steps {
-            each_some(f, &mut step.name);
-            each_some(f, &mut step.stage);
-            each_some(f, &mut step.platform);
-            each_some(f, &mut step.instruction);
-            each_some(f, &mut step.digest);
-            each_some(f, &mut step.error);
-        }
-        for import in &mut build.cache.imports {
-            f(&mut import.reference);
-            each_some(f, &mut import.error);
-        }
-        for export in &mut build.cache.exports {
-            f(&mut export.name);
-            each_some(f, &mut export.error);
-        }
-        each_some(f, &mut build.error);
-        build.warnings.iter_mut().for_each(&mut *f);
-        each_some(f, &mut build.phase);
-        each_some(f, &mut build.command);
-        if let Some(context) = &mut build.context {
-            f(&mut context.text);
-            f(&mut context.size);
-        }
+/// Calls `f` on every string a build kept from its text.
+fn each_kept_by_build(build: &mut Build, f: &mut dyn FnMut(&mut String)) {
+    for step in &mut build.steps {
+        each_some(f, &mut step.name);
+        each_some(f, &mut step.stage);
+        each_some(f, &mut step.platform);
+        each_some(f, &mut step.instruction);
+        each_some(f, &mut step.digest);
+        each_some(f, &mut step.error);
     }
+    for import in &mut build.cache.imports {
+        f(&mut import.reference);
+        each_some(f, &mut import.error);
+    }
+    for export in &mut build.cache.exports {
+        f(&mut export.name);
+        each_some(f, &mut export.error);
+    }
+    each_some(f, &mut build.error);
+    build.warnings.iter_mut().for_each(&mut *f);
+    each_some(f, &mut build.phase);
+    each_some(f, &mut build.command);
+    if let Some(context) = &mut build.context {
+        f(&mut context.text);
+        f(&mut context.size);
+    }
+}
+
+/// Calls `f` on every string a parsed log kept from its text outside its builds.
+fn each_kept_outside(log: &mut ParsedLog, f: &mut dyn FnMut(&mut String)) {
     if let Some(run) = &mut log.run {
         for phase in &mut run.phases {
             f(&mut phase.name);

@@ -21,18 +21,29 @@ pub fn files_evidence(ctx: &Context<'_>) -> Vec<Evidence> {
     ev
 }
 
-/// How the change shows: the context sent more than an unchanged one, or not.
+/// How the change shows: the context sent more than an unchanged one (and
+/// than the baseline, which hit), or its size does not show it.
 pub fn how(ctx: &Context<'_>) -> String {
-    match (ctx.context_changed(), ctx.target.context.as_ref()) {
-        (Some(true), Some(c)) => format!(
-            "the build context sent {} (an unchanged context sends {} B)",
+    let Some(c) = ctx.target.context.as_ref() else {
+        return "it is the first miss and its inputs are files from the context".to_owned();
+    };
+    let baseline = ctx.baseline.and_then(|b| b.context.as_ref());
+    let no_larger = baseline.filter(|b| matches!((c.bytes, b.bytes), (Some(n), Some(m)) if n <= m));
+    match (ctx.context_changed(), no_larger) {
+        (Some(true), None) => format!(
+            "the build context sent {} (an unchanged context sends {} B{})",
             c.size,
-            ctx.peers.unchanged_context_bytes.unwrap_or(0)
+            ctx.peers.unchanged_context_bytes.unwrap_or(0),
+            baseline.map_or_else(String::new, |b| format!(", the baseline sent {}", b.size))
         ),
-        (Some(false), Some(c)) => format!(
+        (Some(_), Some(b)) => format!(
+            "it is the first miss and its inputs are files from the context (the transfer, {}, is no larger than the baseline's, {}, which hit: its size does not show the change)",
+            c.size, b.size
+        ),
+        (Some(false), None) => format!(
             "it is the first miss and its inputs are files from the context (the transfer, {}, does not show the change: a new or pruned builder sends the whole context)",
             c.size
         ),
-        _ => "it is the first miss and its inputs are files from the context".to_owned(),
+        (None, _) => "it is the first miss and its inputs are files from the context".to_owned(),
     }
 }
