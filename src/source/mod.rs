@@ -87,11 +87,11 @@ struct Opened {
 }
 
 impl Source {
-    /// The name used in records and messages: the path as given, or `-`.
+    /// The name used in records and messages: the path as given, or `stdin`.
     pub fn name(&self) -> String {
         match self {
             Source::File(p) | Source::Archived(p) => p.display().to_string(),
-            Source::Stdin => "-".to_owned(),
+            Source::Stdin => "stdin".to_owned(),
         }
     }
 
