@@ -338,7 +338,7 @@ fn endless_standard_input_ends_with_a_clear_message() {
     sane(&o);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("-: more than 8 MiB of log: not read"),
+        stderr(&o).contains("stdin: more than 8 MiB of log: not read"),
         "{}",
         stderr(&o)
     );
