@@ -241,7 +241,11 @@ fn reads_standard_input() {
     for args in [&["summary", "-"][..], &["summary"][..]] {
         let out = run(args, Some(&log));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        assert!(stdout(&out).starts_with("stdin · build 1"), "{}", stdout(&out));
+        assert!(
+            stdout(&out).starts_with("stdin · build 1"),
+            "{}",
+            stdout(&out)
+        );
     }
     let gz = {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

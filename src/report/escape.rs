@@ -32,7 +32,12 @@ fn unsafe_on_terminal(c: char) -> bool {
 
 /// `text` with every character that could drive or reorder a terminal escaped.
 pub fn terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(unsafe_on_terminal) {
+    // printable ASCII and tab, the common case, without decoding characters
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
+        || !text.chars().any(unsafe_on_terminal)
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);

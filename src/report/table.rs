@@ -187,6 +187,16 @@ struct Grid<const N: usize> {
     rows: Vec<[(String, Style); N]>,
 }
 
+/// The columns `text` takes on a terminal (printable ASCII, the common case:
+/// one each, without unicode-width's walk over every character).
+fn width(text: &str) -> usize {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        text.len()
+    } else {
+        text.width()
+    }
+}
+
 impl<const N: usize> Grid<N> {
     fn new(right: [bool; N], header: [(String, Style); N]) -> Self {
         Grid {
@@ -205,14 +215,14 @@ impl<const N: usize> Grid<N> {
         let mut widths = [1; N];
         for row in &self.rows {
             for (w, (text, _)) in widths.iter_mut().zip(row) {
-                *w = (*w).max(text.width());
+                *w = (*w).max(width(text));
             }
         }
         let mut line = String::new();
         for row in &self.rows {
             line.clear();
             for (i, (text, style)) in row.iter().enumerate() {
-                let pad = " ".repeat(widths[i] - text.width());
+                let pad = " ".repeat(widths[i] - width(text));
                 let painted = paint(text, *style, color);
                 line.push(' ');
                 if self.right[i] {
