@@ -256,38 +256,27 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        ser::SerializeSeq::end(self)
-    }
+/// Tuples are written as arrays.
+macro_rules! as_seq {
+    ($($trait:ident :: $method:ident),*) => {
+        $(impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = serde_json::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Result<(), Self::Error> {
+                ser::SerializeSeq::end(self)
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<(), Self::Error> {
-        ser::SerializeSeq::end(self)
-    }
-}
+as_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -342,6 +331,15 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
 }
 
+/// Methods of [`KeySerializer`] for what cannot be a key.
+macro_rules! refuse {
+    ($($name:ident($ty:ty)),*) => {
+        $(fn $name(self, _: $ty) -> Result<(), Self::Error> {
+            Self::refuse()
+        })*
+    };
+}
+
 /// A map key: a string, escaped (keys of a map are data, not names from our code).
 struct KeySerializer<'s, 'a>(&'s mut Compact<'a>);
 
@@ -386,41 +384,11 @@ impl ser::Serializer for KeySerializer<'_, '_> {
     ) -> Result<(), Self::Error> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_i64(self, _: i64) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Self::Error> {
-        Self::refuse()
+    refuse! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_bytes(&[u8]),
+        serialize_unit_struct(&'static str)
     }
     fn serialize_none(self) -> Result<(), Self::Error> {
         Self::refuse()
@@ -429,9 +397,6 @@ impl ser::Serializer for KeySerializer<'_, '_> {
         Self::refuse()
     }
     fn serialize_unit(self) -> Result<(), Self::Error> {
-        Self::refuse()
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Self::Error> {
         Self::refuse()
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(

@@ -41,6 +41,18 @@ pub struct Figure {
     pub interval: Option<String>,
 }
 
+impl Figure {
+    /// A figure with no sign and no interval.
+    fn plain(label: &'static str, value: String) -> Self {
+        Figure {
+            label,
+            value,
+            tone: None,
+            interval: None,
+        }
+    }
+}
+
 /// One ISO week's row, formatted.
 #[derive(Debug, Clone, Serialize)]
 pub struct WeekRow {
@@ -424,12 +436,7 @@ fn tone(x: Option<f64>) -> Tone {
 /// The headline figures.
 fn figures(t: &Totals) -> Vec<Figure> {
     let cur = &t.currency;
-    let figure = |label, value| Figure {
-        label,
-        value,
-        tone: None,
-        interval: None,
-    };
+    let figure = Figure::plain;
     let with = |f: Figure, i: Option<Interval>, fmt: fn(f64) -> String| Figure {
         interval: i.map(|i| span(i, fmt)),
         ..f
@@ -491,12 +498,7 @@ fn figures(t: &Totals) -> Vec<Figure> {
 /// hits fetched and their transfer, and the hits by origin.
 fn cache_figures(t: &Totals) -> Vec<Figure> {
     let cur = &t.currency;
-    let figure = |label, value| Figure {
-        label,
-        value,
-        tone: None,
-        interval: None,
-    };
+    let figure = Figure::plain;
     vec![
         figure(
             "Cache overhead (import + fetch + export)",
