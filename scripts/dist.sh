@@ -16,7 +16,7 @@
 # linker with musl's libc and libunwind for both architectures, and maturin runs the
 # one cargo build per target and makes the wheel. Missing tools are installed: the
 # Debian packages when run as root, the Python ones in a venv under the target dir.
-# The binary is built with the `dist` profile of Cargo.toml (size-optimised, fat LTO,
+# The binary is built with the `dist` profile of Cargo.toml (size-optimised, thin LTO,
 # panic = abort, stripped; the parser crate at opt-level 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
