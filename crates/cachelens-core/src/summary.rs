@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::model::{
     Build, BuildId, CacheExport, CacheImport, FetchTotals, Format, Kind, ParsedLog, Run, Status,
-    Step,
+    Step, total_seconds,
 };
 
 /// The summaries of one source: its CodeBuild run, if any, and its builds.
@@ -156,10 +156,7 @@ impl<'a> Summary<'a> {
             canceled: count(Status::Canceled),
             incomplete: count(Status::Incomplete),
             hit_rate: build.hit_rate,
-            executed_seconds: executed
-                .iter()
-                .filter_map(|s| s.seconds)
-                .fold(0.0, |a, b| a + b),
+            executed_seconds: total_seconds(executed.iter().filter_map(|s| s.seconds)),
             first_miss: build.first_miss(),
             imports: &build.cache.imports,
             exports: &build.cache.exports,

@@ -49,6 +49,7 @@ impl FetchTotals {
             totals.bytes = totals.bytes.zip(f.bytes).map(|(a, b)| a.saturating_add(b));
             totals.seconds += f.seconds;
         }
+        totals.seconds = super::total_seconds([totals.seconds]);
         if totals.steps == 0 {
             totals.bytes = None;
         }

@@ -23,4 +23,4 @@ pub use framing::{Framing, WallClock};
 pub use log::{MAX_REFUSED, ParsedLog, Refused};
 pub use origin::{BuildMetadata, Origin};
 pub use run::{Phase, Run, RunCommand};
-pub use step::{Kind, Status, Step, hit_rate};
+pub use step::{Kind, Status, Step, hit_rate, total_seconds};

@@ -132,3 +132,24 @@ pub fn hit_rate<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Option<f64> {
     }
     (cacheable > 0).then(|| f64::from(cached) / f64::from(cacheable))
 }
+
+/// Durations added up, rounded to the millisecond: BuildKit prints them in
+/// tenths or hundredths, so the sum reads as the log's figures do (`1.7`, not
+/// `1.7000000000000002`); an empty sum is `0.0`.
+pub fn total_seconds(seconds: impl IntoIterator<Item = f64>) -> f64 {
+    let sum: f64 = seconds.into_iter().sum();
+    (sum * 1000.0).round() / 1000.0 + 0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::total_seconds;
+
+    #[test]
+    fn sums_read_as_the_log_prints_them() {
+        assert_eq!(total_seconds([1.2, 0.5]), 1.7);
+        assert_eq!(total_seconds([4.1, 3.2]), 7.3);
+        assert_eq!(total_seconds([0.0004]), 0.0);
+        assert!(total_seconds([]).is_sign_positive());
+    }
+}

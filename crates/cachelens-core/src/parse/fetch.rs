@@ -2,7 +2,7 @@
 //! `rawjson.md`): a vertex's fetch statuses, layer by layer, into its [`Fetch`].
 
 use super::plain::{FetchPart, FetchStatus};
-use crate::model::Fetch;
+use crate::model::{Fetch, total_seconds};
 
 /// The last figures of one layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,12 +62,11 @@ impl Layers {
             .iter()
             .filter(|l| l.downloaded)
             .try_fold(0u64, |sum, l| l.bytes.map(|b| sum.saturating_add(b)));
-        let seconds = self
-            .0
-            .iter()
-            .map(|l| l.download.unwrap_or(0.0) + l.extract.unwrap_or(0.0))
-            .sum::<f64>()
-            + 0.0;
+        let seconds = total_seconds(
+            self.0
+                .iter()
+                .map(|l| l.download.unwrap_or(0.0) + l.extract.unwrap_or(0.0)),
+        );
         Some(Fetch {
             layers: u32::try_from(self.0.len()).unwrap_or(u32::MAX),
             bytes: bytes.filter(|_| self.0.iter().any(|l| l.downloaded)),
