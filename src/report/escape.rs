@@ -6,9 +6,10 @@
 //!   overrides and isolates (U+202A–U+202E, U+2066–U+2069) are shown escaped
 //!   (`\u{1b}`), so log text can neither drive the terminal nor reorder what
 //!   is shown.
-//! - [`to_json_writer`], [`to_json_writer_pretty`]: JSON whose strings hold
-//!   those characters as `\uXXXX` escapes (serde_json escapes only C0): the
-//!   same values for any JSON reader, plain text on a terminal.
+//! - [`json_str`] (one string, for [`super::compact`]'s one-line JSON) and
+//!   [`to_json_writer_pretty`]: JSON whose strings hold those characters as
+//!   `\uXXXX` escapes (serde_json escapes only C0): the same values for any
+//!   JSON reader, plain text on a terminal.
 //! - [`markdown`]: for a line or a table cell of GitHub-flavoured Markdown
 //!   (the summary, the report page): one line, [`terminal`]-safe, no HTML,
 //!   nothing that opens emphasis, code, a link, an image, a heading or a cell.
