@@ -100,26 +100,6 @@ for t in "${targets[@]}"; do
   maturin build --locked --profile dist --target "$t" --zig -Z build-std=std,panic_abort \
     --compatibility manylinux2014 --compatibility musllinux_1_2 --out "$out" >&2
   unset "$var"
-  # the wheel ships the cachelens command alone (maturin takes every [[bin]]; make-demo
-  # is the demo archive's generator, for this repository only)
-  python - "$out" "$t" <<'PY'
-import glob, os, sys, zipfile
-out, target = sys.argv[1], sys.argv[2]
-arch = target.split("-")[0]
-for whl in glob.glob(os.path.join(out, f"cachelens-*{arch}.whl")):
-    with zipfile.ZipFile(whl) as z:
-        items = [(i, z.read(i)) for i in z.infolist()]
-    keep = [(i, d) for i, d in items if not i.filename.endswith("/scripts/make-demo")]
-    if len(keep) == len(items):
-        continue
-    tmp = whl + ".tmp"
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        for i, d in keep:
-            if i.filename.endswith(".dist-info/RECORD"):
-                d = b"".join(l for l in d.splitlines(True) if b"/scripts/make-demo," not in l)
-            z.writestr(i, d)
-    os.replace(tmp, whl)
-PY
   say "$t built in $(( $(date +%s) - start )) s"
   bin=$target_dir/$t/dist/cachelens
   [ -x "$bin" ] || { say "no binary at $bin"; exit 1; }
