@@ -5,9 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::lineage::{Entry, LineageIndex};
 use super::stages::first_miss;
 use crate::analyze::key::step_key;
-use crate::model::{Build, BuildId, ParsedLog, Status};
+use crate::model::{Build, BuildId, ParsedLog};
 
 /// Facts from other builds of the same project that a diagnosis uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -31,27 +32,22 @@ impl Peers {
     }
 }
 
-/// Picks the baseline among `earlier` builds (newest first): the most recent one
-/// in which the target's first miss was `CACHED`, or that had a higher hit rate.
-pub fn pick_baseline<'a>(
-    target: &Build,
-    earlier: impl IntoIterator<Item = &'a Build>,
-) -> Option<&'a Build> {
-    let key = first_miss(target).and_then(step_key);
-    let rate = target.hit_rate.unwrap_or(0.0);
+/// The position of the baseline of `target` (at `at`) among the candidates:
+/// the most recent earlier build of its lineage in which the target's first
+/// miss was `CACHED`, or that had a higher hit rate.
+fn baseline(
+    lineages: &LineageIndex<'_, Project<'_>>,
+    at: usize,
+    target: &Candidate<'_>,
+) -> Option<usize> {
+    let key = first_miss(target.build).and_then(step_key);
+    let rate = target.build.hit_rate.unwrap_or(0.0);
     if key.is_none() && rate >= 1.0 {
         // nothing missed and no build can hit more: no need to look (a report
         // diagnoses every build, most of them warm)
         return None;
     }
-    earlier.into_iter().find(|b| {
-        let hit = key.as_ref().is_some_and(|k| {
-            b.steps
-                .iter()
-                .any(|s| s.status == Status::Cached && step_key(s).as_ref() == Some(k))
-        });
-        hit || b.hit_rate.is_some_and(|r| r > rate)
-    })
+    lineages.baseline(at, target.project, target.branch, key.as_deref(), rate)
 }
 
 /// Builds grouped by project for baseline choice: CodeBuild project of the
@@ -128,14 +124,6 @@ struct Candidate<'a> {
     build: &'a Build,
     project: Project<'a>,
     branch: Option<&'a str>,
-}
-
-impl Candidate<'_> {
-    /// Same project, and the same branch where both are known.
-    fn same_lineage(&self, other: &Candidate<'_>) -> bool {
-        other.project == self.project
-            && (self.branch.is_none() || other.branch.is_none() || other.branch == self.branch)
-    }
 }
 
 /// Every build in input order (in time order when every log has a start time:
@@ -243,7 +231,7 @@ impl<'a> PeerIndex<'a> {
 }
 
 /// The builds of `logs` that `selection` names, each with its baseline (the
-/// given one, or [`pick_baseline`] among the earlier builds of its project and
+/// given one, or the baseline rule among the earlier builds of its project and
 /// branch) and its peers (the other builds of its project and branch).
 pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choice<'a>> {
     let builds = candidates(logs);
@@ -257,34 +245,117 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
     if !selection.all {
         targets = targets.last().copied().into_iter().collect();
     }
-    // linear in the builds: a report diagnoses every build of the window
-    let mut by_project: HashMap<Project<'_>, Vec<usize>> = HashMap::new();
-    for (at, c) in builds.iter().enumerate() {
-        by_project.entry(c.project).or_default().push(at);
-    }
+    let lineages = LineageIndex::new(builds.iter().map(|c| Entry {
+        project: c.project,
+        branch: c.branch,
+        build: c.build,
+    }));
     let peers = PeerIndex::new(&builds);
     let given = Peers::of(selection.baseline).unchanged_context_bytes;
     targets
         .into_iter()
         .map(|t| {
             let target = &builds[t];
-            let project = &by_project[&target.project];
-            let before = project.partition_point(|&at| at < t);
-            let earlier = project[..before]
-                .iter()
-                .rev()
-                .map(|&at| &builds[at])
-                .filter(|b| target.same_lineage(b))
-                .map(|b| b.build);
             Choice {
                 target: target.build,
                 baseline: selection
                     .baseline
-                    .or_else(|| pick_baseline(target.build, earlier)),
+                    .or_else(|| baseline(&lineages, t, target).map(|at| builds[at].build)),
                 peers: Peers {
                     unchanged_context_bytes: peers.of(t, target).into_iter().chain(given).min(),
                 },
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BuildMetadata, Origin, Status};
+    use crate::parse::parse_log;
+    use proptest::prelude::*;
+
+    /// One build of four `RUN` steps; `cached` says which hit.
+    fn log(at: usize, project: &str, branch: Option<&str>, cached: [bool; 4]) -> ParsedLog {
+        let mut text = String::new();
+        for (v, hit) in cached.iter().enumerate() {
+            let status = if *hit { "CACHED" } else { "DONE 1.0s" };
+            text.push_str(&format!(
+                "#{} [{}/4] RUN step {v}\n#{} {status}\n",
+                v + 1,
+                v + 1,
+                v + 1
+            ));
+        }
+        let mut log = parse_log(text.as_bytes(), &format!("log-{at}"));
+        let id = BuildId::new(project, &format!("b{at}"));
+        for b in &mut log.builds {
+            b.build_id = Some(id.clone());
+        }
+        log.origin = Origin {
+            build_id: Some(id),
+            first_event_ms: Some(at as i64),
+            metadata: Some(BuildMetadata {
+                source_version: branch.map(str::to_owned),
+                start_time: Some(at as i64),
+                ..BuildMetadata::default()
+            }),
+        };
+        log
+    }
+
+    /// The rule, walked back build by build (what the index must agree with).
+    fn walked<'a>(builds: &[Candidate<'a>], t: usize) -> Option<&'a Build> {
+        let target = &builds[t];
+        let key = first_miss(target.build).and_then(step_key);
+        let rate = target.build.hit_rate.unwrap_or(0.0);
+        if key.is_none() && rate >= 1.0 {
+            return None;
+        }
+        builds[..t]
+            .iter()
+            .rev()
+            // same project, and the same branch where both are known
+            .filter(|b| {
+                b.project == target.project
+                    && (target.branch.is_none() || b.branch.is_none() || b.branch == target.branch)
+            })
+            .map(|b| b.build)
+            .find(|b| {
+                let hit = key.as_ref().is_some_and(|k| {
+                    b.steps
+                        .iter()
+                        .any(|s| s.status == Status::Cached && step_key(s).as_ref() == Some(k))
+                });
+                hit || b.hit_rate.is_some_and(|r| r > rate)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_index_picks_the_baseline_a_walk_back_picks(
+            runs in prop::collection::vec(
+                (0usize..2, prop::option::of(0usize..3), prop::array::uniform4(any::<bool>())),
+                1..40,
+            ),
+        ) {
+            let logs: Vec<ParsedLog> = runs
+                .iter()
+                .enumerate()
+                .map(|(at, (p, b, cached))| {
+                    let branch = b.map(|b| ["main", "dev", "fix"][b]);
+                    log(at, ["api", "web"][*p], branch, *cached)
+                })
+                .collect();
+            let choices = choose(&logs, &Selection { all: true, ..Selection::default() });
+            let builds = candidates(&logs);
+            prop_assert_eq!(choices.len(), builds.len());
+            for (t, choice) in choices.iter().enumerate() {
+                let expected = walked(&builds, t).map(|b| (&b.source, b.index));
+                let got = choice.baseline.map(|b| (&b.source, b.index));
+                prop_assert_eq!(got, expected, "build {}", t);
+            }
+        }
+    }
 }

@@ -31,7 +31,7 @@
 //!    `source-changed`, and `unknown`, which always holds.
 //!
 //! What to do about a cause is its kind's [`CauseKind::fix`]. The baseline and
-//! the peers are chosen in `baseline.rs` ([`choose`], [`pick_baseline`]).
+//! the peers are chosen in `baseline.rs` ([`choose`], indexed by lineage in `lineage.rs`).
 
 mod baseline;
 mod causes;
@@ -40,9 +40,10 @@ mod diagnosis;
 mod evidence;
 mod instructions;
 mod kind;
+mod lineage;
 mod stages;
 
-pub use baseline::{Choice, Peers, Selection, choose, pick_baseline, project_of};
+pub use baseline::{Choice, Peers, Selection, choose, project_of};
 pub use diagnosis::{BaselineRef, Cause, DiagnoseError, Diagnosis, Evidence, StepRef};
 pub use kind::CauseKind;
 pub use stages::first_miss;
@@ -278,6 +279,5 @@ mod tests {
         assert_eq!(groups[0].root.vertex, 2);
         assert!(is_manifest_copy(groups[0].root));
         assert_eq!(groups[0].cascade.len(), 2);
-        assert_eq!(pick_baseline(&b, []), None);
     }
 }

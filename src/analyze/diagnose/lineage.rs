@@ -1,0 +1,183 @@
+//! The baseline of every build at once: the earlier builds of each lineage
+//! (project, and branch where known) indexed so that the rule of
+//! [`choose`](super::choose) is answered in `O(log n)` per build, not by
+//! walking back through every earlier build (quadratic over a report's
+//! 100,000 builds).
+//!
+//! The rule: the most recent earlier build of the target's lineage in which
+//! the target's first miss was `CACHED`, or that had a higher hit rate. Both
+//! halves are a "last position before the target" query: the first over the
+//! positions where each step key was cached, the second over a max-tree of hit
+//! rates.
+
+use std::collections::HashMap;
+
+use crate::analyze::key::step_key;
+use crate::model::Status;
+
+/// A lineage's builds: positions (indexes into the candidates, ascending) and
+/// their hit rates.
+#[derive(Debug, Default)]
+struct Group {
+    positions: Vec<usize>,
+    rates: Vec<f64>,
+    /// For each step key (by its number), the positions where it was cached.
+    cached: HashMap<u32, Vec<usize>>,
+}
+
+impl Group {
+    /// The last position before `before` where `key` was cached, or whose hit
+    /// rate is above `rate`.
+    fn last(&self, tree: &MaxTree, before: usize, key: Option<u32>, rate: f64) -> Option<usize> {
+        let end = self.positions.partition_point(|&p| p < before);
+        let by_rate = tree.last_above(end, rate).map(|i| self.positions[i]);
+        let by_key = key.and_then(|k| self.cached.get(&k)).and_then(|list| {
+            list[..list.partition_point(|&p| p < before)]
+                .last()
+                .copied()
+        });
+        by_rate.max(by_key)
+    }
+}
+
+/// A lineage's key: its project and its branch (`None`: every branch).
+type GroupKey<'a, P> = (P, Option<Option<&'a str>>);
+
+/// Every lineage of a list of builds, each indexed.
+#[derive(Debug)]
+pub(super) struct LineageIndex<'a, P> {
+    groups: HashMap<GroupKey<'a, P>, (Group, MaxTree)>,
+    keys: HashMap<String, u32>,
+}
+
+/// One build as the index sees it.
+pub(super) struct Entry<'a, P> {
+    pub(super) project: P,
+    pub(super) branch: Option<&'a str>,
+    pub(super) build: &'a crate::model::Build,
+}
+
+impl<'a, P: Copy + Eq + std::hash::Hash> LineageIndex<'a, P> {
+    /// Indexes `builds` (in candidate order).
+    pub(super) fn new(builds: impl Iterator<Item = Entry<'a, P>>) -> Self {
+        let mut keys: HashMap<String, u32> = HashMap::new();
+        let mut groups: HashMap<GroupKey<'a, P>, Group> = HashMap::new();
+        for (at, entry) in builds.enumerate() {
+            let mut cached: Vec<u32> = entry
+                .build
+                .steps
+                .iter()
+                .filter(|s| s.status == Status::Cached)
+                .filter_map(step_key)
+                .map(|k| {
+                    let next = keys.len() as u32;
+                    *keys.entry(k).or_insert(next)
+                })
+                .collect();
+            cached.sort_unstable();
+            cached.dedup();
+            let rate = entry.build.hit_rate.unwrap_or(f64::NEG_INFINITY);
+            // in its branch's group, and in its project's group of every branch
+            for branch in [Some(entry.branch), None] {
+                let group = groups.entry((entry.project, branch)).or_default();
+                group.positions.push(at);
+                group.rates.push(rate);
+                for &k in &cached {
+                    group.cached.entry(k).or_default().push(at);
+                }
+            }
+        }
+        LineageIndex {
+            groups: groups
+                .into_iter()
+                .map(|(k, g)| {
+                    let tree = MaxTree::new(&g.rates);
+                    (k, (g, tree))
+                })
+                .collect(),
+            keys,
+        }
+    }
+
+    /// The baseline of the build at position `at`: the last earlier build of
+    /// its lineage (same project; same branch, or either branch unknown) where
+    /// `key` was cached or whose hit rate is above `rate`.
+    pub(super) fn baseline(
+        &self,
+        at: usize,
+        project: P,
+        branch: Option<&'a str>,
+        key: Option<&str>,
+        rate: f64,
+    ) -> Option<usize> {
+        let key = key.and_then(|k| self.keys.get(k).copied());
+        // a known branch: that branch's builds and those of no known branch;
+        // none: every build of the project
+        let lineage: &[Option<Option<&str>>] = match branch {
+            Some(_) => &[Some(branch), Some(None)],
+            None => &[None],
+        };
+        lineage
+            .iter()
+            .filter_map(|b| self.groups.get(&(project, *b)))
+            .filter_map(|(group, tree)| group.last(tree, at, key, rate))
+            .max()
+    }
+}
+
+/// A max-tree over values, for "the last index before `end` whose value is
+/// above `x`".
+#[derive(Debug)]
+struct MaxTree {
+    /// Leaves from `size`; node `i`'s children are `2i` and `2i + 1`.
+    nodes: Vec<f64>,
+    size: usize,
+}
+
+impl MaxTree {
+    fn new(values: &[f64]) -> Self {
+        let size = values.len().next_power_of_two();
+        let mut nodes = vec![f64::NEG_INFINITY; 2 * size];
+        nodes[size..size + values.len()].copy_from_slice(values);
+        for i in (1..size).rev() {
+            nodes[i] = nodes[2 * i].max(nodes[2 * i + 1]);
+        }
+        MaxTree { nodes, size }
+    }
+
+    /// The last index below `end` whose value is above `x`.
+    fn last_above(&self, end: usize, x: f64) -> Option<usize> {
+        self.descend(1, 0, self.size, end, x)
+    }
+
+    fn descend(&self, node: usize, lo: usize, hi: usize, end: usize, x: f64) -> Option<usize> {
+        if lo >= end || self.nodes[node] <= x {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = lo + (hi - lo) / 2;
+        self.descend(2 * node + 1, mid, hi, end, x)
+            .or_else(|| self.descend(2 * node, lo, mid, end, x))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_tree_finds_what_a_backward_scan_finds(
+            values in prop::collection::vec(prop::sample::select(vec![f64::NEG_INFINITY, 0.0, 0.25, 0.5, 1.0]), 0..40),
+            end in 0usize..45,
+            x in prop::sample::select(vec![f64::NEG_INFINITY, 0.0, 0.25, 0.5, 0.99, 1.0]),
+        ) {
+            let tree = MaxTree::new(&values);
+            let scan = values[..end.min(values.len())].iter().rposition(|&v| v > x);
+            prop_assert_eq!(tree.last_above(end, x), scan);
+        }
+    }
+}
