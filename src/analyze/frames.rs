@@ -250,51 +250,73 @@ pub fn analyze(
     history: &[ParsedLog],
     options: &Options<'_>,
 ) -> Result<Analysis, AnalyzeError> {
-    let rows = super::rows::rows(&Inputs {
-        window,
-        history,
-        since_ms: options.since_ms,
-        until_ms: options.until_ms,
-        default_compute: billing::default_compute_type(options),
-    });
-    let window_sources: HashSet<&str> = rows
-        .builds
-        .iter()
-        .filter(|b| b.in_window)
-        .map(|b| b.source.as_str())
-        .collect();
-    let miss_causes = super::miss_causes::miss_causes(window, &window_sources);
-    let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
-    let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
-    let step_keys = aggregate::step_keys(&steps)?;
-    let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
-    let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
-    let steps = steps.drop(STEP.executed)?;
+    Gathered::of(window, history, options).analyze(options)
+}
 
-    let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
-    let runs = billing::RunRow::frame(&run_rows)?;
-    let span = billing::Span::of(&run_rows, options);
-    let intervals = super::interval::intervals(&rows.steps, &run_rows, options.pricing)?;
-    let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
-    let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
-    let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
-    let weekly = billing::weekly(&builds, &runs, &weeks, span, &intervals, options)?;
-    Ok(Analysis {
-        by_week: aggregate::hit_rate(&steps, STEP.week)?,
-        by_day: aggregate::hit_rate(&steps, STEP.day)?,
-        by_project: aggregate::hit_rate(&steps, STEP.project)?,
-        by_branch: aggregate::hit_rate(&steps, STEP.branch)?,
-        steps,
-        builds,
-        runs,
-        step_keys,
-        weekly,
-        miss_causes,
-        hits_by_origin,
-        cache_losses,
-        weeks,
-        totals,
-    })
+/// What the analysis takes from the logs: their rows and the causes of their
+/// misses. The logs can be dropped once it is made (a report of 100,000 runs
+/// holds a gigabyte of them), and [`Gathered::analyze`] makes the tables.
+pub struct Gathered {
+    rows: super::rows::Rows,
+    miss_causes: Vec<MissCause>,
+}
+
+impl Gathered {
+    /// The rows of `window` and `history` (see [`analyze`]) and the causes of
+    /// the window's misses.
+    pub fn of(window: &[ParsedLog], history: &[ParsedLog], options: &Options<'_>) -> Self {
+        let rows = super::rows::rows(&Inputs {
+            window,
+            history,
+            since_ms: options.since_ms,
+            until_ms: options.until_ms,
+            default_compute: billing::default_compute_type(options),
+        });
+        let window_sources: HashSet<&str> = rows
+            .builds
+            .iter()
+            .filter(|b| b.in_window)
+            .map(|b| b.source.as_str())
+            .collect();
+        let miss_causes = super::miss_causes::miss_causes(window, &window_sources);
+        Gathered { rows, miss_causes }
+    }
+
+    /// The tables.
+    pub fn analyze(self, options: &Options<'_>) -> Result<Analysis, AnalyzeError> {
+        let Gathered { rows, miss_causes } = self;
+        let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
+        let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
+        let step_keys = aggregate::step_keys(&steps)?;
+        let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
+        let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
+        let steps = steps.drop(STEP.executed)?;
+
+        let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
+        let runs = billing::RunRow::frame(&run_rows)?;
+        let span = billing::Span::of(&run_rows, options);
+        let intervals = super::interval::intervals(&rows.steps, &run_rows, options.pricing)?;
+        let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
+        let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
+        let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
+        let weekly = billing::weekly(&builds, &runs, &weeks, span, &intervals, options)?;
+        Ok(Analysis {
+            by_week: aggregate::hit_rate(&steps, STEP.week)?,
+            by_day: aggregate::hit_rate(&steps, STEP.day)?,
+            by_project: aggregate::hit_rate(&steps, STEP.project)?,
+            by_branch: aggregate::hit_rate(&steps, STEP.branch)?,
+            steps,
+            builds,
+            runs,
+            step_keys,
+            weekly,
+            miss_causes,
+            hits_by_origin,
+            cache_losses,
+            weeks,
+            totals,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,9 @@ pub fn parse_sources(
                 builds.push(b);
                 true
             })?;
+            // a log holds one build or a few: no room for more (a report holds
+            // 100,000 logs)
+            builds.shrink_to_fit();
             log.builds = builds;
             Ok(log)
         })
