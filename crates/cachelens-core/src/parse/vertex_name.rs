@@ -4,7 +4,7 @@ use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till1, take_while1};
 use nom::character::complete::{char, digit1, space0};
 use nom::combinator::{map, map_res, opt, recognize, rest, verify};
-use nom::multi::many0;
+use nom::multi::many0_count;
 use nom::sequence::{delimited, preceded, terminated};
 use nom::{IResult, Parser};
 
@@ -50,6 +50,11 @@ impl VertexName<'_> {
 
 /// Parses a vertex name; every name parses (rule `other-vertex` takes the rest).
 pub fn parse_vertex_name(name: &str) -> VertexName<'_> {
+    fast_path(name).unwrap_or_else(|| by_rules(name))
+}
+
+/// The rules of `vertex-name`, in order, each a nom parser.
+fn by_rules(name: &str) -> VertexName<'_> {
     let plain = |kind| VertexName {
         kind,
         platform: None,
@@ -90,12 +95,28 @@ pub fn parse_vertex_name(name: &str) -> VertexName<'_> {
 fn instruction_vertex(i: &str) -> PResult<'_, VertexName<'_>> {
     let (i, (prefix, position)) = delimited(
         char('['),
-        (recognize(many0(terminated(word, char(' ')))), position),
+        (
+            recognize(many0_count(terminated(word, char(' ')))),
+            position,
+        ),
         char(']'),
     )
     .parse(i)?;
     let (i, (keyword, args)) = preceded(char(' '), instruction).parse(i)?;
-    let prefix = prefix.trim_end();
+    Ok((
+        i,
+        instruction_name(prefix.trim_end(), position, keyword, args),
+    ))
+}
+
+/// The record of an `instruction-vertex` from its parts (`prefix`: the
+/// platform and stage words, trimmed).
+fn instruction_name<'a>(
+    prefix: &'a str,
+    position: [u32; 2],
+    keyword: &str,
+    args: Option<&'a str>,
+) -> VertexName<'a> {
     let (platform, stage) = match prefix.split_once(' ') {
         Some((first, others)) if is_platform(first) => (Some(first), Some(others)),
         None if is_platform(prefix) => (Some(prefix), None),
@@ -107,17 +128,96 @@ fn instruction_vertex(i: &str) -> PResult<'_, VertexName<'_>> {
     } else {
         Kind::Instruction
     };
-    Ok((
-        i,
-        VertexName {
-            kind,
-            platform,
-            stage,
-            position: Some(position),
-            instruction: Some(instruction),
-            args,
-        },
+    VertexName {
+        kind,
+        platform,
+        stage,
+        position: Some(position),
+        instruction: Some(instruction),
+        args,
+    }
+}
+
+/// The common shapes without the combinators: `[internal] text`, `[auth] text`
+/// and an `instruction-vertex` whose bracket holds printable ASCII words, each
+/// followed by one space, then spaces and a position. `None` for any other
+/// name (the nom rules read it); where it answers, it answers as they do.
+fn fast_path(name: &str) -> Option<VertexName<'_>> {
+    let b = name.as_bytes();
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let plain = |kind| VertexName {
+        kind,
+        ..VertexName::unknown()
+    };
+    if b.starts_with(b"[internal] ") {
+        return Some(plain(Kind::Internal));
+    }
+    if b.starts_with(b"[auth] ") {
+        return Some(plain(Kind::Auth));
+    }
+    let close = memchr::memchr(b']', b)?;
+    let inner = &b[1..close];
+    if !inner
+        .iter()
+        .all(|&c| c == b' ' || (c.is_ascii_graphic() && c != b'['))
+    {
+        return None;
+    }
+    let at = inner.iter().rposition(|&c| c == b' ').map_or(0, |s| s + 1);
+    let position = fast_position(&inner[at..])?;
+    let words = inner[..at].trim_ascii_end();
+    // one space between words, none a position (the rule `word` refuses those)
+    if !words.is_empty()
+        && words
+            .split(|&c| c == b' ')
+            .any(|w| w.is_empty() || is_position_shaped(w))
+    {
+        return None;
+    }
+    let after = b.get(close + 1..)?.strip_prefix(b" ")?;
+    let len = after.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    if len == 0 {
+        return None;
+    }
+    let start = close + 2;
+    let keyword = &name[start..start + len];
+    let args = (after.get(len) == Some(&b' ')).then(|| &name[start + len + 1..]);
+    Some(instruction_name(
+        &name[1..1 + words.len()],
+        position,
+        keyword,
+        args,
     ))
+}
+
+/// `index , "/" , count`, each fitting a `u32`.
+fn fast_position(p: &[u8]) -> Option<[u32; 2]> {
+    let slash = memchr::memchr(b'/', p)?;
+    Some([fast_number(&p[..slash])?, fast_number(&p[slash + 1..])?])
+}
+
+fn fast_number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &c| {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            n.checked_mul(10)?.checked_add(u32::from(d))
+        } else {
+            None
+        }
+    })
+}
+
+/// `digits , "/" , digits` (however large): a word the fast path leaves to the rules.
+fn is_position_shaped(w: &[u8]) -> bool {
+    w.iter().all(|&c| c.is_ascii_digit() || c == b'/')
+        && w.iter().filter(|&&c| c == b'/').count() == 1
+        && !w.starts_with(b"/")
+        && !w.ends_with(b"/")
 }
 
 /// `platform = os , "/" , arch , [ "/" , variant ]`.
@@ -289,5 +389,59 @@ mod tests {
         assert_eq!(v("[4/6]").kind, Kind::Other);
         assert_eq!(v("[x] RUN a").kind, Kind::Other);
         assert_eq!(v("").kind, Kind::Other);
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_common_shapes() {
+        for name in [
+            "[4/6] RUN npm ci",
+            "[base 1/3] FROM docker.io/local/busybox:1",
+            "[linux/arm64/v8 builder  2/12] copy . .",
+            "[ 2/12] COPY . .",
+            "[internal] load build context",
+            "[auth] library/node:pull token",
+            "[2/2] RUN",
+        ] {
+            assert_eq!(fast_path(name), Some(by_rules(name)), "{name}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_fast_path_reads_as_the_rules_do(
+            name in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "[", "]", " ", "  ", "\t", "/", "1", "12", "0", "4294967295",
+                        "4294967296", "1/2", " 3/4", "01/3", "99999999999/1", "1//2",
+                        "linux/amd64", "linux/arm64/v8", "windows", "js/", "base", "web",
+                        "stage-1", "internal", "auth", "] ", "RUN", "from", "FROM ",
+                        "copy", "é", "x", "-", ":", "...", "[internal] ", "[auth] ",
+                    ]).prop_map(str::to_owned),
+                    "[ -~]{0,6}".prop_map(|s: String| s),
+                ],
+                0..12,
+            ).prop_map(|parts: Vec<String>| parts.concat())
+        ) {
+            if let Some(fast) = fast_path(&name) {
+                prop_assert_eq!(fast, by_rules(&name), "{:?}", name);
+            }
+        }
+
+        #[test]
+        fn the_fast_path_reads_instruction_shapes_as_the_rules_do(
+            words in proptest::collection::vec("[!-~]{1,6}|linux/[a-z0-9]{0,5}(/v[0-9])?", 0..3),
+            pad in " {0,2}",
+            index in "[0-9]{1,11}",
+            count in "[0-9]{1,11}",
+            after in "[ -~é]{0,12}",
+        ) {
+            let name = format!("[{}{}{index}/{count}]{after}", words.iter().map(|w| format!("{w} ")).collect::<String>(), pad);
+            if let Some(fast) = fast_path(&name) {
+                prop_assert_eq!(fast, by_rules(&name), "{:?}", name);
+            }
+        }
     }
 }
