@@ -5,8 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::lineage::{Entry, LineageIndex};
-use super::stages::first_miss;
+use super::lineage::LineageIndex;
 use crate::analyze::key::step_key;
 use crate::model::{Build, BuildId, ParsedLog};
 
@@ -30,24 +29,6 @@ impl Peers {
                 .min(),
         }
     }
-}
-
-/// The position of the baseline of `target` (at `at`) among the candidates:
-/// the most recent earlier build of its lineage in which the target's first
-/// miss was `CACHED`, or that had a higher hit rate.
-fn baseline(
-    lineages: &LineageIndex<'_, Project<'_>>,
-    at: usize,
-    target: &Candidate<'_>,
-) -> Option<usize> {
-    let key = first_miss(target.build).and_then(step_key);
-    let rate = target.build.hit_rate.unwrap_or(0.0);
-    if key.is_none() && rate >= 1.0 {
-        // nothing missed and no build can hit more: no need to look (a report
-        // diagnoses every build, most of them warm)
-        return None;
-    }
-    lineages.baseline(at, target.project, target.branch, key.as_deref(), rate)
 }
 
 /// Builds grouped by project for baseline choice: CodeBuild project of the
@@ -83,7 +64,7 @@ pub struct Choice<'a> {
 /// What a build is compared within: its CodeBuild project, or, for a build of
 /// no known project (a plain file), the Dockerfile it seems to come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Project<'a> {
+pub(super) enum Project<'a> {
     Named(&'a str),
     /// The builds of no known project, grouped by [`Dockerfiles`].
     Dockerfile(usize),
@@ -120,10 +101,10 @@ impl Dockerfiles {
 }
 
 /// A build with the project and branch it is compared within.
-struct Candidate<'a> {
-    build: &'a Build,
-    project: Project<'a>,
-    branch: Option<&'a str>,
+pub(super) struct Candidate<'a> {
+    pub(super) build: &'a Build,
+    pub(super) project: Project<'a>,
+    pub(super) branch: Option<&'a str>,
 }
 
 /// Every build in input order (in time order when every log has a start time:
@@ -245,11 +226,11 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
     if !selection.all {
         targets = targets.last().copied().into_iter().collect();
     }
-    let lineages = LineageIndex::new(builds.iter().map(|c| Entry {
-        project: c.project,
-        branch: c.branch,
-        build: c.build,
-    }));
+    // only when no baseline is given
+    let lineages = selection
+        .baseline
+        .is_none()
+        .then(|| LineageIndex::new(&builds));
     let peers = PeerIndex::new(&builds);
     let given = Peers::of(selection.baseline).unchanged_context_bytes;
     targets
@@ -258,9 +239,10 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
             let target = &builds[t];
             Choice {
                 target: target.build,
-                baseline: selection
-                    .baseline
-                    .or_else(|| baseline(&lineages, t, target).map(|at| builds[at].build)),
+                baseline: selection.baseline.or_else(|| {
+                    let at = lineages.as_ref()?.baseline(t, target)?;
+                    Some(builds[at].build)
+                }),
                 peers: Peers {
                     unchanged_context_bytes: peers.of(t, target).into_iter().chain(given).min(),
                 },
@@ -271,6 +253,7 @@ pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choic
 
 #[cfg(test)]
 mod tests {
+    use super::super::stages::first_miss;
     use super::*;
     use crate::model::{BuildMetadata, Origin, Status};
     use crate::parse::parse_log;

@@ -12,15 +12,18 @@
 
 use std::collections::HashMap;
 
+use super::baseline::{Candidate, Project};
+use super::stages::first_miss;
 use crate::analyze::key::step_key;
 use crate::model::Status;
 
-/// A lineage's builds: positions (indexes into the candidates, ascending) and
-/// their hit rates.
-#[derive(Debug, Default)]
+/// A lineage's builds, indexed.
+#[derive(Debug)]
 struct Group {
+    /// Their positions among the candidates, ascending.
     positions: Vec<usize>,
-    rates: Vec<f64>,
+    /// Their hit rates, by the same index.
+    rates: MaxTree,
     /// For each step key (by its number), the positions where it was cached.
     cached: HashMap<u32, Vec<usize>>,
 }
@@ -28,9 +31,9 @@ struct Group {
 impl Group {
     /// The last position before `before` where `key` was cached, or whose hit
     /// rate is above `rate`.
-    fn last(&self, tree: &MaxTree, before: usize, key: Option<u32>, rate: f64) -> Option<usize> {
+    fn last(&self, before: usize, key: Option<u32>, rate: f64) -> Option<usize> {
         let end = self.positions.partition_point(|&p| p < before);
-        let by_rate = tree.last_above(end, rate).map(|i| self.positions[i]);
+        let by_rate = self.rates.last_above(end, rate).map(|i| self.positions[i]);
         let by_key = key.and_then(|k| self.cached.get(&k)).and_then(|list| {
             list[..list.partition_point(|&p| p < before)]
                 .last()
@@ -41,29 +44,24 @@ impl Group {
 }
 
 /// A lineage's key: its project and its branch (`None`: every branch).
-type GroupKey<'a, P> = (P, Option<Option<&'a str>>);
+type GroupKey<'a> = (Project<'a>, Option<Option<&'a str>>);
 
-/// Every lineage of a list of builds, each indexed.
+/// Every lineage of the candidates, each indexed.
 #[derive(Debug)]
-pub(super) struct LineageIndex<'a, P> {
-    groups: HashMap<GroupKey<'a, P>, (Group, MaxTree)>,
+pub(super) struct LineageIndex<'a> {
+    groups: HashMap<GroupKey<'a>, Group>,
     keys: HashMap<String, u32>,
 }
 
-/// One build as the index sees it.
-pub(super) struct Entry<'a, P> {
-    pub(super) project: P,
-    pub(super) branch: Option<&'a str>,
-    pub(super) build: &'a crate::model::Build,
-}
-
-impl<'a, P: Copy + Eq + std::hash::Hash> LineageIndex<'a, P> {
-    /// Indexes `builds` (in candidate order).
-    pub(super) fn new(builds: impl Iterator<Item = Entry<'a, P>>) -> Self {
+impl<'a> LineageIndex<'a> {
+    /// Indexes the candidates (in their order).
+    pub(super) fn new(builds: &[Candidate<'a>]) -> Self {
         let mut keys: HashMap<String, u32> = HashMap::new();
-        let mut groups: HashMap<GroupKey<'a, P>, Group> = HashMap::new();
-        for (at, entry) in builds.enumerate() {
-            let mut cached: Vec<u32> = entry
+        // positions, hit rates and cached keys of each group, before its tree
+        type Building = (Vec<usize>, Vec<f64>, HashMap<u32, Vec<usize>>);
+        let mut groups: HashMap<GroupKey<'a>, Building> = HashMap::new();
+        for (at, c) in builds.iter().enumerate() {
+            let mut cached: Vec<u32> = c
                 .build
                 .steps
                 .iter()
@@ -76,51 +74,56 @@ impl<'a, P: Copy + Eq + std::hash::Hash> LineageIndex<'a, P> {
                 .collect();
             cached.sort_unstable();
             cached.dedup();
-            let rate = entry.build.hit_rate.unwrap_or(f64::NEG_INFINITY);
+            let rate = c.build.hit_rate.unwrap_or(f64::NEG_INFINITY);
             // in its branch's group, and in its project's group of every branch
-            for branch in [Some(entry.branch), None] {
-                let group = groups.entry((entry.project, branch)).or_default();
-                group.positions.push(at);
-                group.rates.push(rate);
+            for branch in [Some(c.branch), None] {
+                let (positions, rates, by_key) = groups.entry((c.project, branch)).or_default();
+                positions.push(at);
+                rates.push(rate);
                 for &k in &cached {
-                    group.cached.entry(k).or_default().push(at);
+                    by_key.entry(k).or_default().push(at);
                 }
             }
         }
-        LineageIndex {
-            groups: groups
-                .into_iter()
-                .map(|(k, g)| {
-                    let tree = MaxTree::new(&g.rates);
-                    (k, (g, tree))
-                })
-                .collect(),
-            keys,
-        }
+        let groups = groups
+            .into_iter()
+            .map(|(k, (positions, rates, cached))| {
+                let rates = MaxTree::new(&rates);
+                (
+                    k,
+                    Group {
+                        positions,
+                        rates,
+                        cached,
+                    },
+                )
+            })
+            .collect();
+        LineageIndex { groups, keys }
     }
 
-    /// The baseline of the build at position `at`: the last earlier build of
-    /// its lineage (same project; same branch, or either branch unknown) where
-    /// `key` was cached or whose hit rate is above `rate`.
-    pub(super) fn baseline(
-        &self,
-        at: usize,
-        project: P,
-        branch: Option<&'a str>,
-        key: Option<&str>,
-        rate: f64,
-    ) -> Option<usize> {
-        let key = key.and_then(|k| self.keys.get(k).copied());
+    /// The baseline of the candidate at `at`: the most recent earlier build of
+    /// its lineage (same project; same branch, or either branch unknown) in
+    /// which its first miss was `CACHED`, or that had a higher hit rate.
+    pub(super) fn baseline(&self, at: usize, target: &Candidate<'a>) -> Option<usize> {
+        let key = first_miss(target.build).and_then(step_key);
+        let rate = target.build.hit_rate.unwrap_or(0.0);
+        if key.is_none() && rate >= 1.0 {
+            // nothing missed and no build can hit more: no need to look (a
+            // report diagnoses every build, most of them warm)
+            return None;
+        }
+        let key = key.and_then(|k| self.keys.get(&k).copied());
         // a known branch: that branch's builds and those of no known branch;
         // none: every build of the project
-        let lineage: &[Option<Option<&str>>] = match branch {
-            Some(_) => &[Some(branch), Some(None)],
+        let lineage: &[Option<Option<&str>>] = match target.branch {
+            Some(_) => &[Some(target.branch), Some(None)],
             None => &[None],
         };
         lineage
             .iter()
-            .filter_map(|b| self.groups.get(&(project, *b)))
-            .filter_map(|(group, tree)| group.last(tree, at, key, rate))
+            .filter_map(|b| self.groups.get(&(target.project, *b)))
+            .filter_map(|group| group.last(at, key, rate))
             .max()
     }
 }

@@ -470,7 +470,8 @@ fn decimal(i: &[u8]) -> PResult<'_, &[u8]> {
     recognize((digit1, tag("."), digit1)).parse(i)
 }
 
-fn ascii_u32(digits: &[u8]) -> Result<u32, ()> {
+/// ASCII digits (already checked) as a `u32`; `Err` on overflow.
+pub(super) fn ascii_u32(digits: &[u8]) -> Result<u32, ()> {
     digits.iter().try_fold(0u32, |n, &d| {
         n.checked_mul(10)
             .and_then(|n| n.checked_add(u32::from(d - b'0')))

@@ -198,18 +198,12 @@ fn fast_position(p: &[u8]) -> Option<[u32; 2]> {
     Some([fast_number(&p[..slash])?, fast_number(&p[slash + 1..])?])
 }
 
+/// `digit , { digit }`, fitting a `u32`.
 fn fast_number(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    digits.iter().try_fold(0u32, |n, &c| {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            n.checked_mul(10)?.checked_add(u32::from(d))
-        } else {
-            None
-        }
-    })
+    super::plain::ascii_u32(digits).ok()
 }
 
 /// `digits , "/" , digits` (however large): a word the fast path leaves to the rules.
