@@ -1,5 +1,6 @@
 //! What each subcommand does, on top of the library.
 
+use std::borrow::Borrow;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Result, bail};
 
 use cachelens::analyze::billing::fill_savings;
-use cachelens::analyze::frames::{Options, Storage, analyze};
+use cachelens::analyze::frames::{Gathered, Options, Storage, analyze};
 use cachelens::analyze::hygiene::Hygiene;
-use cachelens::analyze::{ReadOptions, parse_sources};
+use cachelens::analyze::{ReadOptions, parse_sources, parse_sources_then};
 use cachelens::cost::Pricing;
 use cachelens::model::{Build, BuildId, ParsedLog};
 use cachelens::report::tables;
@@ -158,10 +159,23 @@ fn summary_with_history(
 
 /// The logs of `--history`.
 fn history(cost: &CostArgs, inputs: &Inputs) -> Result<Vec<ParsedLog>> {
+    history_then(cost, inputs, |log| log)
+}
+
+/// [`history`], each log handed to `then` as it is read.
+fn history_then<T: Send + Borrow<ParsedLog>>(
+    cost: &CostArgs,
+    inputs: &Inputs,
+    then: impl Fn(ParsedLog) -> T + Sync,
+) -> Result<Vec<T>> {
     if cost.history.is_empty() {
         return Ok(Vec::new());
     }
-    let parsed = parse_reporting(&expand_reporting(&cost.history), &inputs.read_options());
+    let parsed = parse_reporting(
+        &expand_reporting(&cost.history),
+        &inputs.read_options(),
+        then,
+    );
     crate::unread::Unread::of(&parsed).say(inputs.verbose);
     Ok(parsed)
 }
@@ -215,14 +229,24 @@ fn report(args: &ReportArgs) -> Result<u8> {
         safe_write::REPORT,
         args.force,
     )?;
-    let logs = load(&args.inputs, None)?;
+    let pricing = pricing(&args.cost)?;
+    let mut options = Options {
+        compute_type: args.cost.compute_type.clone(),
+        since_ms: args.inputs.cloud.since,
+        until_ms: args.inputs.cloud.until,
+        storage: None,
+        pricing: &pricing,
+    };
+    // each log's rows made as it is read: the logs and their rows are never
+    // all held at once
+    let gathering = Gathered::gathering(&options);
+    let logs = load_then(&args.inputs, None, |log| gathering.read(log, true))?;
     if !found_builds(&logs) {
         return Ok(EXIT_NO_BUILD);
     }
-    let history = history(&args.cost, &args.inputs)?;
-    let pricing = pricing(&args.cost)?;
+    let history = history_then(&args.cost, &args.inputs, |log| gathering.read(log, false))?;
     let mut hygiene = None;
-    let storage = match (&args.cache_repo, args.cache_size_gb) {
+    options.storage = match (&args.cache_repo, args.cache_size_gb) {
         (Some(repo), _) => {
             let (size, policy) = cloud::repository_size(&args.inputs.cloud, repo)?;
             // ages are counted to the window's end, else now
@@ -237,15 +261,13 @@ fn report(args: &ReportArgs) -> Result<u8> {
         (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
-    let options = Options {
-        compute_type: args.cost.compute_type.clone(),
-        since_ms: args.inputs.cloud.since,
-        until_ms: args.inputs.cloud.until,
-        storage,
-        pricing: &pricing,
-    };
-    let analysis = analyze(&logs, &history, &options)?;
-    let sources: Vec<String> = logs.iter().map(|l| l.source.clone()).collect();
+    let sources: Vec<String> = logs
+        .iter()
+        .map(|l| Borrow::<ParsedLog>::borrow(l).source.clone())
+        .collect();
+    // the tables need no log: a report of 100,000 runs holds a gigabyte of them
+    let gathered = gathering.gathered(logs, history);
+    let analysis = gathered.analyze(&options)?;
     let location = to_s3.as_ref().map_or_else(
         || report::dataset::PLACEHOLDER_LOCATION.to_owned(),
         S3Url::to_string,
@@ -330,7 +352,7 @@ fn add_group_streams(args: &DiagnoseArgs, logs: &mut Vec<ParsedLog>) -> Result<V
     for g in groups {
         extra.extend(cloud::group_streams(&args.inputs.cloud, g)?);
     }
-    let mut others = parse_reporting(&extra, &args.inputs.read_options());
+    let mut others = parse_reporting(&extra, &args.inputs.read_options(), |log| log);
     others.retain(|l| !own.contains(&l.source));
     logs.extend(others);
     Ok(own)
@@ -355,14 +377,23 @@ fn load_baseline(path: &std::path::Path, args: &DiagnoseArgs) -> Result<Build> {
 }
 
 /// Whether any log held a BuildKit build.
-fn found_builds(logs: &[ParsedLog]) -> bool {
-    logs.iter().any(|l| !l.builds.is_empty())
+fn found_builds<L: Borrow<ParsedLog>>(logs: &[L]) -> bool {
+    logs.iter().any(|l| !l.borrow().builds.is_empty())
 }
 
 /// Reads and parses the inputs; tells on stderr what could not be parsed.
 fn load(inputs: &Inputs, build_id: Option<BuildId>) -> Result<Vec<ParsedLog>> {
+    load_then(inputs, build_id, |log| log)
+}
+
+/// [`load`], each log handed to `then` as it is read.
+fn load_then<T: Send + Borrow<ParsedLog>>(
+    inputs: &Inputs,
+    build_id: Option<BuildId>,
+    then: impl Fn(ParsedLog) -> T + Sync,
+) -> Result<Vec<T>> {
     let sources = sources(inputs, build_id)?;
-    let parsed = parse_reporting(&sources, &inputs.read_options());
+    let parsed = parse_reporting(&sources, &inputs.read_options(), then);
     crate::unread::Unread::of(&parsed).say(inputs.verbose);
     Ok(parsed)
 }
@@ -397,9 +428,13 @@ fn expand_reporting(args: &[PathBuf]) -> Vec<Source> {
     sources
 }
 
-/// [`parse_sources`], reporting what is skipped.
-fn parse_reporting(sources: &[Source], options: &ReadOptions) -> Vec<ParsedLog> {
-    let (parsed, skipped) = parse_sources(sources, options);
+/// [`parse_sources_then`], reporting what is skipped.
+fn parse_reporting<T: Send>(
+    sources: &[Source],
+    options: &ReadOptions,
+    then: impl Fn(ParsedLog) -> T + Sync,
+) -> Vec<T> {
+    let (parsed, skipped) = parse_sources_then(sources, options, then);
     skipped.iter().for_each(|e| skip(e));
     parsed
 }

@@ -8,6 +8,8 @@
 //! BuildKit's ([`ParsedLog::unparsed_outside_shaped`]), or when they are
 //! many in a log (see `many`). `--verbose` tells every log's count.
 
+use std::borrow::Borrow;
+
 use cachelens::model::{Build, ParsedLog, Refused};
 
 /// Lines of each kind shown.
@@ -57,9 +59,9 @@ pub struct Unread {
 
 impl Unread {
     /// Everything of logs read whole.
-    pub fn of(logs: &[ParsedLog]) -> Self {
+    pub fn of<L: Borrow<ParsedLog>>(logs: &[L]) -> Self {
         let mut unread = Unread::default();
-        for log in logs {
+        for log in logs.iter().map(Borrow::borrow) {
             log.builds.iter().for_each(|b| unread.build(b));
             unread.log(log);
         }

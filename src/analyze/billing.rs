@@ -3,6 +3,7 @@
 //! storage, net), and each summarised build's savings.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -28,9 +29,9 @@ table! {
         /// The CodeBuild build id, when known.
         build_id: Option<String>,
         /// The CodeBuild project (`-` when unknown).
-        project: String,
+        project: Arc<str>,
         /// The branch built, when known.
-        branch: Option<String>,
+        branch: Option<Arc<str>>,
         /// The compute type billed.
         compute_type: String,
         /// When the run started, epoch ms.

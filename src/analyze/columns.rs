@@ -7,6 +7,8 @@
 //! [`Cell`] turns a field's type into its column: dates, ISO weeks and
 //! statuses stay typed in the rows and are formatted only here.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -64,12 +66,16 @@ macro_rules! table {
         }
 
         impl $row {
-            /// The rows as a table.
-            pub fn frame(rows: &[Self]) -> ::polars::prelude::PolarsResult<::polars::prelude::DataFrame> {
-                ::polars::prelude::DataFrame::new(rows.len(), vec![$(
+            /// The rows as a table (a slice of them, or any iterator that
+            /// can be walked once per column).
+            pub fn frame<'a>(
+                rows: impl IntoIterator<Item = &'a Self, IntoIter: Clone>,
+            ) -> ::polars::prelude::PolarsResult<::polars::prelude::DataFrame> {
+                let rows = rows.into_iter();
+                ::polars::prelude::DataFrame::new(rows.clone().count(), vec![$(
                     <$ty as $crate::analyze::columns::Cell>::column(
                         $konst.$field,
-                        rows.iter().map(|r| &r.$field),
+                        rows.clone().map(|r| &r.$field),
                     ),
                 )*])
             }
@@ -98,20 +104,24 @@ macro_rules! copied_cell {
 
 copied_cell!(u32, f64, bool, Option<f64>, Option<i64>);
 
-impl Cell for String {
-    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
-        Column::new(name.into(), values.map(String::as_str).collect::<Vec<_>>())
-    }
+/// Text cells: owned, shared between rows ([`Shared`](super::shared)), or static.
+macro_rules! text_cell {
+    ($($ty:ty),*) => {$(
+        impl Cell for $ty {
+            fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+                Column::new(name.into(), values.map(|t| &**t).collect::<Vec<&str>>())
+            }
+        }
+
+        impl Cell for Option<$ty> {
+            fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
+                Column::new(name.into(), values.map(|t| t.as_deref()).collect::<Vec<Option<&str>>>())
+            }
+        }
+    )*};
 }
 
-impl Cell for Option<String> {
-    fn column<'a>(name: &str, values: impl Iterator<Item = &'a Self>) -> Column {
-        Column::new(
-            name.into(),
-            values.map(Option::as_deref).collect::<Vec<_>>(),
-        )
-    }
-}
+text_cell!(String, Arc<str>, &'static str);
 
 /// As its name in JSON (`done`, `cached`, …).
 impl Cell for Status {

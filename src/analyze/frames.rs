@@ -6,6 +6,7 @@
 //! Rows are concatenated in input order and every table is sorted, so the
 //! output does not depend on the thread count.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashSet};
 
 use polars::prelude::*;
@@ -14,7 +15,7 @@ use serde::Serialize;
 use super::cache_loses::CacheLoss;
 use super::interval::Interval;
 use super::miss_causes::MissCause;
-use super::rows::{BuildRow, Inputs, IsoWeek, STEP, StepRow};
+use super::rows::{BuildRow, IsoWeek, LogRows, RowMaker, Rows, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
 use crate::model::ParsedLog;
@@ -257,7 +258,7 @@ pub fn analyze(
 /// misses. The logs can be dropped once it is made (a report of 100,000 runs
 /// holds a gigabyte of them), and [`Gathered::analyze`] makes the tables.
 pub struct Gathered {
-    rows: super::rows::Rows,
+    rows: Rows,
     miss_causes: Vec<MissCause>,
 }
 
@@ -265,16 +266,22 @@ impl Gathered {
     /// The rows of `window` and `history` (see [`analyze`]) and the causes of
     /// the window's misses.
     pub fn of(window: &[ParsedLog], history: &[ParsedLog], options: &Options<'_>) -> Self {
-        let rows = super::rows::rows(&Inputs {
-            window,
-            history,
-            since_ms: options.since_ms,
-            until_ms: options.until_ms,
-            default_compute: billing::default_compute_type(options),
-        });
+        let rows = RowMaker::new(options).rows(window, history);
+        Self::with_rows(rows, window)
+    }
+
+    /// Starts gathering logs as they are read, for the window and compute
+    /// type of `options` (see [`Gathering`]).
+    pub fn gathering(options: &Options<'_>) -> Gathering {
+        Gathering {
+            maker: RowMaker::new(options),
+        }
+    }
+
+    /// The miss causes of `window`, whose rows (first among `rows`) were made already.
+    fn with_rows(rows: Rows, window: &[ParsedLog]) -> Self {
         let window_sources: HashSet<&str> = rows
-            .builds
-            .iter()
+            .builds()
             .filter(|b| b.in_window)
             .map(|b| b.source.as_str())
             .collect();
@@ -285,8 +292,8 @@ impl Gathered {
     /// The tables.
     pub fn analyze(self, options: &Options<'_>) -> Result<Analysis, AnalyzeError> {
         let Gathered { rows, miss_causes } = self;
-        let steps = aggregate::steps(StepRow::frame(&rows.steps)?)?;
-        let builds = aggregate::builds(BuildRow::frame(&rows.builds)?, &steps)?;
+        let steps = aggregate::steps(StepRow::frame(rows.steps())?)?;
+        let builds = aggregate::builds(BuildRow::frame(rows.builds())?, &steps)?;
         let step_keys = aggregate::step_keys(&steps)?;
         let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
         let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
@@ -295,7 +302,7 @@ impl Gathered {
         let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
         let runs = billing::RunRow::frame(&run_rows)?;
         let span = billing::Span::of(&run_rows, options);
-        let intervals = super::interval::intervals(&rows.steps, &run_rows, options.pricing)?;
+        let intervals = super::interval::intervals(rows.steps(), &run_rows, options.pricing)?;
         let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
         let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
         let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
@@ -316,6 +323,56 @@ impl Gathered {
             weeks,
             totals,
         })
+    }
+}
+
+/// Gathers each log as it is read, in its reading task: its rows are made
+/// then, and the log keeps only what the miss causes read (not its CodeBuild
+/// run record nor its vertex digests). A report of 100,000 runs thus never
+/// holds the whole logs and their rows at once.
+pub struct Gathering {
+    maker: RowMaker,
+}
+
+/// A log read by [`Gathering::read`]: the log, slimmed, and its rows.
+pub struct ReadLog {
+    log: ParsedLog,
+    rows: LogRows,
+}
+
+impl Borrow<ParsedLog> for ReadLog {
+    fn borrow(&self) -> &ParsedLog {
+        &self.log
+    }
+}
+
+impl Gathering {
+    /// The rows of a log just read, of the window's logs (`from_window`) or
+    /// the history's, and the log without what only its rows needed.
+    pub fn read(&self, mut log: ParsedLog, from_window: bool) -> ReadLog {
+        let rows = self.maker.log(&log, from_window);
+        log.run = None;
+        for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
+            step.digest = None;
+        }
+        ReadLog { log, rows }
+    }
+
+    /// The rows of `window` and then `history`, in that order, and the
+    /// causes of the window's misses; the logs are dropped.
+    pub fn gathered(self, window: Vec<ReadLog>, history: Vec<ReadLog>) -> Gathered {
+        let mut rows = Rows::default();
+        let window: Vec<ParsedLog> = window
+            .into_iter()
+            .map(|read| {
+                rows.push(read.rows);
+                read.log
+            })
+            .collect();
+        for read in history {
+            rows.push(read.rows);
+        }
+        Gathered::with_rows(rows, &window)
     }
 }
 

@@ -90,21 +90,21 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// The keys with samples (in row order), and each step's key index.
-fn keys(steps: &[StepRow]) -> (Vec<Key>, HashMap<(&str, &str), usize>) {
+fn keys<'a>(
+    steps: impl Iterator<Item = &'a StepRow>,
+) -> (Vec<Key>, HashMap<(&'a str, &'a str), usize>) {
     let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     let mut keys: Vec<Key> = Vec::new();
     for s in steps {
         let Some(secs) = s.seconds.filter(|_| s.cacheable && s.executed) else {
             continue;
         };
-        let i = *index
-            .entry((s.project.as_str(), s.step_key.as_str()))
-            .or_insert_with(|| {
-                keys.push(Key {
-                    samples: Vec::new(),
-                });
-                keys.len() - 1
+        let i = *index.entry((&*s.project, &*s.step_key)).or_insert_with(|| {
+            keys.push(Key {
+                samples: Vec::new(),
             });
+            keys.len() - 1
+        });
         keys[i].samples.push(secs);
     }
     (keys, index)
@@ -143,19 +143,16 @@ fn draw(keys: &[Key], ratios: &[f64], rng: &mut SplitMix) -> Vec<f64> {
 
 /// The intervals of the savings of `runs`, from the executed samples of
 /// `steps` (window and history) and the window's cached steps.
-pub(crate) fn intervals(
-    steps: &[StepRow],
+pub(crate) fn intervals<'a>(
+    steps: impl Iterator<Item = &'a StepRow> + Clone,
     runs: &[RunRow],
     pricing: &Pricing,
 ) -> Result<Intervals, PricingError> {
-    let (keys, index) = keys(steps);
+    let (keys, index) = keys(steps.clone());
     let ratios = ratios(&keys);
     let mut cached: HashMap<u32, BTreeMap<usize, u32>> = HashMap::new();
-    for s in steps
-        .iter()
-        .filter(|s| s.in_window && s.cached && s.cacheable)
-    {
-        if let Some(&k) = index.get(&(s.project.as_str(), s.step_key.as_str())) {
+    for s in steps.filter(|s| s.in_window && s.cached && s.cacheable) {
+        if let Some(&k) = index.get(&(&*s.project, &*s.step_key)) {
             *cached.entry(s.run).or_default().entry(k).or_default() += 1;
         }
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rayon::prelude::*;
 
 use super::columns::table;
-use super::diagnose::{Cause, Selection, choose, diagnose};
+use super::diagnose::{Cause, CauseKind, Choice, Selection, choose, diagnose};
 use super::rows::add_up;
 use crate::model::{Build, ParsedLog, Status};
 
@@ -42,11 +42,15 @@ table! {
     }
 }
 
-/// One cause of one build, with what it cost.
-struct Found {
-    project: String,
-    cause: Cause,
-    example: String,
+/// One cause of one build, with what it cost: the diagnosis's `nth` cause
+/// of the `choice`-th build diagnosed. The causes' texts are not kept (a
+/// report of 100,000 runs diagnoses 60,000 builds); the examples' are made
+/// again at the end.
+struct Found<'a> {
+    project: &'a str,
+    cause: CauseKind,
+    choice: usize,
+    nth: usize,
     steps: u32,
     seconds: f64,
 }
@@ -94,37 +98,48 @@ pub(crate) fn miss_causes(logs: &[ParsedLog], in_window: &HashSet<&str>) -> Vec<
     .into_iter()
     .filter(|c| in_window.contains(c.target.source.as_str()))
     .collect();
+    let project_of = |c: &Choice<'_>| {
+        projects
+            .get(c.target.source.as_str())
+            .copied()
+            .unwrap_or("-")
+    };
     let found: Vec<Found> = choices
         .par_iter()
-        .flat_map_iter(|c| {
-            let causes = diagnose(c.target, c.baseline, c.peers)
-                .map(|d| d.causes)
-                .unwrap_or_default();
-            causes.into_iter().map(|cause| {
-                let (steps, seconds) = lost(c.target, &cause);
-                Found {
-                    project: projects
-                        .get(c.target.source.as_str())
-                        .copied()
-                        .unwrap_or("-")
-                        .to_owned(),
-                    cause,
-                    example: example_name(c.target),
-                    steps,
-                    seconds,
-                }
-            })
+        .enumerate()
+        .flat_map_iter(|(choice, c)| {
+            causes_of(c)
+                .into_iter()
+                .enumerate()
+                .map(move |(nth, cause)| {
+                    let (steps, seconds) = lost(c.target, &cause);
+                    Found {
+                        project: project_of(c),
+                        cause: cause.cause,
+                        choice,
+                        nth,
+                        steps,
+                        seconds,
+                    }
+                })
         })
         .collect();
-    aggregate(found)
+    aggregate(found, &choices)
+}
+
+/// The causes a diagnosis of `choice` finds.
+fn causes_of(choice: &Choice<'_>) -> Vec<Cause> {
+    diagnose(choice.target, choice.baseline, choice.peers)
+        .map(|d| d.causes)
+        .unwrap_or_default()
 }
 
 /// Adds up the causes per project and cause; the example is the build that
 /// lost the most (the first of equals, in input order).
-fn aggregate(found: Vec<Found>) -> Vec<MissCause> {
-    let mut groups: BTreeMap<(String, &'static str), (u32, u32, f64, Found)> = BTreeMap::new();
+fn aggregate(found: Vec<Found<'_>>, choices: &[Choice<'_>]) -> Vec<MissCause> {
+    let mut groups: BTreeMap<(&str, &'static str), (u32, u32, f64, Found)> = BTreeMap::new();
     for f in found {
-        let key = (f.project.clone(), f.cause.cause.as_str());
+        let key = (f.project, f.cause.as_str());
         match groups.get_mut(&key) {
             Some((builds, steps, seconds, example)) => {
                 *builds += 1;
@@ -142,23 +157,31 @@ fn aggregate(found: Vec<Found>) -> Vec<MissCause> {
     let mut rows: Vec<MissCause> = groups
         .into_iter()
         .map(|((project, cause), (builds, steps, seconds, example))| {
-            let evidence = example
-                .cause
-                .evidence
-                .first()
-                .map(|e| format!("{}:{} {}", e.source, e.line, e.text));
+            let choice = &choices[example.choice];
+            // the same diagnosis again: the same causes
+            let (step, summary, evidence, fix) = causes_of(choice)
+                .into_iter()
+                .nth(example.nth)
+                .map(|c| {
+                    let evidence = c
+                        .evidence
+                        .first()
+                        .map(|e| format!("{}:{} {}", e.source, e.line, e.text));
+                    (c.step.map(|s| s.name), c.summary, evidence, c.fix)
+                })
+                .unwrap_or_default();
             MissCause {
-                project,
+                project: project.to_owned(),
                 cause: cause.to_owned(),
                 rank: 0,
                 builds,
                 steps,
                 minutes_lost: seconds / 60.0,
-                example_build: example.example,
-                example_step: example.cause.step.map(|s| s.name),
-                summary: example.cause.summary,
+                example_build: example_name(choice.target),
+                example_step: step,
+                summary,
                 evidence,
-                fix: example.cause.fix,
+                fix,
             }
         })
         .collect();

@@ -20,6 +20,7 @@ pub mod interval;
 pub mod key;
 pub mod miss_causes;
 pub mod rows;
+mod shared;
 
 use rayon::prelude::*;
 
@@ -53,7 +54,16 @@ pub fn parse_sources(
     sources: &[Source],
     options: &ReadOptions,
 ) -> (Vec<ParsedLog>, Vec<SourceError>) {
-    let each: Vec<Result<ParsedLog, SourceError>> = sources
+    parse_sources_then(sources, options, |log| log)
+}
+
+/// [`parse_sources`], each log handed to `then` in the task that read it.
+pub fn parse_sources_then<T: Send>(
+    sources: &[Source],
+    options: &ReadOptions,
+    then: impl Fn(ParsedLog) -> T + Sync,
+) -> (Vec<T>, Vec<SourceError>) {
+    let each: Vec<Result<T, SourceError>> = sources
         .par_iter()
         .map(|s| {
             let mut builds = Vec::new();
@@ -65,16 +75,15 @@ pub fn parse_sources(
             // 100,000 logs)
             builds.shrink_to_fit();
             log.builds = builds;
-            Ok(log)
+            Ok(then(log))
         })
         .collect();
-    let mut logs = Vec::with_capacity(each.len());
     let mut skipped = Vec::new();
-    for parsed in each {
-        match parsed {
-            Ok(log) => logs.push(log),
-            Err(e) => skipped.push(e),
-        }
-    }
+    // collected in place (the standard library reuses the vector): a second
+    // vector of 100,000 logs is not needed
+    let logs = each
+        .into_iter()
+        .filter_map(|parsed| parsed.map_err(|e| skipped.push(e)).ok())
+        .collect();
     (logs, skipped)
 }

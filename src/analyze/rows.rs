@@ -3,6 +3,7 @@
 //! input order, with the facts of each log (its `Context`) beside them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate};
 use rayon::prelude::*;
@@ -10,6 +11,7 @@ use rayon::prelude::*;
 use super::columns::table;
 use super::hit_origin::HitOrigin;
 use super::key::step_key;
+use super::shared::Shared;
 use crate::cost;
 use crate::model::{Build, Kind, ParsedLog, Status};
 
@@ -54,17 +56,17 @@ table! {
         /// BuildKit's vertex number.
         vertex: u32,
         /// The CodeBuild project (`-` when unknown).
-        project: String,
+        project: Arc<str>,
         /// The branch built, when known.
-        branch: Option<String>,
+        branch: Option<Arc<str>>,
         /// The day the log's run started.
         day: Option<NaiveDate>,
         /// Its ISO week.
         week: Option<IsoWeek>,
         /// The step's identity across builds.
-        step_key: String,
+        step_key: Arc<str>,
         /// The vertex name as BuildKit printed it.
-        name: Option<String>,
+        name: Option<Arc<str>>,
         /// How it ended.
         status: Status,
         /// Its time, when BuildKit printed one.
@@ -100,9 +102,9 @@ table! {
         /// The CodeBuild build id, when known.
         build_id: Option<String>,
         /// The CodeBuild project (`-` when unknown).
-        project: String,
+        project: Arc<str>,
         /// The branch built, when known.
-        branch: Option<String>,
+        branch: Option<Arc<str>>,
         /// The day the log's run started.
         day: Option<NaiveDate>,
         /// Its ISO week.
@@ -126,7 +128,7 @@ table! {
         /// Their seconds, added up.
         fetch_seconds: f64,
         /// Where its hits came from (see [`HitOrigin`]).
-        hit_origin: String,
+        hit_origin: &'static str,
         /// Whether a cache import failed.
         import_failed: bool,
         /// Whether its log is in the window (not a table column: dropped).
@@ -139,77 +141,126 @@ pub(crate) struct Context {
     pub(crate) run: u32,
     pub(crate) source: String,
     pub(crate) build_id: Option<String>,
-    pub(crate) project: String,
-    pub(crate) branch: Option<String>,
+    pub(crate) project: Arc<str>,
+    pub(crate) branch: Option<Arc<str>>,
     pub(crate) compute_type: String,
     pub(crate) started_ms: Option<i64>,
     pub(crate) duration_s: f64,
 }
 
-/// The rows of all logs, in input order.
+/// The rows of all logs, in input order, kept log by log (a report of
+/// 100,000 runs would hold them twice while they were put in one vector).
+#[derive(Default)]
 pub(crate) struct Rows {
     /// One per log, by [`Context::run`].
     pub(crate) contexts: Vec<Context>,
-    /// The steps of every build.
-    pub(crate) steps: Vec<StepRow>,
-    /// Every build.
-    pub(crate) builds: Vec<BuildRow>,
+    logs: Vec<LogSteps>,
+    /// The number of the next log's first build.
+    next_build: u32,
 }
 
-/// Which logs a table is made of and what it needs to know of them.
-pub(crate) struct Inputs<'a> {
-    /// The window's logs.
-    pub(crate) window: &'a [ParsedLog],
-    /// Logs that only add samples of executed steps.
-    pub(crate) history: &'a [ParsedLog],
+/// The steps and builds of one log.
+struct LogSteps {
+    steps: Vec<StepRow>,
+    builds: Vec<BuildRow>,
+}
+
+impl Rows {
+    /// Adds the rows of the next log, numbering its run and builds after the
+    /// ones already there.
+    pub(crate) fn push(&mut self, log: LogRows) {
+        let LogRows {
+            mut context,
+            mut steps,
+            mut builds,
+        } = log;
+        let run = self.contexts.len() as u32;
+        let first_build = self.next_build;
+        self.next_build += builds.len() as u32;
+        context.run = run;
+        for s in &mut steps {
+            s.run = run;
+            s.build += first_build;
+        }
+        for b in &mut builds {
+            b.run = run;
+            b.build += first_build;
+        }
+        self.contexts.push(context);
+        self.logs.push(LogSteps { steps, builds });
+    }
+
+    /// The steps of every build, in order.
+    pub(crate) fn steps(&self) -> impl Iterator<Item = &StepRow> + Clone {
+        self.logs.iter().flat_map(|l| &l.steps)
+    }
+
+    /// Every build, in order.
+    pub(crate) fn builds(&self) -> impl Iterator<Item = &BuildRow> + Clone {
+        self.logs.iter().flat_map(|l| &l.builds)
+    }
+}
+
+/// The rows of one log, its run and builds numbered as if it were the first
+/// ([`Rows::push`] numbers them among all logs).
+pub(crate) struct LogRows {
+    context: Context,
+    steps: Vec<StepRow>,
+    builds: Vec<BuildRow>,
+}
+
+/// How rows are made: the window, and the text they share.
+pub(crate) struct RowMaker {
     /// Window start and end, epoch ms.
     pub(crate) since_ms: Option<i64>,
     /// See `since_ms`.
     pub(crate) until_ms: Option<i64>,
     /// The compute type of logs whose run does not say.
-    pub(crate) default_compute: &'a str,
+    pub(crate) default_compute: String,
+    /// Projects, branches, step keys and names, one copy each.
+    pub(crate) shared: Shared,
 }
 
-/// The rows of every log, one rayon task per log; history logs are never
-/// in the window.
-pub(crate) fn rows(inputs: &Inputs<'_>) -> Rows {
-    let logs: Vec<(&ParsedLog, bool)> = inputs
-        .window
-        .iter()
-        .map(|l| (l, true))
-        .chain(inputs.history.iter().map(|l| (l, false)))
-        .collect();
-    let mut first_build = Vec::with_capacity(logs.len());
-    let mut n = 0u32;
-    for (l, _) in &logs {
-        first_build.push(n);
-        n += l.builds.len() as u32;
+impl RowMaker {
+    /// Rows of the window and compute type of `options`.
+    pub(crate) fn new(options: &super::frames::Options<'_>) -> Self {
+        RowMaker {
+            since_ms: options.since_ms,
+            until_ms: options.until_ms,
+            default_compute: super::billing::default_compute_type(options).to_owned(),
+            shared: Shared::default(),
+        }
     }
-    let contexts: Vec<Context> = logs
-        .par_iter()
-        .enumerate()
-        .map(|(i, (l, _))| context(l, i as u32, inputs.default_compute))
-        .collect();
-    let parts: Vec<(Vec<StepRow>, Vec<BuildRow>)> = logs
-        .par_iter()
-        .zip(&contexts)
-        .zip(&first_build)
-        .map(|(((l, from_window), ctx), first)| {
-            let window =
-                *from_window && in_window(ctx.started_ms, inputs.since_ms, inputs.until_ms);
-            log_rows(l, ctx, *first, window)
-        })
-        .collect();
-    let mut steps = Vec::with_capacity(parts.iter().map(|(s, _)| s.len()).sum());
-    let mut builds = Vec::with_capacity(n as usize);
-    for (s, b) in parts {
-        steps.extend(s);
-        builds.extend(b);
+
+    /// The rows of `log`, in the window when `from_window` and its run's
+    /// start is inside it (history logs are never in the window).
+    pub(crate) fn log(&self, log: &ParsedLog, from_window: bool) -> LogRows {
+        let context = context(log, self);
+        let window = from_window && in_window(context.started_ms, self.since_ms, self.until_ms);
+        let (steps, builds) = log_rows(log, &context, window, &self.shared);
+        LogRows {
+            context,
+            steps,
+            builds,
+        }
     }
-    Rows {
-        contexts,
-        steps,
-        builds,
+
+    /// The rows of every log, one rayon task per log: `window`'s, then `history`'s.
+    pub(crate) fn rows(&self, window: &[ParsedLog], history: &[ParsedLog]) -> Rows {
+        let logs: Vec<(&ParsedLog, bool)> = window
+            .iter()
+            .map(|l| (l, true))
+            .chain(history.iter().map(|l| (l, false)))
+            .collect();
+        let parts: Vec<LogRows> = logs
+            .par_iter()
+            .map(|(l, from_window)| self.log(l, *from_window))
+            .collect();
+        let mut rows = Rows::default();
+        for part in parts {
+            rows.push(part);
+        }
+        rows
     }
 }
 
@@ -228,18 +279,18 @@ fn in_window(ms: Option<i64>, since: Option<i64>, until: Option<i64>) -> bool {
     }
 }
 
-/// The rows of one log; `first_build` numbers its builds globally.
+/// The rows of one log, its builds numbered from 0.
 fn log_rows(
     log: &ParsedLog,
     ctx: &Context,
-    first_build: u32,
     window: bool,
+    shared: &Shared,
 ) -> (Vec<StepRow>, Vec<BuildRow>) {
     let (day, week) = day_week(ctx.started_ms);
-    let mut steps = Vec::new();
+    let mut steps = Vec::with_capacity(log.builds.iter().map(|b| b.steps.len()).sum());
     let mut builds = Vec::with_capacity(log.builds.len());
     for (i, b) in log.builds.iter().enumerate() {
-        let build = first_build + i as u32;
+        let build = i as u32;
         let first_step = steps.len();
         for s in &b.steps {
             let Some(step_key) = step_key(s) else {
@@ -249,12 +300,12 @@ fn log_rows(
                 run: ctx.run,
                 build,
                 vertex: s.vertex,
-                project: ctx.project.clone(),
+                project: Arc::clone(&ctx.project),
                 branch: ctx.branch.clone(),
                 day,
                 week,
-                step_key,
-                name: s.name.clone(),
+                step_key: shared.get(&step_key),
+                name: s.name.as_deref().map(|n| shared.get(n)),
                 status: s.status,
                 seconds: s.seconds,
                 cacheable: s.cacheable,
@@ -290,7 +341,7 @@ fn log_rows(
             source: ctx.source.clone(),
             index: b.index as u32,
             build_id: ctx.build_id.clone(),
-            project: ctx.project.clone(),
+            project: Arc::clone(&ctx.project),
             branch: ctx.branch.clone(),
             day,
             week,
@@ -303,11 +354,13 @@ fn log_rows(
             fetch_bytes,
             fetch_layers_unsized,
             fetch_seconds: b.cache.fetch.seconds + 0.0,
-            hit_origin: HitOrigin::of(b).as_str().to_owned(),
+            hit_origin: HitOrigin::of(b).as_str(),
             import_failed: b.cache.imports.iter().any(|i| !i.ok),
             in_window: window,
         });
     }
+    // kept until the tables are made
+    steps.shrink_to_fit();
     (steps, builds)
 }
 
@@ -324,11 +377,12 @@ fn fetched_sizes(b: &Build) -> (f64, u32) {
     (bytes, unsized_layers)
 }
 
-fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
+/// The facts of `log` beside its steps, numbered as the first run.
+fn context(log: &ParsedLog, maker: &RowMaker) -> Context {
     let meta = log.origin.metadata.as_ref();
     let build_id = log.origin.build_id.as_ref().map(ToString::to_string);
-    let project = log.origin.project().unwrap_or("-").to_owned();
-    let branch = log.origin.branch().map(str::to_owned);
+    let project = maker.shared.get(log.origin.project().unwrap_or("-"));
+    let branch = log.origin.branch().map(|b| maker.shared.get(b));
     let phase_times = log.run.as_ref().map(|r| {
         let start = r
             .phases
@@ -363,7 +417,7 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
         },
     };
     Context {
-        run,
+        run: 0,
         source: log.source.clone(),
         build_id,
         project,
@@ -373,7 +427,7 @@ fn context(log: &ParsedLog, run: u32, default_compute: &str) -> Context {
                 let c = m.compute_type.as_deref()?;
                 Some(cost::billed_name(c, m.environment_type.as_deref()))
             })
-            .unwrap_or_else(|| default_compute.to_owned()),
+            .unwrap_or_else(|| maker.default_compute.clone()),
         started_ms,
         duration_s,
     }
@@ -407,14 +461,14 @@ mod tests {
     fn no_time_at_all_is_zero_not_minus_zero() {
         let text = "#1 [1/2] FROM base\n#1 CACHED\n\n#2 [2/2] RUN a\n#2 CACHED\n";
         let window = [crate::parse::parse_log(text.as_bytes(), "a.log")];
-        let rows = rows(&Inputs {
-            window: &window,
-            history: &[],
+        let rows = RowMaker {
             since_ms: None,
             until_ms: None,
-            default_compute: "general1.small",
-        });
-        let b = &rows.builds[0];
+            default_compute: "general1.small".to_owned(),
+            shared: Shared::default(),
+        }
+        .rows(&window, &[]);
+        let b = rows.builds().next().unwrap();
         for x in [
             b.import_seconds,
             b.export_seconds,

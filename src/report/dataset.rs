@@ -7,7 +7,6 @@
 //! Every row is keyed by `build_id`, `build_index` and `vertex`: a dataset
 //! made of many weekly reports never mixes two builds up.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -189,7 +188,10 @@ pub const SCHEMA: Schema = Schema {
 
 /// The steps table as the dataset's rows: [`COLUMNS`] then [`PARTITION`].
 pub fn frame(steps: &DataFrame, builds: &DataFrame, runs: &DataFrame) -> PolarsResult<DataFrame> {
-    let builds = builds.select([BUILD.build, BUILD.source, BUILD.index, BUILD.build_id])?;
+    let mut builds = builds.select([BUILD.build, BUILD.source, BUILD.index, BUILD.build_id])?;
+    // made once a build, not once a step (100,000 builds have 900,000 steps)
+    let ids = build_ids(&builds)?;
+    builds.with_column(ids.with_name(BUILD.build_id.into()).into_column())?;
     let runs = runs.select([RUN.run, RUN.started_ms])?;
     let joined = steps
         .clone()
@@ -217,10 +219,7 @@ pub fn frame(steps: &DataFrame, builds: &DataFrame, runs: &DataFrame) -> PolarsR
         .iter()
         .map(|(_, w)| w.and_then(|w| w.monday()).map(since_epoch))
         .collect();
-    let ids = build_ids(&joined)?;
-
     let mut df = joined;
-    df.with_column(Column::new("build_id".into(), ids))?;
     df.with_column(day.with_name("day".into()).into_date().into_column())?;
     df.with_column(
         week.with_name(PARTITION.name.into())
@@ -261,24 +260,17 @@ pub fn frame(steps: &DataFrame, builds: &DataFrame, runs: &DataFrame) -> PolarsR
         .collect()
 }
 
-/// Each row's `build_id`: CodeBuild's, else `<source>#<index>`.
-fn build_ids(joined: &DataFrame) -> PolarsResult<StringChunked> {
-    let ids = joined.column(BUILD.build_id)?.str()?;
-    let sources = joined.column(BUILD.source)?.str()?;
-    let indexes = joined.column(BUILD.index)?.u32()?;
-    let mut memo: HashMap<(&str, u32), String> = HashMap::new();
+/// Each build's `build_id`: CodeBuild's, else `<source>#<index>`.
+fn build_ids(builds: &DataFrame) -> PolarsResult<StringChunked> {
+    let ids = builds.column(BUILD.build_id)?.str()?;
+    let sources = builds.column(BUILD.source)?.str()?;
+    let indexes = builds.column(BUILD.index)?.u32()?;
     Ok(ids
         .iter()
         .zip(sources.iter().zip(indexes.iter()))
         .map(|(id, (source, index))| {
-            id.map(str::to_owned).or_else(|| {
-                let key = (source?, index?);
-                Some(
-                    memo.entry(key)
-                        .or_insert_with(|| format!("{}#{}", key.0, key.1))
-                        .clone(),
-                )
-            })
+            id.map(str::to_owned)
+                .or_else(|| Some(format!("{}#{}", source?, index?)))
         })
         .collect())
 }
