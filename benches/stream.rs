@@ -1,7 +1,8 @@
 //! The streaming path on the three corpus shapes (`cachelens::corpus`, made
 //! at bench time from `sample-logs/real/`, 16 MiB each), in MiB/s of log: the
-//! assembler alone, each `steps` writer alone on parsed builds, and the whole
-//! `steps --format ndjson` and `summary` paths (parse + write, to a sink).
+//! assembler alone, each `steps` writer and the summary table alone on parsed
+//! builds, and the whole `steps --format ndjson` and `summary` paths (parse +
+//! write, to a sink).
 //! Process-level timings with `rg -c` and `wc -l` beside: `BENCHMARKS.md`.
 
 use std::hint::black_box;
@@ -77,6 +78,18 @@ fn stream(c: &mut Criterion) {
                 })
             });
         }
+        group.bench_function("write-summary", |b| {
+            b.iter(|| {
+                let mut out = io::BufWriter::new(io::sink());
+                let mut w =
+                    SummaryWriter::new(SummaryFormat::Table, TableOptions::default(), &mut out);
+                for build in &parsed {
+                    w.build(&Summary::of(build)).expect("write");
+                }
+                w.finish().expect("finish");
+                out.flush().expect("flush");
+            })
+        });
         group.bench_function("steps-ndjson", |b| {
             b.iter(|| {
                 let mut out = io::BufWriter::new(io::sink());

@@ -33,12 +33,8 @@ fn unsafe_on_terminal(c: char) -> bool {
 
 /// `text` with every character that could drive or reorder a terminal escaped.
 pub fn terminal(text: &str) -> Cow<'_, str> {
-    // printable ASCII and tab, the common case, without decoding characters
-    if text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t')
-        || !text.chars().any(unsafe_on_terminal)
-    {
+    // printable ASCII, the common case, without decoding characters
+    if printable(text) || !text.chars().any(unsafe_on_terminal) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -117,6 +113,24 @@ fn any_special(w: u64) -> bool {
         | w)
         & HIGHS
         != 0
+}
+
+/// Whether any of the eight bytes of `w` is below 0x20 or at least 0x7f
+/// (exact as a whole; no byte is told apart).
+fn any_unprintable(w: u64) -> bool {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    (below_space | zero(w ^ (ONES * 0x7f)) | w) & HIGHS != 0
+}
+
+/// Whether `text` is printable ASCII only (no tab, no control), eight bytes
+/// at a time: text a terminal shows as it is, one column a byte.
+pub fn printable(text: &str) -> bool {
+    let (words, rest) = text.as_bytes().as_chunks::<8>();
+    words
+        .iter()
+        .all(|w| !any_unprintable(u64::from_le_bytes(*w)))
+        && rest.iter().all(|b| (0x20..0x7f).contains(b))
 }
 
 /// Appends `text` as a JSON string to `out`: what `serde_json` writes (`\"`,
@@ -241,7 +255,21 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn printable_is_printable_ascii_byte_by_byte(
+            text in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\t]|[ -~]{8,20})*"
+        ) {
+            prop_assert_eq!(
+                printable(&text),
+                text.bytes().all(|b| (0x20..0x7f).contains(&b))
+            );
+        }
+    }
 
     #[test]
     fn controls_and_bidi_overrides_are_shown_escaped() {

@@ -233,6 +233,7 @@ pub struct SummaryWriter<'w> {
     options: TableOptions,
     out: &'w mut dyn Write,
     first: bool,
+    tables: table::Tables,
     doc: json::Document,
     runs: Runs,
 }
@@ -245,6 +246,7 @@ impl<'w> SummaryWriter<'w> {
             options,
             out,
             first: true,
+            tables: table::Tables::default(),
             doc: json::Document::default(),
             runs: Runs::default(),
         }
@@ -263,7 +265,7 @@ impl<'w> SummaryWriter<'w> {
         match self.format {
             SummaryFormat::Table => {
                 self.gap()?;
-                table::write_run(source, run, self.options, self.out)
+                self.tables.run(source, run, self.options, self.out)
             }
             SummaryFormat::Markdown => {
                 self.gap()?;
@@ -281,7 +283,7 @@ impl<'w> SummaryWriter<'w> {
         match self.format {
             SummaryFormat::Table => {
                 self.gap()?;
-                table::write_build(s, self.options, self.out)
+                self.tables.build(s, self.options, self.out)
             }
             SummaryFormat::Markdown => {
                 self.gap()?;
@@ -307,6 +309,10 @@ impl<'w> SummaryWriter<'w> {
 
 /// Cuts `text` to at most `max` characters, marking the cut with `…`.
 pub(crate) fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // no more bytes than `max`, so no more characters
+    if text.len() <= max {
+        return text.into();
+    }
     match text.char_indices().nth(max.saturating_sub(1)) {
         Some((at, _)) if text.chars().count() > max => format!("{}…", &text[..at]).into(),
         _ => text.into(),

@@ -1,5 +1,7 @@
 //! The post_build summary of one build: the figures every summary format shows.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::model::{
@@ -406,14 +408,37 @@ pub fn human_bytes(bytes: u64) -> String {
 
 /// Formats seconds for people: `0.4s`, `12.3s`, `2m05s`, `1h02m`.
 pub fn human_seconds(secs: f64) -> String {
-    if secs < 60.0 {
-        return format!("{secs:.1}s");
-    }
-    let whole = secs.round() as u64;
-    if whole < 3600 {
-        format!("{}m{:02}s", whole / 60, whole % 60)
-    } else {
-        format!("{}h{:02}m", whole / 3600, (whole % 3600) / 60)
+    HumanSeconds(secs).to_string()
+}
+
+/// Seconds shown for people, as [`human_seconds`] formats them, written
+/// without a `String` of their own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HumanSeconds(pub f64);
+
+impl std::fmt::Display for HumanSeconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0;
+        if secs < 60.0 {
+            // fl(secs × 10) is within 1e-13 of secs × 10 below 600: rounded more
+            // than 1e-9 off a tie, it rounds as `{secs:.1}` does (no float formatter)
+            let tenths = secs * 10.0;
+            let whole = tenths.round();
+            if secs.is_sign_positive() && (tenths - whole).abs() < 0.5 - 1e-9 {
+                let whole = whole as u32;
+                f.write_str(itoa::Buffer::new().format(whole / 10))?;
+                f.write_char('.')?;
+                f.write_char(char::from(b'0' + (whole % 10) as u8))?;
+                return f.write_char('s');
+            }
+            return write!(f, "{secs:.1}s");
+        }
+        let whole = secs.round() as u64;
+        if whole < 3600 {
+            write!(f, "{}m{:02}s", whole / 60, whole % 60)
+        } else {
+            write!(f, "{}h{:02}m", whole / 3600, (whole % 3600) / 60)
+        }
     }
 }
 
@@ -436,11 +461,31 @@ pub fn status_word(status: Status) -> &'static str {
 
 /// Formats a fraction as a whole percentage: `0.6` → `60%`.
 pub fn percent(rate: f64) -> String {
-    format!("{:.0}%", rate * 100.0)
+    Percent(rate).to_string()
+}
+
+/// A fraction shown as a whole percentage, as [`percent`] formats it, written
+/// without a `String` of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percent(pub f64);
+
+impl std::fmt::Display for Percent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.0 * 100.0;
+        let whole = value.round();
+        // off a tie (which `{:.0}` rounds to even), `round` rounds as `{:.0}` does
+        if value.is_sign_positive() && whole < 1e15 && (value - whole).abs() != 0.5 {
+            f.write_str(itoa::Buffer::new().format(whole as u64))?;
+            return f.write_char('%');
+        }
+        write!(f, "{value:.0}%")
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -454,5 +499,28 @@ mod tests {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(40_120_000), "40.12 MB");
         assert_eq!(human_bytes(2_500_000_000), "2.50 GB");
+    }
+
+    proptest! {
+        /// The quick roundings write what the float formatter writes.
+        #[test]
+        fn quick_roundings_match_the_formatter(
+            secs in prop_oneof![
+                0.0..60.0f64,
+                (0u32..1200).prop_map(|n| f64::from(n) / 20.0),
+                (0u32..600).prop_map(|n| f64::from(n) / 10.0 + 0.05),
+                proptest::num::f64::ANY,
+            ],
+            rate in prop_oneof![
+                0.0..=1.0f64,
+                (0u32..=200).prop_map(|n| f64::from(n) / 200.0),
+                proptest::num::f64::ANY,
+            ],
+        ) {
+            if secs < 60.0 {
+                prop_assert_eq!(human_seconds(secs), format!("{secs:.1}s"));
+            }
+            prop_assert_eq!(percent(rate), format!("{:.0}%", rate * 100.0));
+        }
     }
 }
