@@ -3,8 +3,8 @@
 //! in parallel), the rows to polars tables and their group-bys and joins
 //! ([`aggregate`]), and the money ([`billing`]).
 //!
-//! Rows are concatenated in input order and every table is sorted, so the
-//! output does not depend on the thread count.
+//! Rows are kept in input order and every table is sorted, so the output
+//! does not depend on the thread count.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashSet};

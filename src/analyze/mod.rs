@@ -79,8 +79,8 @@ pub fn parse_sources_then<T: Send>(
         })
         .collect();
     let mut skipped = Vec::new();
-    // collected in place (the standard library reuses the vector): a second
-    // vector of 100,000 logs is not needed
+    // the standard library collects this in place where the layouts allow,
+    // rather than beside a second vector of 100,000 logs
     let logs = each
         .into_iter()
         .filter_map(|parsed| parsed.map_err(|e| skipped.push(e)).ok())

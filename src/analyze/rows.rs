@@ -171,8 +171,10 @@ impl Rows {
     pub(crate) fn push(&mut self, log: LogRows) {
         let LogRows {
             mut context,
-            mut steps,
-            mut builds,
+            rows: LogSteps {
+                mut steps,
+                mut builds,
+            },
         } = log;
         let run = self.contexts.len() as u32;
         let first_build = self.next_build;
@@ -205,8 +207,7 @@ impl Rows {
 /// ([`Rows::push`] numbers them among all logs).
 pub(crate) struct LogRows {
     context: Context,
-    steps: Vec<StepRow>,
-    builds: Vec<BuildRow>,
+    rows: LogSteps,
 }
 
 /// How rows are made: the window, and the text they share.
@@ -237,12 +238,8 @@ impl RowMaker {
     pub(crate) fn log(&self, log: &ParsedLog, from_window: bool) -> LogRows {
         let context = context(log, self);
         let window = from_window && in_window(context.started_ms, self.since_ms, self.until_ms);
-        let (steps, builds) = log_rows(log, &context, window, &self.shared);
-        LogRows {
-            context,
-            steps,
-            builds,
-        }
+        let rows = log_rows(log, &context, window, &self.shared);
+        LogRows { context, rows }
     }
 
     /// The rows of every log, one rayon task per log: `window`'s, then `history`'s.
@@ -280,12 +277,7 @@ fn in_window(ms: Option<i64>, since: Option<i64>, until: Option<i64>) -> bool {
 }
 
 /// The rows of one log, its builds numbered from 0.
-fn log_rows(
-    log: &ParsedLog,
-    ctx: &Context,
-    window: bool,
-    shared: &Shared,
-) -> (Vec<StepRow>, Vec<BuildRow>) {
+fn log_rows(log: &ParsedLog, ctx: &Context, window: bool, shared: &Shared) -> LogSteps {
     let (day, week) = day_week(ctx.started_ms);
     let mut steps = Vec::with_capacity(log.builds.iter().map(|b| b.steps.len()).sum());
     let mut builds = Vec::with_capacity(log.builds.len());
@@ -361,7 +353,7 @@ fn log_rows(
     }
     // kept until the tables are made
     steps.shrink_to_fit();
-    (steps, builds)
+    LogSteps { steps, builds }
 }
 
 /// The bytes a build's cacheable steps fetched as far as printed, and the
