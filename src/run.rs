@@ -261,12 +261,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
         (None, Some(gb)) => Some(Storage::given(gb)),
         (None, None) => None,
     };
-    let sources: Vec<String> = logs
-        .iter()
-        .map(|l| Borrow::<ParsedLog>::borrow(l).source.clone())
-        .collect();
     // the tables need no log: a report of 100,000 runs holds a gigabyte of them
     let gathered = gathering.gathered(logs, history);
+    let sources: Vec<String> = gathered.sources().map(str::to_owned).collect();
     let analysis = gathered.analyze(&options)?;
     let location = to_s3.as_ref().map_or_else(
         || report::dataset::PLACEHOLDER_LOCATION.to_owned(),

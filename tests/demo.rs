@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chrono::NaiveDate;
+use polars::prelude::*;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cachelens");
@@ -182,11 +184,34 @@ fn the_report_over_the_demo_adds_up() {
     assert!(f("hit_rate") > 0.2 && f("hit_rate") < 0.9);
     assert!(f("compute_saved") > 0.0 && f("storage_cost") > 0.0);
 
-    // a dataset for Athena/Trino/Spark/DuckDB
-    assert!(
-        out.join("dataset/steps/week=2026-09-28/00000000.parquet")
-            .is_file()
-    );
+    // a dataset for Athena/Trino/Spark/DuckDB, written a week at a time: every
+    // step once, in the folder of its week
+    let steps = csv_rows(&tables.join("steps.csv"));
+    let mut weeks: Vec<&str> = steps.iter().map(|s| s["week"].as_str()).collect();
+    weeks.sort_unstable();
+    weeks.dedup();
+    let mut rows = 0;
+    let mut folders = 0;
+    for e in std::fs::read_dir(out.join("dataset/steps")).unwrap() {
+        let folder = e.unwrap().path();
+        let name = folder.file_name().unwrap().to_str().unwrap().to_owned();
+        let monday =
+            NaiveDate::parse_from_str(name.strip_prefix("week=").unwrap(), "%Y-%m-%d").unwrap();
+        let file = std::fs::File::open(folder.join("00000000.parquet")).unwrap();
+        let df = ParquetReader::new(file).finish().unwrap();
+        let days = df.column("day").unwrap().date().unwrap();
+        for day in days.as_date_iter() {
+            let day = day.unwrap();
+            assert!(
+                day >= monday && day < monday + chrono::Days::new(7),
+                "{day} in {name}"
+            );
+        }
+        rows += df.height();
+        folders += 1;
+    }
+    assert!(out.join("dataset/steps/week=2026-09-28").is_dir());
+    assert_eq!((rows, folders), (steps.len(), weeks.len()));
     // the same input gives the same report
     let again = dir.path().join("again");
     run(&again);

@@ -25,15 +25,15 @@ table! {
         /// The log's number (see [`StepRow::run`](super::rows::StepRow::run)).
         run: u32,
         /// Where the log was read.
-        source: String,
+        source: Arc<str>,
         /// The CodeBuild build id, when known.
-        build_id: Option<String>,
+        build_id: Option<Arc<str>>,
         /// The CodeBuild project (`-` when unknown).
         project: Arc<str>,
         /// The branch built, when known.
         branch: Option<Arc<str>>,
         /// The compute type billed.
-        compute_type: String,
+        compute_type: Arc<str>,
         /// When the run started, epoch ms.
         started_ms: Option<i64>,
         /// Its day.

@@ -260,6 +260,8 @@ pub fn analyze(
 pub struct Gathered {
     rows: Rows,
     miss_causes: Vec<MissCause>,
+    /// How many of the rows' logs are the window's (the first ones).
+    window: usize,
 }
 
 impl Gathered {
@@ -279,39 +281,67 @@ impl Gathered {
     }
 
     /// The miss causes of `window`, whose rows (first among `rows`) were made already.
-    fn with_rows(rows: Rows, window: &[ParsedLog]) -> Self {
+    fn with_rows<L: Borrow<ParsedLog> + Sync>(rows: Rows, window: &[L]) -> Self {
         let window_sources: HashSet<&str> = rows
             .builds()
             .filter(|b| b.in_window)
-            .map(|b| b.source.as_str())
+            .map(|b| &*b.source)
             .collect();
         let miss_causes = super::miss_causes::miss_causes(window, &window_sources);
-        Gathered { rows, miss_causes }
+        Gathered {
+            rows,
+            miss_causes,
+            window: window.len(),
+        }
+    }
+
+    /// Where the window's logs were read, in order.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.rows.contexts[..self.window].iter().map(|c| &*c.source)
     }
 
     /// The tables.
     pub fn analyze(self, options: &Options<'_>) -> Result<Analysis, AnalyzeError> {
-        let Gathered { rows, miss_causes } = self;
+        let Gathered {
+            rows, miss_causes, ..
+        } = self;
         let steps = aggregate::steps(StepRow::frame(rows.steps())?)?;
         let builds = aggregate::builds(BuildRow::frame(rows.builds())?, &steps)?;
-        let step_keys = aggregate::step_keys(&steps)?;
-        let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
-        let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
+        let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
+        // the bootstrap beside the tables that do not need it: on two threads
+        // the report's tail is not one thread's work
+        let (intervals, tables) = rayon::join(
+            || super::interval::intervals(rows.steps(), &run_rows, options.pricing),
+            || -> Result<_, AnalyzeError> {
+                let step_keys = aggregate::step_keys(&steps)?;
+                let cache_losses = super::cache_loses::cache_losses(&step_keys)?;
+                let hits_by_origin = super::hit_origin::hits_by_origin(&builds)?;
+                let runs = billing::RunRow::frame(&run_rows)?;
+                let by = |column| aggregate::hit_rate(&steps, column);
+                let hit_rates = [
+                    by(STEP.week)?,
+                    by(STEP.day)?,
+                    by(STEP.project)?,
+                    by(STEP.branch)?,
+                ];
+                Ok((step_keys, cache_losses, hits_by_origin, runs, hit_rates))
+            },
+        );
+        let intervals = intervals?;
+        let (step_keys, cache_losses, hits_by_origin, runs, hit_rates) = tables?;
+        let [by_week, by_day, by_project, by_branch] = hit_rates;
         let steps = steps.drop(STEP.executed)?;
 
-        let run_rows = billing::runs(&builds, &rows.contexts, options.pricing)?;
-        let runs = billing::RunRow::frame(&run_rows)?;
         let span = billing::Span::of(&run_rows, options);
-        let intervals = super::interval::intervals(rows.steps(), &run_rows, options.pricing)?;
         let totals = billing::totals(&builds, &runs, span, &intervals, options)?;
         let weeks: BTreeSet<IsoWeek> = run_rows.iter().filter_map(|r| r.week).collect();
         let weeks: Vec<IsoWeek> = weeks.into_iter().collect();
         let weekly = billing::weekly(&builds, &runs, &weeks, span, &intervals, options)?;
         Ok(Analysis {
-            by_week: aggregate::hit_rate(&steps, STEP.week)?,
-            by_day: aggregate::hit_rate(&steps, STEP.day)?,
-            by_project: aggregate::hit_rate(&steps, STEP.project)?,
-            by_branch: aggregate::hit_rate(&steps, STEP.branch)?,
+            by_week,
+            by_day,
+            by_project,
+            by_branch,
             steps,
             builds,
             runs,
@@ -337,7 +367,8 @@ pub struct Gathering {
 /// A log read by [`Gathering::read`]: the log, slimmed, and its rows.
 pub struct ReadLog {
     log: ParsedLog,
-    rows: LogRows,
+    /// Taken by [`Gathering::gathered`].
+    rows: Option<LogRows>,
 }
 
 impl Borrow<ParsedLog> for ReadLog {
@@ -355,23 +386,22 @@ impl Gathering {
         for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
             step.digest = None;
         }
-        ReadLog { log, rows }
+        ReadLog {
+            log,
+            rows: Some(rows),
+        }
     }
 
     /// The rows of `window` and then `history`, in that order, and the
     /// causes of the window's misses; the logs are dropped.
-    pub fn gathered(self, window: Vec<ReadLog>, history: Vec<ReadLog>) -> Gathered {
-        let mut rows = Rows::default();
-        let window: Vec<ParsedLog> = window
-            .into_iter()
-            .map(|read| {
-                rows.push(read.rows);
-                read.log
-            })
-            .collect();
-        for read in history {
-            rows.push(read.rows);
+    pub fn gathered(self, mut window: Vec<ReadLog>, history: Vec<ReadLog>) -> Gathered {
+        let mut rows = Rows::with_capacity(window.len() + history.len());
+        // taken in place: the window's logs are not moved into a second list
+        // (100,000 logs: 40 MB)
+        for read in &mut window {
+            rows.extend(read.rows.take());
         }
+        rows.extend(history.into_iter().filter_map(|read| read.rows));
         Gathered::with_rows(rows, &window)
     }
 }

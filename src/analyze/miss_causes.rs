@@ -5,6 +5,7 @@
 //! first miss and its cascade), with the build that lost the most as the
 //! example: its first missed step, the first line of evidence and the fix.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
@@ -83,10 +84,14 @@ fn example_name(build: &Build) -> String {
 /// The causes of the misses of the builds of `logs` read from `in_window`
 /// sources, per project and cause, each project's first (most minutes) first,
 /// then by minutes lost.
-pub(crate) fn miss_causes(logs: &[ParsedLog], in_window: &HashSet<&str>) -> Vec<MissCause> {
+pub(crate) fn miss_causes<L: Borrow<ParsedLog>>(
+    logs: &[L],
+    in_window: &HashSet<&str>,
+) -> Vec<MissCause> {
     let projects: HashMap<&str, &str> = logs
         .iter()
-        .map(|l| (l.source.as_str(), l.origin.project().unwrap_or("-")))
+        .map(Borrow::borrow)
+        .map(|l: &ParsedLog| (l.source.as_str(), l.origin.project().unwrap_or("-")))
         .collect();
     let choices: Vec<_> = choose(
         logs,

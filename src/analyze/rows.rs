@@ -96,11 +96,11 @@ table! {
         /// The build's number over all logs.
         build: u32,
         /// Where the log was read.
-        source: String,
+        source: Arc<str>,
         /// The build's index in its log.
         index: u32,
         /// The CodeBuild build id, when known.
-        build_id: Option<String>,
+        build_id: Option<Arc<str>>,
         /// The CodeBuild project (`-` when unknown).
         project: Arc<str>,
         /// The branch built, when known.
@@ -139,11 +139,11 @@ table! {
 /// A log's facts that do not come from its steps.
 pub(crate) struct Context {
     pub(crate) run: u32,
-    pub(crate) source: String,
-    pub(crate) build_id: Option<String>,
+    pub(crate) source: Arc<str>,
+    pub(crate) build_id: Option<Arc<str>>,
     pub(crate) project: Arc<str>,
     pub(crate) branch: Option<Arc<str>>,
-    pub(crate) compute_type: String,
+    pub(crate) compute_type: Arc<str>,
     pub(crate) started_ms: Option<i64>,
     pub(crate) duration_s: f64,
 }
@@ -165,7 +165,25 @@ struct LogSteps {
     builds: Vec<BuildRow>,
 }
 
+impl Extend<LogRows> for Rows {
+    fn extend<I: IntoIterator<Item = LogRows>>(&mut self, logs: I) {
+        for log in logs {
+            self.push(log);
+        }
+    }
+}
+
 impl Rows {
+    /// Room for the rows of `logs` logs (100,000 logs: a vector grown by
+    /// doubling held its old and new room at once, 20 MB).
+    pub(crate) fn with_capacity(logs: usize) -> Self {
+        Rows {
+            contexts: Vec::with_capacity(logs),
+            logs: Vec::with_capacity(logs),
+            next_build: 0,
+        }
+    }
+
     /// Adds the rows of the next log, numbering its run and builds after the
     /// ones already there.
     pub(crate) fn push(&mut self, log: LogRows) {
@@ -217,7 +235,7 @@ pub(crate) struct RowMaker {
     /// See `since_ms`.
     pub(crate) until_ms: Option<i64>,
     /// The compute type of logs whose run does not say.
-    pub(crate) default_compute: String,
+    pub(crate) default_compute: Arc<str>,
     /// Projects, branches, step keys and names, one copy each.
     pub(crate) shared: Shared,
 }
@@ -228,7 +246,7 @@ impl RowMaker {
         RowMaker {
             since_ms: options.since_ms,
             until_ms: options.until_ms,
-            default_compute: super::billing::default_compute_type(options).to_owned(),
+            default_compute: super::billing::default_compute_type(options).into(),
             shared: Shared::default(),
         }
     }
@@ -253,10 +271,8 @@ impl RowMaker {
             .par_iter()
             .map(|(l, from_window)| self.log(l, *from_window))
             .collect();
-        let mut rows = Rows::default();
-        for part in parts {
-            rows.push(part);
-        }
+        let mut rows = Rows::with_capacity(parts.len());
+        rows.extend(parts);
         rows
     }
 }
@@ -372,7 +388,7 @@ fn fetched_sizes(b: &Build) -> (f64, u32) {
 /// The facts of `log` beside its steps, numbered as the first run.
 fn context(log: &ParsedLog, maker: &RowMaker) -> Context {
     let meta = log.origin.metadata.as_ref();
-    let build_id = log.origin.build_id.as_ref().map(ToString::to_string);
+    let build_id = log.origin.build_id.as_ref().map(|id| id.to_string().into());
     let project = maker.shared.get(log.origin.project().unwrap_or("-"));
     let branch = log.origin.branch().map(|b| maker.shared.get(b));
     let phase_times = log.run.as_ref().map(|r| {
@@ -410,16 +426,20 @@ fn context(log: &ParsedLog, maker: &RowMaker) -> Context {
     };
     Context {
         run: 0,
-        source: log.source.clone(),
+        source: log.source.as_str().into(),
         build_id,
         project,
         branch,
         compute_type: meta
             .and_then(|m| {
                 let c = m.compute_type.as_deref()?;
-                Some(cost::billed_name(c, m.environment_type.as_deref()))
+                Some(
+                    maker
+                        .shared
+                        .get(&cost::billed_name(c, m.environment_type.as_deref())),
+                )
             })
-            .unwrap_or_else(|| maker.default_compute.clone()),
+            .unwrap_or_else(|| Arc::clone(&maker.default_compute)),
         started_ms,
         duration_s,
     }
@@ -456,7 +476,7 @@ mod tests {
         let rows = RowMaker {
             since_ms: None,
             until_ms: None,
-            default_compute: "general1.small".to_owned(),
+            default_compute: "general1.small".into(),
             shared: Shared::default(),
         }
         .rows(&window, &[]);

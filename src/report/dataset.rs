@@ -1,6 +1,6 @@
 //! The steps as a dataset query engines read (Athena, Trino, Spark, DuckDB,
 //! pyarrow): Hive-partitioned Parquet `dataset/steps/week=YYYY-MM-DD/00000000.parquet`
-//! written by polars' partitioned sink, one type per column, the partition
+//! written a week at a time by polars' partitioned sink, one type per column, the partition
 //! column only in the path; beside it `schema.json` (the columns, their SQL
 //! types and meaning) and `athena.sql` (the table with partition projection).
 //!
@@ -186,78 +186,123 @@ pub const SCHEMA: Schema = Schema {
     key: ["build_id", "build_index", "vertex"],
 };
 
-/// The steps table as the dataset's rows: [`COLUMNS`] then [`PARTITION`].
-pub fn frame(steps: &DataFrame, builds: &DataFrame, runs: &DataFrame) -> PolarsResult<DataFrame> {
-    let mut builds = builds.select([BUILD.build, BUILD.source, BUILD.index, BUILD.build_id])?;
-    // made once a build, not once a step (100,000 builds have 900,000 steps)
-    let ids = build_ids(&builds)?;
-    builds.with_column(ids.with_name(BUILD.build_id.into()).into_column())?;
-    let runs = runs.select([RUN.run, RUN.started_ms])?;
-    let joined = steps
-        .clone()
-        .lazy()
-        .join(
-            builds.lazy(),
-            [col(STEP.build)],
-            [col(BUILD.build)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            runs.lazy(),
-            [col(STEP.run)],
-            [col(RUN.run)],
-            JoinArgs::new(JoinType::Left),
-        )
-        .collect()?;
+/// The steps as the dataset's rows, [`COLUMNS`] then [`PARTITION`]: the
+/// builds' ids and the runs' times made once, for each week of steps joined.
+pub struct Dataset {
+    builds: DataFrame,
+    runs: DataFrame,
+}
 
-    let started: Vec<Option<i64>> = joined.column(RUN.started_ms)?.i64()?.iter().collect();
-    let days: Vec<_> = started.iter().map(|ms| day_week(*ms)).collect();
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
-    let since_epoch = |d: NaiveDate| (d - epoch).num_days() as i32;
-    let day: Int32Chunked = days.iter().map(|(d, _)| d.map(since_epoch)).collect();
-    let week: Int32Chunked = days
-        .iter()
-        .map(|(_, w)| w.and_then(|w| w.monday()).map(since_epoch))
-        .collect();
-    let mut df = joined;
-    df.with_column(day.with_name("day".into()).into_date().into_column())?;
-    df.with_column(
-        week.with_name(PARTITION.name.into())
-            .into_date()
-            .into_column(),
-    )?;
-    df.lazy()
-        .select([
-            col("build_id"),
-            col(BUILD.source),
-            col(BUILD.index).cast(DataType::Int32).alias("build_index"),
-            col(STEP.vertex).cast(DataType::Int32),
-            col(STEP.project),
-            col(STEP.branch),
-            col(RUN.started_ms)
-                .cast(DataType::Datetime(
-                    TimeUnit::Milliseconds,
-                    Some(TimeZone::UTC),
-                ))
-                .cast(DataType::Datetime(
-                    TimeUnit::Microseconds,
-                    Some(TimeZone::UTC),
-                ))
-                .alias("started_at"),
-            col("day"),
-            col(STEP.step_key),
-            col(STEP.name),
-            col(STEP.status),
-            col(STEP.seconds),
-            col(STEP.cacheable),
-            col(STEP.cached),
-            col(STEP_SAVINGS.median_seconds),
-            col(STEP_SAVINGS.samples).cast(DataType::Int64),
-            col(STEP_SAVINGS.saved_seconds),
-            col(STEP_SAVINGS.saved_unknown),
-            col(PARTITION.name),
-        ])
-        .collect()
+impl Dataset {
+    /// The dataset of the `builds` and `runs` tables' steps.
+    pub fn new(builds: &DataFrame, runs: &DataFrame) -> PolarsResult<Self> {
+        let mut builds = builds.select([BUILD.build, BUILD.source, BUILD.index, BUILD.build_id])?;
+        // made once a build, not once a step (100,000 builds have 900,000 steps)
+        let ids = build_ids(&builds)?;
+        builds.with_column(ids.with_name(BUILD.build_id.into()).into_column())?;
+        let runs = runs.select([RUN.run, RUN.started_ms])?;
+        Ok(Self { builds, runs })
+    }
+
+    /// Writes the rows of `steps` under `dir` as `week=YYYY-MM-DD/00000000.parquet`,
+    /// one week's rows in memory at a time (all weeks at once held the steps
+    /// twice over: 900,000 rows of text at 100,000 runs); returns the Mondays written.
+    pub fn write(&self, steps: &DataFrame, dir: &Path) -> PolarsResult<Vec<NaiveDate>> {
+        let week = steps.column(STEP.week)?.str()?;
+        let mut keys: Vec<Option<&str>> = week.iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut mondays: Vec<NaiveDate> = Vec::new();
+        for key in keys {
+            let mask = match key {
+                Some(key) => week.equal(key),
+                None => week.is_null(),
+            };
+            let rows = self.rows(&steps.filter(&mask)?)?;
+            let written = weeks(&rows)?;
+            // a step's week and its run's are the same time's: no file is written twice
+            if let Some(twice) = written.iter().find(|w| mondays.contains(w)) {
+                polars_bail!(ComputeError: "the week of {twice} came in two parts of the steps");
+            }
+            mondays.extend(written);
+            write_parquet(rows, dir)?;
+        }
+        if steps.height() == 0 {
+            write_parquet(self.rows(steps)?, dir)?;
+        }
+        mondays.sort_unstable();
+        mondays.dedup();
+        Ok(mondays)
+    }
+
+    /// The rows of `steps` (the `steps` table, or some of its rows).
+    pub fn rows(&self, steps: &DataFrame) -> PolarsResult<DataFrame> {
+        let joined = steps
+            .clone()
+            .lazy()
+            .join(
+                self.builds.clone().lazy(),
+                [col(STEP.build)],
+                [col(BUILD.build)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .join(
+                self.runs.clone().lazy(),
+                [col(STEP.run)],
+                [col(RUN.run)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .collect()?;
+
+        let started: Vec<Option<i64>> = joined.column(RUN.started_ms)?.i64()?.iter().collect();
+        let days: Vec<_> = started.iter().map(|ms| day_week(*ms)).collect();
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+        let since_epoch = |d: NaiveDate| (d - epoch).num_days() as i32;
+        let day: Int32Chunked = days.iter().map(|(d, _)| d.map(since_epoch)).collect();
+        let week: Int32Chunked = days
+            .iter()
+            .map(|(_, w)| w.and_then(|w| w.monday()).map(since_epoch))
+            .collect();
+        let mut df = joined;
+        df.with_column(day.with_name("day".into()).into_date().into_column())?;
+        df.with_column(
+            week.with_name(PARTITION.name.into())
+                .into_date()
+                .into_column(),
+        )?;
+        df.lazy()
+            .select([
+                col("build_id"),
+                col(BUILD.source),
+                col(BUILD.index).cast(DataType::Int32).alias("build_index"),
+                col(STEP.vertex).cast(DataType::Int32),
+                col(STEP.project),
+                col(STEP.branch),
+                col(RUN.started_ms)
+                    .cast(DataType::Datetime(
+                        TimeUnit::Milliseconds,
+                        Some(TimeZone::UTC),
+                    ))
+                    .cast(DataType::Datetime(
+                        TimeUnit::Microseconds,
+                        Some(TimeZone::UTC),
+                    ))
+                    .alias("started_at"),
+                col("day"),
+                col(STEP.step_key),
+                col(STEP.name),
+                col(STEP.status),
+                col(STEP.seconds),
+                col(STEP.cacheable),
+                col(STEP.cached),
+                col(STEP_SAVINGS.median_seconds),
+                col(STEP_SAVINGS.samples).cast(DataType::Int64),
+                col(STEP_SAVINGS.saved_seconds),
+                col(STEP_SAVINGS.saved_unknown),
+                col(PARTITION.name),
+            ])
+            .collect()
+    }
 }
 
 /// Each build's `build_id`: CodeBuild's, else `<source>#<index>`.
@@ -276,7 +321,7 @@ fn build_ids(builds: &DataFrame) -> PolarsResult<StringChunked> {
 }
 
 /// Writes `rows` (see [`frame`]) under `dir` as `week=YYYY-MM-DD/00000000.parquet`.
-pub fn write_parquet(rows: DataFrame, dir: &Path) -> PolarsResult<()> {
+fn write_parquet(rows: DataFrame, dir: &Path) -> PolarsResult<()> {
     let base = dir.to_str().ok_or_else(
         || polars_err!(ComputeError: "{} is not UTF-8: polars cannot write there", dir.display()),
     )?;
@@ -345,7 +390,7 @@ fn parquet() -> FileWriteFormat {
 }
 
 /// The Mondays of the weeks in `rows`, in order.
-pub fn weeks(rows: &DataFrame) -> PolarsResult<Vec<NaiveDate>> {
+fn weeks(rows: &DataFrame) -> PolarsResult<Vec<NaiveDate>> {
     let mut weeks: Vec<NaiveDate> = rows
         .column(PARTITION.name)?
         .date()?
@@ -445,7 +490,10 @@ mod tests {
         let pricing = Pricing::embedded();
         let options = Options::new(&pricing);
         let a = analyze(&[parse_log(&text, "ci/job.log")], &[], &options).unwrap();
-        frame(&a.steps, &a.builds, &a.runs).unwrap()
+        Dataset::new(&a.builds, &a.runs)
+            .unwrap()
+            .rows(&a.steps)
+            .unwrap()
     }
 
     #[test]

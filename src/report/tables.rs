@@ -95,72 +95,104 @@ pub fn write(
     out: &OutDir,
     location: &str,
 ) -> Result<(), WriteError> {
-    out.write(|dir| write_into(analysis, pricing, sources, hygiene, dir, location))
-}
-
-fn write_into(
-    analysis: &Analysis,
-    pricing: &Pricing,
-    sources: &[String],
-    hygiene: Option<&Hygiene>,
-    dir: &Path,
-    location: &str,
-) -> Result<(), WriteError> {
-    let tables = dir.join("tables");
-    fs::create_dir_all(&tables).map_err(io_err(&tables))?;
-    let miss_causes =
-        MissCause::frame(&analysis.miss_causes).map_err(|source| WriteError::Table {
-            path: tables.join("miss_causes").display().to_string(),
-            source,
-        })?;
-    let named: [(&str, &DataFrame); 11] = [
-        ("steps", &analysis.steps),
-        ("builds", &analysis.builds),
-        ("runs", &analysis.runs),
-        ("weekly", &analysis.weekly),
-        ("hit_rate_by_week", &analysis.by_week),
-        ("hit_rate_by_day", &analysis.by_day),
-        ("hit_rate_by_project", &analysis.by_project),
-        ("hit_rate_by_branch", &analysis.by_branch),
-        ("step_keys", &analysis.step_keys),
-        ("miss_causes", &miss_causes),
-        ("hits_by_origin", &analysis.hits_by_origin),
-    ];
-    for (name, df) in named {
-        write_table(df, &tables.join(name))?;
-    }
-    write_dataset(analysis, dir, location)?;
-    let totals = TotalsFile {
-        totals: &analysis.totals,
+    let report = Report {
+        analysis,
         pricing,
         sources,
-        assumptions: ASSUMPTIONS,
-        cache_repository: hygiene,
+        hygiene,
+        location,
     };
-    write_json(&dir.join("totals.json"), &totals)?;
+    out.write(|dir| report.write_into(dir))
+}
 
-    let data = ChartData::new(analysis).map_err(ChartError::from)?;
-    let drawn = charts::draw_all(&data)?;
-    let folder = dir.join("charts");
-    fs::create_dir_all(&folder).map_err(io_err(&folder))?;
-    write_json(&folder.join("data.json"), &data)?;
-    for chart in &drawn {
-        write_file(
-            &folder.join(format!("{}.svg", chart.name)),
-            chart.svg.as_bytes(),
-        )?;
-        write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
+/// What [`write`] writes.
+#[derive(Clone, Copy)]
+struct Report<'a> {
+    analysis: &'a Analysis,
+    pricing: &'a Pricing,
+    sources: &'a [String],
+    hygiene: Option<&'a Hygiene>,
+    location: &'a str,
+}
+
+impl Report<'_> {
+    fn write_into(self, dir: &Path) -> Result<(), WriteError> {
+        let analysis = self.analysis;
+        let tables = dir.join("tables");
+        fs::create_dir_all(&tables).map_err(io_err(&tables))?;
+        let miss_causes =
+            MissCause::frame(&analysis.miss_causes).map_err(|source| WriteError::Table {
+                path: tables.join("miss_causes").display().to_string(),
+                source,
+            })?;
+        let named: [(&str, &DataFrame); 11] = [
+            ("steps", &analysis.steps),
+            ("builds", &analysis.builds),
+            ("runs", &analysis.runs),
+            ("weekly", &analysis.weekly),
+            ("hit_rate_by_week", &analysis.by_week),
+            ("hit_rate_by_day", &analysis.by_day),
+            ("hit_rate_by_project", &analysis.by_project),
+            ("hit_rate_by_branch", &analysis.by_branch),
+            ("step_keys", &analysis.step_keys),
+            ("miss_causes", &miss_causes),
+            ("hits_by_origin", &analysis.hits_by_origin),
+        ];
+        // the tables beside the rest: polars' JSON and CSV writers take one
+        // thread, and so do the charts and pages
+        let (written, rest) = rayon::join(
+            || {
+                named
+                    .iter()
+                    .try_for_each(|(name, df)| write_table(df, &tables.join(name)))
+            },
+            || self.write_rest(dir),
+        );
+        written.and(rest)
     }
-    let page = Page::new(analysis, pricing, sources, hygiene, &data, &drawn);
-    for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
-        let path = dir.join(name);
-        let text = text.map_err(|source| WriteError::Page {
-            path: path.display().to_string(),
-            source,
-        })?;
-        write_file(&path, text.as_bytes())?;
+
+    /// All but the tables: the dataset, `totals.json`, the charts and the pages.
+    fn write_rest(self, dir: &Path) -> Result<(), WriteError> {
+        let Report {
+            analysis,
+            pricing,
+            sources,
+            hygiene,
+            location,
+        } = self;
+        write_dataset(analysis, dir, location)?;
+        let totals = TotalsFile {
+            totals: &analysis.totals,
+            pricing,
+            sources,
+            assumptions: ASSUMPTIONS,
+            cache_repository: hygiene,
+        };
+        write_json(&dir.join("totals.json"), &totals)?;
+
+        let data = ChartData::new(analysis).map_err(ChartError::from)?;
+        let drawn = charts::draw_all(&data)?;
+        let folder = dir.join("charts");
+        fs::create_dir_all(&folder).map_err(io_err(&folder))?;
+        write_json(&folder.join("data.json"), &data)?;
+        for chart in &drawn {
+            write_file(
+                &folder.join(format!("{}.svg", chart.name)),
+                chart.svg.as_bytes(),
+            )?;
+            write_file(&folder.join(format!("{}.png", chart.name)), &chart.png)?;
+        }
+        let page = Page::new(analysis, pricing, sources, hygiene, &data, &drawn);
+        for (name, text) in [("index.html", page.html()), ("report.md", page.markdown())] {
+            let path = dir.join(name);
+            let text = text.map_err(|source| WriteError::Page {
+                path: path.display().to_string(),
+                source,
+            })?;
+            write_file(&path, text.as_bytes())?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
@@ -201,9 +233,26 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
     let mut f = File::create(&json).map_err(io_err(&json))?;
     JsonWriter::new(&mut f)
         .with_json_format(JsonFormat::Json)
-        .finish(&mut df)
+        .finish(&mut in_chunks(&df, JSON_CHUNK_ROWS).map_err(table_err(&json))?)
         .map_err(table_err(&json))?;
     Ok(())
+}
+
+/// Rows polars' JSON writer turns into text at a time ([`in_chunks`]).
+const JSON_CHUNK_ROWS: usize = 1 << 16;
+
+/// `df` as chunks of at most `rows` rows, views of its buffers: polars' JSON
+/// writer holds the text of a whole chunk before writing it (the steps of
+/// 100,000 runs are one chunk of 370 MB of JSON), and writes the chunks of a
+/// table as one array, the same bytes.
+fn in_chunks(df: &DataFrame, rows: usize) -> PolarsResult<DataFrame> {
+    let mut out = df.slice(0, rows);
+    let mut offset = rows;
+    while offset < df.height() {
+        out.vstack_mut(&df.slice(offset as i64, rows))?;
+        offset += rows;
+    }
+    Ok(out)
 }
 
 /// The table for CSV: text cells a spreadsheet would take for a formula
@@ -239,9 +288,9 @@ fn write_dataset(analysis: &Analysis, dir: &Path, location: &str) -> Result<(), 
         path: steps.display().to_string(),
         source,
     };
-    let rows = dataset::frame(&analysis.steps, &analysis.builds, &analysis.runs).map_err(err)?;
-    let weeks = dataset::weeks(&rows).map_err(err)?;
-    dataset::write_parquet(rows, &steps).map_err(err)?;
+    let weeks = dataset::Dataset::new(&analysis.builds, &analysis.runs)
+        .and_then(|d| d.write(&analysis.steps, &steps))
+        .map_err(err)?;
     let folder = dir.join("dataset");
     fs::create_dir_all(&folder).map_err(io_err(&folder))?;
     write_json(&folder.join("schema.json"), &dataset::SCHEMA)?;
@@ -288,5 +337,28 @@ mod tests {
         assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\",-1.5,-1"), "{csv}");
         let json = fs::read_to_string(dir.path().join("t.json")).unwrap();
         assert!(json.contains("\"=HYPERLINK"), "{json}");
+    }
+
+    #[test]
+    fn json_in_chunks_is_the_same_array() {
+        let df = df! {
+            "name" => ["a", "b\"", "c", "d", "e"],
+            "n" => [1i64, 2, 3, 4, 5],
+        }
+        .unwrap();
+        let json = |df: &mut DataFrame| {
+            let mut out = Vec::new();
+            JsonWriter::new(&mut out)
+                .with_json_format(JsonFormat::Json)
+                .finish(df)
+                .unwrap();
+            out
+        };
+        let whole = json(&mut df.clone());
+        for rows in [1, 2, 4, 5, 9] {
+            let mut chunked = in_chunks(&df, rows).unwrap();
+            assert_eq!(chunked.first_col_n_chunks(), df.height().div_ceil(rows));
+            assert_eq!(json(&mut chunked), whole, "{rows} rows a chunk");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! that project, for what an unchanged context sends). Builds of no known
 //! project (plain files) are compared within the builds of the same Dockerfile.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
 use super::lineage::LineageIndex;
@@ -109,7 +110,7 @@ pub(super) struct Candidate<'a> {
 
 /// Every build in input order (in time order when every log has a start time:
 /// CloudWatch streams), with its project and branch where known.
-fn candidates(logs: &[ParsedLog]) -> Vec<Candidate<'_>> {
+fn candidates<L: Borrow<ParsedLog>>(logs: &[L]) -> Vec<Candidate<'_>> {
     let started = |l: &ParsedLog| {
         l.origin
             .metadata
@@ -117,7 +118,7 @@ fn candidates(logs: &[ParsedLog]) -> Vec<Candidate<'_>> {
             .and_then(|m| m.start_time)
             .or(l.origin.first_event_ms)
     };
-    let mut ordered: Vec<&ParsedLog> = logs.iter().collect();
+    let mut ordered: Vec<&ParsedLog> = logs.iter().map(Borrow::borrow).collect();
     if ordered.iter().all(|l| started(l).is_some()) {
         ordered.sort_by_key(|l| started(l));
     }
@@ -214,7 +215,10 @@ impl<'a> PeerIndex<'a> {
 /// The builds of `logs` that `selection` names, each with its baseline (the
 /// given one, or the baseline rule among the earlier builds of its project and
 /// branch) and its peers (the other builds of its project and branch).
-pub fn choose<'a>(logs: &'a [ParsedLog], selection: &Selection<'a>) -> Vec<Choice<'a>> {
+pub fn choose<'a, L: Borrow<ParsedLog>>(
+    logs: &'a [L],
+    selection: &Selection<'a>,
+) -> Vec<Choice<'a>> {
     let builds = candidates(logs);
     let mut targets: Vec<usize> = (0..builds.len())
         .filter(|&i| {

@@ -20,18 +20,20 @@ use crate::model::Status;
 /// A lineage's builds, indexed.
 #[derive(Debug)]
 struct Group {
-    /// Their positions among the candidates, ascending.
-    positions: Vec<usize>,
+    /// Their positions among the candidates, ascending (`u32`: a report of
+    /// 100,000 builds indexes each twice, and each cached key of each).
+    positions: Vec<u32>,
     /// Their hit rates, by the same index.
     rates: MaxTree,
     /// For each step key (by its number), the positions where it was cached.
-    cached: HashMap<u32, Vec<usize>>,
+    cached: HashMap<u32, Vec<u32>>,
 }
 
 impl Group {
     /// The last position before `before` where `key` was cached, or whose hit
     /// rate is above `rate`.
     fn last(&self, before: usize, key: Option<u32>, rate: f64) -> Option<usize> {
+        let before = u32::try_from(before).unwrap_or(u32::MAX);
         let end = self.positions.partition_point(|&p| p < before);
         let by_rate = self.rates.last_above(end, rate).map(|i| self.positions[i]);
         let by_key = key.and_then(|k| self.cached.get(&k)).and_then(|list| {
@@ -39,7 +41,7 @@ impl Group {
                 .last()
                 .copied()
         });
-        by_rate.max(by_key)
+        by_rate.max(by_key).map(|p| p as usize)
     }
 }
 
@@ -58,9 +60,9 @@ impl<'a> LineageIndex<'a> {
     pub(super) fn new(builds: &[Candidate<'a>]) -> Self {
         let mut keys: HashMap<String, u32> = HashMap::new();
         // positions, hit rates and cached keys of each group, before its tree
-        type Building = (Vec<usize>, Vec<f64>, HashMap<u32, Vec<usize>>);
+        type Building = (Vec<u32>, Vec<f64>, HashMap<u32, Vec<u32>>);
         let mut groups: HashMap<GroupKey<'a>, Building> = HashMap::new();
-        for (at, c) in builds.iter().enumerate() {
+        for (at, c) in (0u32..).zip(builds) {
             let mut cached: Vec<u32> = c
                 .build
                 .steps
