@@ -706,10 +706,13 @@ fn new_build(
     framing: Option<Framing>,
     format: Format,
 ) -> BuildState {
+    // room for a plain build of up to 32 vertices, so that they are not moved
+    // as it grows (the other formats make their steps when they end)
+    let room = if format == Format::Plain { 32 } else { 0 };
     BuildState {
-        slots: Vec::new(),
-        vertices: Vec::new(),
-        named: Vec::new(),
+        slots: Vec::with_capacity(room),
+        vertices: Vec::with_capacity(room),
+        named: Vec::with_capacity(room),
         max_vertex: 0,
         first_line: number,
         last_line: number,

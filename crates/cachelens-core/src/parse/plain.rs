@@ -88,13 +88,93 @@ pub enum Client<'a> {
 
 /// Classifies one cleaned line. Never fails: what no rule accepts is [`Line::Text`].
 pub fn parse_line(line: &[u8]) -> Line<'_> {
+    vertex_fast(line).unwrap_or_else(|| by_rules(line))
+}
+
+/// Fast path of `vertex-line`: the prefix `"#" , vertex-number , SP` of a
+/// number of at most 7 digits read without the combinators, and the commonest
+/// `terminal` bodies too ([`terminal_fast`]); other bodies go to the rule
+/// `vertex-body`. `None` for any other line (the nom rules read it); where it
+/// answers, it answers as they do (a property test compares the two).
+fn vertex_fast(line: &[u8]) -> Option<Line<'_>> {
+    let [b'#', rest @ ..] = line else {
+        return None;
+    };
+    let (n, rest) = small_number(rest, 7)?;
+    let n = u32::try_from(n).ok().filter(|n| *n <= MAX_VERTEX)?;
+    let body = rest.strip_prefix(b" ")?;
+    if let Some(t) = terminal_fast(body) {
+        return Some(Line::Vertex(n, Body::Terminal(t)));
+    }
+    let (_, body) = vertex_body(body).ok()?;
+    Some(vertex_event(line, n, body))
+}
+
+/// The `terminal` bodies `CACHED`, `DONE` and `DONE <secs>s` with at most 6
+/// digits each side of the dot, read without the combinators.
+fn terminal_fast(body: &[u8]) -> Option<Terminal<'static>> {
+    Some(match body {
+        b"CACHED" => Terminal::Cached,
+        b"DONE" => Terminal::Done(None),
+        [b'D', b'O', b'N', b'E', b' ', time @ .., b's'] => {
+            let (whole, rest) = small_number(time, 6)?;
+            let (fraction, digits) = match rest {
+                [] => (0, 0),
+                [b'.', digits @ ..] => match small_number(digits, 6)? {
+                    (f, []) => (f, digits.len()),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            // both integers and the power of ten are exact in an f64, so the
+            // division rounds once: the correctly rounded value `str::parse` gives
+            const POWERS: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+            let scale = POWERS[digits];
+            let secs = (whole as f64 * scale + fraction as f64) / scale;
+            // a time over the bound is a `broken-terminal`: the rules tell it
+            if secs > MAX_SECONDS {
+                return None;
+            }
+            Terminal::Done(Some(secs))
+        }
+        _ => return None,
+    })
+}
+
+/// A `vertex-line`'s event from its number and body: a `broken-terminal` is
+/// unparsed, not a status.
+fn vertex_event<'a>(line: &'a [u8], n: u32, body: Body<'a>) -> Line<'a> {
+    match body {
+        Body::Named(text) if broken_terminal(text) => Line::Text(line),
+        body => Line::Vertex(n, body),
+    }
+}
+
+/// A run of 1 to `max` ASCII digits at the start of `text` as a number, and
+/// what follows it; `None` when there is none or it is longer.
+fn small_number(text: &[u8], max: usize) -> Option<(u64, &[u8])> {
+    let len = text
+        .iter()
+        .take(max + 1)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if len == 0 || len > max {
+        return None;
+    }
+    let n = text[..len]
+        .iter()
+        .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    Some((n, &text[len..]))
+}
+
+/// [`parse_line`] by the nom rules alone.
+fn by_rules(line: &[u8]) -> Line<'_> {
     match line.first() {
-        Some(b'#') => match vertex_line(line) {
-            // rule `broken-terminal`: unparsed, not a status
-            Ok((_, (_, Body::Named(text)))) if broken_terminal(text) => {}
-            Ok((_, (n, body))) => return Line::Vertex(n, body),
-            Err(_) => {}
-        },
+        Some(b'#') => {
+            if let Ok((_, (n, body))) = vertex_line(line) {
+                return vertex_event(line, n, body);
+            }
+        }
         None => return Line::Blank,
         _ => {
             if let Ok((_, l)) = alt((
@@ -687,6 +767,57 @@ mod tests {
             "#2000000 DONE",
         ] {
             assert_eq!(parse_line(l.as_bytes()), Line::Text(l.as_bytes()), "{l}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_answers_the_common_terminals() {
+        for (line, n, t) in [
+            ("#5 CACHED", 5, Terminal::Cached),
+            ("#12 DONE", 12, Terminal::Done(None)),
+            ("#3 DONE 0.3s", 3, Terminal::Done(Some(0.3))),
+            (
+                "#1000000 DONE 604800s",
+                1_000_000,
+                Terminal::Done(Some(604_800.0)),
+            ),
+            ("#05 DONE 12.000001s", 5, Terminal::Done(Some(12.000_001))),
+        ] {
+            assert_eq!(
+                vertex_fast(line.as_bytes()),
+                Some(Line::Vertex(n, Body::Terminal(t))),
+                "{line}"
+            );
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_fast_path_reads_lines_as_the_rules_do(
+            line in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "#", "#5", "#05", "#0", "#1000000", "#1000001", "#0000005", "#00000005",
+                        "#4294967296", " ", "  ", "CACHED", "DONE", "CANCELED", "ERROR: ", " DONE ",
+                        "s", "0", "1", "12", ".", "0.3", "604800", "604800.000001", "604801",
+                        "999999", "1234567", "99999999999999999999", "e5", "-", "+", "NaN", "inf",
+                        "\r", "\0", "\n", "\t", "é", "\u{fffd}", "sha256:", "...", "[1/2] RUN x",
+                    ]).prop_map(str::to_owned),
+                    "[ -~]{0,4}",
+                ],
+                0..8,
+            ).prop_map(|parts| parts.concat()),
+            n in "[0-9]{1,8}",
+            whole in "[0-9]{0,8}|60480[01]|0{1,2}60480[01]|99999[0-9]",
+            fraction in "(\\.[0-9]{0,8})?",
+            end in "s|s |ss|S|\r|",
+        ) {
+            let terminal = format!("#{n} DONE {whole}{fraction}{end}");
+            for l in [line, terminal] {
+                prop_assert_eq!(parse_line(l.as_bytes()), by_rules(l.as_bytes()), "{:?}", l);
+            }
         }
     }
 

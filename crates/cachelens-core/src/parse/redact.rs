@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Captures, Regex};
 
 use super::vertex_name::parse_vertex_name;
@@ -56,6 +56,9 @@ const TRIGGERS: &[&str] = &[
 
 /// The trigger words in lower, UPPER and Capitalized case: exact matching keeps
 /// the automaton's SIMD prefilter (an ASCII-case-insensitive one is ten times slower).
+/// A contiguous NFA, not the DFA the builder would pick for so few words: the
+/// same matches, and the SIMD prefilter does most of the search either way, but
+/// the DFA took 1.7 M instructions to build (4 % of `summary` on a 1 MB log).
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let mut words: Vec<String> = Vec::new();
     for t in TRIGGERS {
@@ -69,6 +72,7 @@ static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     }
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostFirst)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(words)
         .expect("the trigger words build an automaton")
 });
