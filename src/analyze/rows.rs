@@ -150,7 +150,6 @@ pub(crate) struct Context {
 
 /// The rows of all logs, in input order, kept log by log (a report of
 /// 100,000 runs would hold them twice while they were put in one vector).
-#[derive(Default)]
 pub(crate) struct Rows {
     /// One per log, by [`Context::run`].
     pub(crate) contexts: Vec<Context>,
