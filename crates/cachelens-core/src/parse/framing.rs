@@ -406,25 +406,44 @@ fn label_region(template: &[u8], next: &[u8]) -> Option<Region> {
 /// Rule F1: where BuildKit's own line shapes start (`#N `, `[+] Building`,
 /// ` => `, a rawjson object, the client's `ERROR: failed to …` and the recap's `------`),
 /// within [`MAX_PREFIX`] bytes and after a separator.
+///
+/// Every shape starts with one of six bytes, so only their places are tried, found
+/// with memchr's vector search (the CI's own lines hold none, or few): `#`, `{`,
+/// `[` in one pass, and `E`, `-` and the `=` of ` => ` in another.
 fn anchor(line: &[u8]) -> Option<usize> {
     let limit = line.len().min(MAX_PREFIX + 1);
-    (0..limit).find(|&at| {
-        let after_separator = at == 0 || is_separator(line[at - 1]);
+    let after_separator = |at: usize| at == 0 || is_separator(line[at - 1]);
+    let opening = memchr::memchr3_iter(b'#', b'{', b'[', &line[..limit]).find(|&at| {
         let rest = &line[at..];
-        match rest[0] {
-            b'#' => after_separator && vertex_start(rest),
-            b'{' => after_separator && object_start(rest),
-            b'[' => after_separator && rest.starts_with(b"[+] Building"),
-            b'E' => {
-                after_separator
-                    && (rest.starts_with(b"ERROR: failed to ")
-                        || rest.starts_with(b"ERROR: BuildKit "))
+        after_separator(at)
+            && match rest[0] {
+                b'#' => vertex_start(rest),
+                b'{' => object_start(rest),
+                _ => rest.starts_with(b"[+] Building"),
             }
-            b'-' => after_separator && rest == b"------",
-            b' ' => rest.starts_with(b" => "),
-            _ => false,
-        }
-    })
+    });
+    // the `=` of ` => ` stands one byte after the anchor
+    let reach = line.len().min(limit + 1);
+    let other = memchr::memchr3_iter(b'E', b'-', b'=', &line[..reach])
+        .filter_map(|at| match line[at] {
+            b'=' => at.checked_sub(1),
+            _ => Some(at),
+        })
+        .take_while(|&at| at < limit && opening.is_none_or(|first| at < first))
+        .find(|&at| {
+            let rest = &line[at..];
+            match rest[0] {
+                b' ' => rest.starts_with(b" => "),
+                b'E' => {
+                    after_separator(at)
+                        && (rest.starts_with(b"ERROR: failed to ")
+                            || rest.starts_with(b"ERROR: BuildKit "))
+                }
+                b'-' => after_separator(at) && rest == b"------",
+                _ => false,
+            }
+        });
+    other.or(opening)
 }
 
 /// `separator`: what may stand between a prefix and the content.
@@ -1018,5 +1037,74 @@ mod tests {
             ("#1 [1/1] FROM x".into(), Some(Framing::Indent), false)
         );
         assert_eq!(got[3].0, "#1 DONE 0.0s");
+    }
+
+    /// Rule F1 byte by byte: every place of the prefix tried in turn.
+    fn anchor_by_rule(line: &[u8]) -> Option<usize> {
+        (0..line.len().min(MAX_PREFIX + 1)).find(|&at| {
+            let after_separator = at == 0 || is_separator(line[at - 1]);
+            let rest = &line[at..];
+            match rest[0] {
+                b'#' => after_separator && vertex_start(rest),
+                b'{' => after_separator && object_start(rest),
+                b'[' => after_separator && rest.starts_with(b"[+] Building"),
+                b'E' => {
+                    after_separator
+                        && (rest.starts_with(b"ERROR: failed to ")
+                            || rest.starts_with(b"ERROR: BuildKit "))
+                }
+                b'-' => after_separator && rest == b"------",
+                b' ' => rest.starts_with(b" => "),
+                _ => false,
+            }
+        })
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_anchor_search_finds_what_the_rule_does(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "#", "#5", "#5 ", "#5 [1/2] RUN x", "#12 .", "Step #1 - ", "{", "{\"logs\"",
+                        "{\"vertexes\"", "[", "[+] Building", "[+] Buildin", "[Container] ", " => ",
+                        " =>", "=> ", "=", "==> ", "E", "ERROR: failed to ", "ERROR: BuildKit ",
+                        "ERROR: ", "-", "------", "-----", " ", "\t", "]", "|", ":", ">", ")", "\x07",
+                        "2026/09/28 00:00:00.000000 ", "é", "\0", "\r",
+                    ]).prop_map(str::to_owned),
+                    "[ -~]{0,6}",
+                    "[a-z ]{60,140}",
+                    // around the prefix's bound
+                    "x{120,132}:",
+                ],
+                0..10,
+            ).prop_map(|parts| parts.concat()),
+        ) {
+            let line = parts.as_bytes();
+            prop_assert_eq!(anchor(line), anchor_by_rule(line), "{:?}", parts);
+        }
+    }
+
+    #[test]
+    fn anchors_at_the_edge_of_the_prefix() {
+        for shape in [
+            "#1 x",
+            " => x",
+            "------",
+            "ERROR: failed to x",
+            "[+] Building 1.0s",
+        ] {
+            for width in [MAX_PREFIX - 1, MAX_PREFIX, MAX_PREFIX + 1] {
+                let line = format!("{}:{shape}", "x".repeat(width - 1));
+                let expected = (width <= MAX_PREFIX).then_some(width);
+                assert_eq!(anchor(line.as_bytes()), expected, "{line:?}");
+            }
+        }
+        assert_eq!(anchor(b"a: => b"), Some(2));
+        assert_eq!(anchor(b"x|#3 DONE 0.1s"), Some(2));
+        assert_eq!(anchor(b"ab#3 DONE"), None);
+        assert_eq!(anchor(b"E=> #3 x"), Some(4));
     }
 }
