@@ -240,13 +240,13 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
 }
 
 /// Rows polars' JSON writer turns into text at a time ([`json_in_chunks`]).
-const JSON_CHUNK_ROWS: usize = 1 << 14;
+const JSON_CHUNK_ROWS: usize = 1 << 12;
 
 /// `df` as the JSON array polars' JSON writer makes of it, the same bytes,
-/// made `rows` rows at a time, as many chunks at once as there are threads
-/// (the writer takes one thread, and holds the text of a whole chunk before
-/// writing it: the steps of 100,000 runs are 370 MB of JSON), and written in
-/// order.
+/// made `rows` rows at a time, two chunks a thread at once (the writer takes
+/// one thread, and holds the text of a whole chunk before writing it: the
+/// steps of 100,000 runs are 370 MB of JSON; small chunks share out evenly),
+/// and written in order.
 fn json_in_chunks(df: &DataFrame, rows: usize, out: &mut impl Write) -> PolarsResult<()> {
     let chunks: Vec<DataFrame> = (0..df.height().max(1))
         .step_by(rows)
@@ -254,7 +254,7 @@ fn json_in_chunks(df: &DataFrame, rows: usize, out: &mut impl Write) -> PolarsRe
         .collect();
     out.write_all(b"[")?;
     let mut first = true;
-    for batch in chunks.chunks(rayon::current_num_threads().max(1)) {
+    for batch in chunks.chunks(2 * rayon::current_num_threads()) {
         let texts = batch
             .par_iter()
             .map(|chunk| {
