@@ -82,6 +82,10 @@ pub struct Cli {
     /// Read no configuration file.
     #[arg(long, global = true, conflicts_with = "config")]
     pub no_config: bool,
+    /// Threads to work on, at most: reading the logs, the tables, writing the report
+    /// [default: POLARS_MAX_THREADS, else RAYON_NUM_THREADS, else every core].
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 /// `--generate`: what to print.

@@ -305,6 +305,12 @@ pub fn command(choice: &Choice) -> Result<u8> {
         "redact",
         if redact { "on" } else { "off" }
     ));
+    // the pool's own size, as made
+    let (threads, from) = crate::threads::in_force();
+    text.push_str(&format!(
+        "{:<13} {threads:<28} {from:<12} (reading, tables, writing; --threads)\n",
+        "threads"
+    ));
     text.push_str("flags given to a command override every value above\n");
     for line in text.lines() {
         writeln!(out, "{}", terminal(line))?;

@@ -18,6 +18,7 @@ mod config;
 mod generate;
 mod run;
 mod stream;
+mod threads;
 mod unread;
 
 use std::process::ExitCode;
@@ -47,6 +48,9 @@ fn main() -> ExitCode {
     purge_freed_memory_soon();
     let matches = cli::Cli::command().get_matches();
     let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // SAFETY: no thread exists yet: parsing the arguments and setting an
+    // allocator option start none, and both pools are made later
+    unsafe { threads::limit(cli.threads) };
     if let Err(message) = cli.check() {
         cli::Cli::command()
             .error(clap::error::ErrorKind::ArgumentConflict, message)
@@ -79,7 +83,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match run::run(cli) {
+    match threads::on_the_pool(|| run::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if let Some(io) = err.downcast_ref::<std::io::Error>()

@@ -19,6 +19,8 @@ fn run(cwd: &Path, xdg: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
         .args(args)
         .env_remove("CACHELENS_CONFIG")
         .env_remove("CACHELENS_NO_REDACT")
+        .env_remove("POLARS_MAX_THREADS")
+        .env_remove("RAYON_NUM_THREADS")
         .env("XDG_CONFIG_HOME", xdg)
         .env("NO_COLOR", "1");
     for (k, v) in env {
@@ -141,6 +143,46 @@ fn config_command_says_where_each_value_comes_from() {
         redact.contains("on") && redact.contains("CACHELENS_NO_REDACT"),
         "{redact}"
     );
+}
+
+#[test]
+fn threads_size_the_pool_the_work_runs_on() {
+    let d = dirs();
+    // `config` reads the size of the pool as made: the flag or the variables
+    // must have sized it before it was
+    let threads = |env: &[(&str, &str)], args: &[&str]| -> (String, String) {
+        let o = run(&d.cwd, &d.xdg, env, args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("threads "))
+            .unwrap_or_else(|| panic!("no threads in {text}"));
+        let mut fields = line.split_whitespace().skip(1);
+        (fields.next().unwrap().into(), fields.next().unwrap().into())
+    };
+    let pair = |n: &str, from: &str| (n.to_owned(), from.to_owned());
+    let cores = std::thread::available_parallelism()
+        .unwrap()
+        .get()
+        .to_string();
+    assert_eq!(threads(&[], &["config"]), pair(&cores, "default"));
+    assert_eq!(threads(&[], &["-j", "1", "config"]), pair("1", "--threads"));
+    assert_eq!(
+        threads(&[], &["config", "--threads", "3"]),
+        pair("3", "--threads")
+    );
+    // RAYON_NUM_THREADS alone sizes polars' pool too
+    let rayon = [("RAYON_NUM_THREADS", "1")];
+    assert_eq!(threads(&rayon, &["config"]), pair("1", "RAYON_NUM_THREADS"));
+    let both = [("RAYON_NUM_THREADS", "1"), ("POLARS_MAX_THREADS", "3")];
+    assert_eq!(threads(&both, &["config"]), pair("3", "POLARS_MAX_THREADS"));
+    assert_eq!(
+        threads(&both, &["-j", "2", "config"]),
+        pair("2", "--threads")
+    );
+    let o = run(&d.cwd, &d.xdg, &[], &["-j", "0", "config"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -105,6 +105,41 @@ fn the_committed_example_is_what_the_main_command_makes() {
 }
 
 #[test]
+fn one_thread_or_two_write_the_same_bytes() {
+    let committed = files(&root().join("reports/example"));
+    for threads in ["1", "2"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("example");
+        let o = Command::new(BIN)
+            .current_dir(root())
+            .args([
+                "--threads",
+                threads,
+                "report",
+                "--archive",
+                "sample-logs/demo",
+            ])
+            .args(["--cache-size-gb", "12", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let made = files(&out);
+        assert_eq!(
+            made.keys().collect::<Vec<_>>(),
+            committed.keys().collect::<Vec<_>>()
+        );
+        for (k, v) in &made {
+            assert!(
+                committed[k] == *v,
+                "{} differs on {threads} threads",
+                k.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn no_table_writes_minus_zero() {
     let tables = demo_report().join("tables");
     for e in std::fs::read_dir(&tables).unwrap() {

@@ -67,17 +67,21 @@ macro_rules! table {
 
         impl $row {
             /// The rows as a table (a slice of them, or any iterator that
-            /// can be walked once per column).
+            /// can be walked once per column), its columns made in parallel.
             pub fn frame<'a>(
-                rows: impl IntoIterator<Item = &'a Self, IntoIter: Clone>,
+                rows: impl IntoIterator<Item = &'a Self, IntoIter: Clone + Sync>,
             ) -> ::polars::prelude::PolarsResult<::polars::prelude::DataFrame> {
+                use ::rayon::prelude::*;
                 let rows = rows.into_iter();
-                ::polars::prelude::DataFrame::new(rows.clone().count(), vec![$(
-                    <$ty as $crate::analyze::columns::Cell>::column(
+                let columns: &[&(dyn Fn() -> ::polars::prelude::Column + Sync)] = &[$(
+                    &|| <$ty as $crate::analyze::columns::Cell>::column(
                         $konst.$field,
                         rows.clone().map(|r| &r.$field),
                     ),
-                )*])
+                )*];
+                // one task a column, in order
+                let columns: Vec<_> = columns.par_iter().with_max_len(1).map(|make| make()).collect();
+                ::polars::prelude::DataFrame::new(rows.clone().count(), columns)
             }
         }
     };

@@ -14,6 +14,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::charts::{self, ChartData, ChartError};
@@ -230,29 +231,58 @@ pub fn write_table(df: &DataFrame, stem: &Path) -> Result<(), WriteError> {
         .map_err(table_err(&parquet))?;
 
     let json = with("json");
-    let mut f = File::create(&json).map_err(io_err(&json))?;
-    JsonWriter::new(&mut f)
-        .with_json_format(JsonFormat::Json)
-        .finish(&mut in_chunks(&df, JSON_CHUNK_ROWS).map_err(table_err(&json))?)
+    let f = File::create(&json).map_err(io_err(&json))?;
+    let mut w = BufWriter::new(f);
+    json_in_chunks(&df, JSON_CHUNK_ROWS, &mut w)
+        .and_then(|()| Ok(w.flush()?))
         .map_err(table_err(&json))?;
     Ok(())
 }
 
-/// Rows polars' JSON writer turns into text at a time ([`in_chunks`]).
-const JSON_CHUNK_ROWS: usize = 1 << 16;
+/// Rows polars' JSON writer turns into text at a time ([`json_in_chunks`]).
+const JSON_CHUNK_ROWS: usize = 1 << 12;
 
-/// `df` as chunks of at most `rows` rows, views of its buffers: polars' JSON
-/// writer holds the text of a whole chunk before writing it (the steps of
-/// 100,000 runs are one chunk of 370 MB of JSON), and writes the chunks of a
-/// table as one array, the same bytes.
-fn in_chunks(df: &DataFrame, rows: usize) -> PolarsResult<DataFrame> {
-    let mut out = df.slice(0, rows);
-    let mut offset = rows;
-    while offset < df.height() {
-        out.vstack_mut(&df.slice(offset as i64, rows))?;
-        offset += rows;
+/// `df` as the JSON array polars' JSON writer makes of it, the same bytes,
+/// made `rows` rows at a time, two chunks a thread at once (the writer takes
+/// one thread, and holds the text of a whole chunk before writing it: the
+/// steps of 100,000 runs are 370 MB of JSON; small chunks share out evenly),
+/// and written in order.
+fn json_in_chunks(df: &DataFrame, rows: usize, out: &mut impl Write) -> PolarsResult<()> {
+    let chunks: Vec<DataFrame> = (0..df.height().max(1))
+        .step_by(rows)
+        .map(|at| df.slice(at as i64, rows))
+        .collect();
+    out.write_all(b"[")?;
+    let mut first = true;
+    for batch in chunks.chunks(2 * rayon::current_num_threads()) {
+        let texts = batch
+            .par_iter()
+            .map(|chunk| {
+                let mut text = Vec::new();
+                JsonWriter::new(&mut text)
+                    .with_json_format(JsonFormat::Json)
+                    .finish(&mut chunk.clone())?;
+                Ok(text)
+            })
+            .collect::<PolarsResult<Vec<Vec<u8>>>>()?;
+        for text in &texts {
+            // the chunk's rows, without its array's brackets
+            let rows = text
+                .strip_prefix(b"[")
+                .and_then(|t| t.strip_suffix(b"]"))
+                .ok_or_else(|| polars_err!(ComputeError: "a JSON chunk is not an array"))?;
+            if rows.is_empty() {
+                continue;
+            }
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(rows)?;
+        }
     }
-    Ok(out)
+    out.write_all(b"]")?;
+    Ok(())
 }
 
 /// The table for CSV: text cells a spreadsheet would take for a formula
@@ -354,11 +384,24 @@ mod tests {
                 .unwrap();
             out
         };
-        let whole = json(&mut df.clone());
-        for rows in [1, 2, 4, 5, 9] {
-            let mut chunked = in_chunks(&df, rows).unwrap();
-            assert_eq!(chunked.first_col_n_chunks(), df.height().div_ceil(rows));
-            assert_eq!(json(&mut chunked), whole, "{rows} rows a chunk");
+        for df in [df.clone(), df.slice(0, 0)] {
+            let whole = json(&mut df.clone());
+            for rows in [1, 2, 4, 5, 9] {
+                for threads in [1, 2, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let mut chunked = Vec::new();
+                    pool.install(|| json_in_chunks(&df, rows, &mut chunked))
+                        .unwrap();
+                    assert_eq!(
+                        String::from_utf8(chunked).unwrap(),
+                        String::from_utf8(whole.clone()).unwrap(),
+                        "{rows} rows a chunk, {threads} threads"
+                    );
+                }
+            }
         }
     }
 }

@@ -6,6 +6,8 @@
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use super::lineage::LineageIndex;
 use crate::analyze::key::step_key;
 use crate::model::{Build, BuildId, ParsedLog};
@@ -230,15 +232,19 @@ pub fn choose<'a, L: Borrow<ParsedLog>>(
     if !selection.all {
         targets = targets.last().copied().into_iter().collect();
     }
-    // only when no baseline is given
-    let lineages = selection
-        .baseline
-        .is_none()
-        .then(|| LineageIndex::new(&builds));
-    let peers = PeerIndex::new(&builds);
+    // the lineages only when no baseline is given
+    let (lineages, peers) = rayon::join(
+        || {
+            selection
+                .baseline
+                .is_none()
+                .then(|| LineageIndex::new(&builds))
+        },
+        || PeerIndex::new(&builds),
+    );
     let given = Peers::of(selection.baseline).unchanged_context_bytes;
     targets
-        .into_iter()
+        .into_par_iter()
         .map(|t| {
             let target = &builds[t];
             Choice {

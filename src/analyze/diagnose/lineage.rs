@@ -12,10 +12,15 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::baseline::{Candidate, Project};
 use super::stages::first_miss;
 use crate::analyze::key::step_key;
 use crate::model::Status;
+
+/// Builds whose cached keys are made at once ([`LineageIndex::new`]).
+const KEY_BATCH: usize = 4096;
 
 /// A lineage's builds, indexed.
 #[derive(Debug)]
@@ -62,13 +67,28 @@ impl<'a> LineageIndex<'a> {
         // positions, hit rates and cached keys of each group, before its tree
         type Building = (Vec<u32>, Vec<f64>, HashMap<u32, Vec<u32>>);
         let mut groups: HashMap<GroupKey<'a>, Building> = HashMap::new();
-        for (at, c) in (0u32..).zip(builds) {
-            let mut cached: Vec<u32> = c
-                .build
-                .steps
-                .iter()
-                .filter(|s| s.status == Status::Cached)
-                .filter_map(step_key)
+        // the cached steps' keys (their text is most of the work) made in
+        // parallel, a batch of builds at a time, and numbered in order: the
+        // same numbers on any number of threads
+        let cached_keys = |batch: &[Candidate<'a>]| -> Vec<Vec<String>> {
+            batch
+                .par_iter()
+                .map(|c| {
+                    c.build
+                        .steps
+                        .iter()
+                        .filter(|s| s.status == Status::Cached)
+                        .filter_map(step_key)
+                        .collect()
+                })
+                .collect()
+        };
+        let keyed = builds
+            .chunks(KEY_BATCH)
+            .flat_map(|batch| batch.iter().zip(cached_keys(batch)));
+        for (at, (c, texts)) in (0u32..).zip(keyed) {
+            let mut cached: Vec<u32> = texts
+                .into_iter()
                 .map(|k| {
                     let next = keys.len() as u32;
                     *keys.entry(k).or_insert(next)
