@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use cachelens::analyze::ReadOptions;
 use cachelens::model::{Build, ParsedLog};
+use cachelens::parse::Parsed;
 use cachelens::report::{StepsFormat, StepsWriter, SummaryFormat, SummaryWriter, TableOptions};
 use cachelens::source::Source;
 use cachelens::summary::Summary;
@@ -36,14 +37,17 @@ fn each_build(sources: &[Source], inputs: &Inputs, to: &mut dyn Consumer) -> io:
     for source in sources {
         let live = *source == Source::Stdin;
         let mut failed = None;
-        let parsed = source.parse(&parse, max, &mut |b| match to
-            .build(b)
-            .and_then(|()| if live { to.flush() } else { Ok(()) })
-        {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
+        let parsed = source.parse(&parse, max, &mut |p| {
+            let done = match p {
+                Parsed::Build(b) => to.build(b),
+                Parsed::Log(rest) => to.log(&rest),
+            };
+            match done.and_then(|()| if live { to.flush() } else { Ok(()) }) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             }
         });
         if let Some(e) = failed {

@@ -795,3 +795,74 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert!(!err.contains("panicked"), "{kind}: {err}");
     }
 }
+
+/// The text of an archived CodeBuild stream of the demo: its events' messages.
+fn demo_stream_text(group: &str, nth: usize) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-logs/demo")
+        .join(group);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    std::fs::read_to_string(&files[nth])
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|e| e["m"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn codebuild_runs_put_together_in_one_file_are_told_apart() {
+    let runs = [
+        demo_stream_text("%2Faws%2Fcodebuild%2Fweb", 0),
+        demo_stream_text("%2Faws%2Fcodebuild%2Fapi", 1),
+        demo_stream_text("%2Faws%2Fcodebuild%2Fworker", 2),
+    ];
+    let f = temp_log(runs.concat().as_bytes());
+    let name = f.path().to_str().unwrap().to_owned();
+
+    let steps = run_file(&["steps"], f.path());
+    assert!(steps.status.success(), "{}", stderr(&steps));
+    let doc: Value = serde_json::from_slice(&steps.stdout).unwrap();
+    let records = doc["runs"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "a run record per CodeBuild run");
+    for (record, text) in records.iter().zip(&runs) {
+        assert_eq!(record["source"], name.as_str());
+        let phases = record["phases"].as_array().unwrap();
+        let entered = text.matches("Entering phase ").count();
+        assert!(
+            (entered..=entered + 1).contains(&phases.len()),
+            "{} phases for {entered} entered",
+            phases.len()
+        );
+        assert_eq!(phases[0]["name"], "DOWNLOAD_SOURCE");
+    }
+    let builds = builds_of(&steps);
+    let per_run: usize = runs
+        .iter()
+        .map(|t| t.matches("Running command docker build").count())
+        .sum();
+    assert_eq!(builds.len(), per_run);
+    let indexes: Vec<_> = builds
+        .iter()
+        .map(|b| b["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, (0..per_run as u64).collect::<Vec<_>>());
+
+    // the summary: each run's section, then its builds
+    let summary = stdout(&run_file(&["summary", "--color", "never"], f.path()));
+    let sections: Vec<usize> = summary
+        .match_indices("CodeBuild run ")
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(sections.len(), 3, "{summary}");
+    for pair in sections.windows(2) {
+        assert!(
+            summary[pair[0]..pair[1]].matches("POST_BUILD").count() == 1,
+            "one run's phases per section:\n{summary}"
+        );
+    }
+}

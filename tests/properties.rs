@@ -7,7 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use cachelens::model::Status;
-use cachelens::parse::{FormatIn, LogParser, ParseOptions, parse_log_with};
+use cachelens::parse::{
+    FormatIn, LogParser, ParseOptions, Parsed, parse_log_with, parse_logs_with,
+};
 use proptest::prelude::*;
 
 fn real_logs() -> Vec<Vec<u8>> {
@@ -146,20 +148,28 @@ proptest! {
         let logs = real_logs();
         let input = apply(&logs[log % logs.len()], &edits);
         let options = ParseOptions { max_line, ..ParseOptions::default() };
-        let whole = parse_log_with(&input, "mangled", &options);
+        let whole = parse_logs_with(&input, "mangled", &options);
         let mut parser = LogParser::new("mangled", &options);
-        let mut builds = Vec::new();
+        let (mut logs, mut builds) = (Vec::new(), Vec::new());
+        let mut take = |p| match p {
+            Parsed::Build(b) => builds.push(b),
+            Parsed::Log(mut log) => {
+                log.builds = std::mem::take(&mut builds);
+                logs.push(log);
+            }
+        };
         let mut rest = &input[..];
         for size in sizes.iter().cycle() {
             if rest.is_empty() {
                 break;
             }
             let (piece, after) = rest.split_at((*size).min(rest.len()));
-            parser.push(piece, &mut |b| builds.push(b));
+            parser.push(piece, &mut take);
             rest = after;
         }
-        let mut pieces = parser.finish(&mut |b| builds.push(b));
-        pieces.builds = builds;
-        prop_assert_eq!(pieces, whole);
+        let mut last = parser.finish(&mut take);
+        last.builds = builds;
+        logs.push(last);
+        prop_assert_eq!(logs, whole);
     }
 }

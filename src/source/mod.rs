@@ -17,8 +17,17 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::model::{Build, Origin, ParsedLog};
-use crate::parse::{LogParser, ParseOptions};
+use crate::model::{Origin, ParsedLog};
+use crate::parse::{LogParser, ParseOptions, Parsed};
+
+/// `log` with what its source knows: the origin, and the build id on its run.
+fn with_origin(mut log: ParsedLog, origin: &Origin) -> ParsedLog {
+    if let Some(id) = &origin.build_id {
+        log.run.get_or_insert_default().build_id = Some(id.clone());
+    }
+    log.origin = origin.clone();
+    log
+}
 
 /// A failure to read a source.
 #[derive(Debug, thiserror::Error)]
@@ -95,28 +104,45 @@ impl Source {
         }
     }
 
-    /// Reads and parses the log as a stream, in pieces: `build` gets each build
-    /// (with the source's CodeBuild build id) as soon as it ends, and returns
-    /// `false` to stop reading; the log's other records are returned. Memory
-    /// is bounded by the largest build, not the log. More than `max` bytes
-    /// (after decompression: a gzip bomb, an endless stdin) end with
-    /// [`SourceError::TooLarge`].
+    /// Reads and parses the log as a stream, in pieces: `to` gets each build
+    /// (with the source's CodeBuild build id) as soon as it ends, and each
+    /// log but the last where the source holds several CodeBuild runs (rule
+    /// C5), and returns `false` to stop reading; the last log's other records
+    /// are returned. Memory is bounded by the largest build, not the log. More
+    /// than `max` bytes (after decompression: a gzip bomb, an endless stdin)
+    /// end with [`SourceError::TooLarge`]. A source that knows its build id
+    /// is one run: its logs are returned as one.
     pub fn parse(
         &self,
         options: &ParseOptions,
         max: u64,
-        build: &mut dyn FnMut(Build) -> bool,
+        to: &mut dyn FnMut(Parsed) -> bool,
     ) -> Result<ParsedLog, SourceError> {
         let mut opened = self.open()?;
         let err = |source| self.read_error(source);
-        let id = opened.origin.build_id.clone();
+        let origin = std::mem::take(&mut opened.origin);
         let (handed, more) = (Cell::new(0), Cell::new(true));
-        let mut give = |mut b: Build| {
-            if more.get() {
-                b.build_id.clone_from(&id);
-                handed.set(handed.get() + 1);
-                more.set(build(b));
+        let mut one_run = None::<ParsedLog>;
+        let mut give = |p: Parsed| {
+            if !more.get() {
+                return;
             }
+            let p = match p {
+                Parsed::Build(mut b) => {
+                    b.build_id.clone_from(&origin.build_id);
+                    handed.set(handed.get() + 1);
+                    Parsed::Build(b)
+                }
+                Parsed::Log(log) if origin.build_id.is_some() => {
+                    match &mut one_run {
+                        Some(whole) => whole.append(log),
+                        None => one_run = Some(log),
+                    }
+                    return;
+                }
+                Parsed::Log(log) => Parsed::Log(with_origin(log, &origin)),
+            };
+            more.set(to(p));
         };
         let mut parser = LogParser::new(&opened.name, options);
         let mut piece = vec![0; PIECE];
@@ -139,12 +165,15 @@ impl Source {
             }
             parser.push(&piece[..n], &mut give);
         }
-        let mut log = parser.finish(&mut give);
-        if let Some(id) = &opened.origin.build_id {
-            log.run.get_or_insert_default().build_id = Some(id.clone());
-        }
-        log.origin = opened.origin;
-        Ok(log)
+        let last = parser.finish(&mut give);
+        let log = match one_run {
+            Some(mut whole) => {
+                whole.append(last);
+                whole
+            }
+            None => last,
+        };
+        Ok(with_origin(log, &origin))
     }
 
     /// A read of this log failed.

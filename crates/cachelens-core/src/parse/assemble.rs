@@ -11,7 +11,7 @@ use super::plain::{
     Body, Client, Line, Recap, Terminal, context_transfer, fetch_status, is_status, parse_line,
 };
 use super::rawjson::{ObjectScan, RawJsonError, SolveStatus, Trace, parse_status, starts_object};
-use super::stream::LogParser;
+use super::stream::{LogParser, Parsed};
 use super::tty::{Frames, TtyLine, parse_tty_line};
 use super::vertex_name::{VertexName, parse_vertex_name};
 use super::{FormatIn, ParseOptions};
@@ -37,14 +37,49 @@ pub fn parse_log_as(input: &[u8], source: &str, format: FormatIn) -> ParsedLog {
     )
 }
 
-/// Parses a whole log as `options` say (a [`LogParser`] given it in one piece).
+/// Parses a whole log as `options` say (a [`LogParser`] given it in one
+/// piece), as one record: where it holds several CodeBuild runs (rule C5),
+/// their records are put together ([`parse_logs_with`] keeps them apart).
 pub fn parse_log_with(input: &[u8], source: &str, options: &ParseOptions) -> ParsedLog {
-    let mut builds = Vec::new();
+    let (mut earlier, mut builds) = (None::<ParsedLog>, Vec::new());
+    let mut take = |p: Parsed| match p {
+        Parsed::Build(b) => builds.push(b),
+        Parsed::Log(log) => match &mut earlier {
+            Some(whole) => whole.append(log),
+            None => earlier = Some(log),
+        },
+    };
     let mut parser = LogParser::new(source, options);
-    parser.push(input, &mut |b| builds.push(b));
-    let mut log = parser.finish(&mut |b| builds.push(b));
+    parser.push(input, &mut take);
+    let last = parser.finish(&mut take);
+    let mut log = match earlier {
+        Some(mut whole) => {
+            whole.append(last);
+            whole
+        }
+        None => last,
+    };
     log.builds = builds;
     log
+}
+
+/// Parses a whole log as `options` say: one record for each CodeBuild run it
+/// holds one after another (rule C5), or for the whole, in input order.
+pub fn parse_logs_with(input: &[u8], source: &str, options: &ParseOptions) -> Vec<ParsedLog> {
+    let (mut logs, mut builds) = (Vec::new(), Vec::new());
+    let mut take = |p: Parsed| match p {
+        Parsed::Build(b) => builds.push(b),
+        Parsed::Log(mut log) => {
+            log.builds = std::mem::take(&mut builds);
+            logs.push(log);
+        }
+    };
+    let mut parser = LogParser::new(source, options);
+    parser.push(input, &mut take);
+    let mut last = parser.finish(&mut take);
+    last.builds = builds;
+    logs.push(last);
+    logs
 }
 
 /// Where the end-of-build error recap stands (rule A6).
@@ -168,13 +203,14 @@ enum JsonRead<'t> {
     Invalid,
 }
 
-/// Lines into builds: each build is queued in `builds` when it ends.
+/// Lines into builds: each build is queued in `out` when it ends, and so is
+/// each log but the last (a CodeBuild run, rule C5).
 pub(super) struct Assembler {
     source: String,
     format_in: FormatIn,
     json: Option<JsonObject>,
-    /// Builds ended and not yet handed on.
-    pub(super) builds: Vec<Build>,
+    /// Builds and logs ended and not yet handed on.
+    pub(super) out: Vec<Parsed>,
     /// Builds ended so far.
     ended: usize,
     current: Option<BuildState>,
@@ -190,6 +226,8 @@ pub(super) struct Assembler {
     unparsed_outside_shaped: u64,
     errors_outside: Vec<(u64, String)>,
     lines: u64,
+    /// The last line of the previous log (rule C5), 0 for the first.
+    log_start: u64,
     run: Option<Run>,
     /// Framing and wall-clock time of the line being read.
     framing: Option<Framing>,
@@ -205,7 +243,7 @@ impl Assembler {
             source: source.to_owned(),
             format_in,
             json: None,
-            builds: Vec::new(),
+            out: Vec::new(),
             ended: 0,
             current: None,
             block: None,
@@ -217,6 +255,7 @@ impl Assembler {
             unparsed_outside_shaped: 0,
             errors_outside: Vec::new(),
             lines: 0,
+            log_start: 0,
             run: None,
             framing: None,
             time: None,
@@ -376,6 +415,15 @@ impl Assembler {
     fn agent_line(&mut self, number: u64, agent: &AgentLine<'_>) {
         self.block = None;
         self.recap = RecapState::None;
+        if self
+            .run
+            .as_ref()
+            .is_some_and(|run| codebuild::starts_run(run, agent))
+        {
+            // rule C5: another run, another log
+            let log = self.take_log(number - 1);
+            self.out.push(Parsed::Log(log));
+        }
         codebuild::apply(self.run.get_or_insert_default(), agent, number);
         if matches!(
             agent.event,
@@ -644,24 +692,31 @@ impl Assembler {
                 self.unparsed_outside_shaped += lines;
                 return;
             }
-            self.builds
-                .push(finish_build(state, &self.source, self.ended));
+            self.out
+                .push(Parsed::Build(finish_build(state, &self.source, self.ended)));
             self.ended += 1;
         }
     }
 
     /// The end of the log: the last build is queued, the rest returned.
     pub(super) fn finish(&mut self) -> ParsedLog {
+        self.take_log(self.lines)
+    }
+
+    /// The end of a log at line `last`: its last build is queued, the rest
+    /// returned, and the counts start again for the next log.
+    fn take_log(&mut self, last: u64) -> ParsedLog {
         if let Some(p) = self.json.take() {
             self.unparsed(p.first_line, p.lines, &p.text);
         }
         self.end_build();
+        let lines = last - std::mem::replace(&mut self.log_start, last);
         ParsedLog {
-            source: std::mem::take(&mut self.source),
+            source: self.source.clone(),
             builds: Vec::new(),
-            lines: self.lines,
-            unparsed_outside: self.unparsed_outside,
-            unparsed_outside_shaped: self.unparsed_outside_shaped,
+            lines,
+            unparsed_outside: std::mem::take(&mut self.unparsed_outside),
+            unparsed_outside_shaped: std::mem::take(&mut self.unparsed_outside_shaped),
             errors_outside: std::mem::take(&mut self.errors_outside),
             run: self.run.take(),
             origin: Origin::default(),
@@ -1256,5 +1311,99 @@ mod tests {
         assert!(log.builds.is_empty());
         assert_eq!(log.unparsed_outside, 2, "a lone ESC cleans to a blank line");
         assert!(parse("").builds.is_empty());
+    }
+
+    /// The phases a run enters, in order (DOWNLOAD_SOURCE only completes).
+    const RUN_PHASES: [&str; 6] = [
+        "INSTALL",
+        "PRE_BUILD",
+        "BUILD",
+        "POST_BUILD",
+        "FINALIZING",
+        "COMPLETED",
+    ];
+
+    /// A CodeBuild run: agent lines around one build, `phases` of them; the
+    /// run's first lines when `start`.
+    fn codebuild_run(hour: u32, phases: &[&str], start: bool) -> String {
+        let at = |m: u32| format!("[Container] 2024/01/15 {hour:02}:{m:02}:00.000000");
+        let mut text = String::new();
+        if start {
+            text += &format!("{} Running on CodeBuild On-demand\n", at(0));
+            text += &format!("{} Waiting for agent ping\n", at(0));
+        }
+        for (m, phase) in phases.iter().enumerate() {
+            let m = m as u32;
+            text += &format!("{} Entering phase {phase}\n", at(m));
+            if *phase == "BUILD" {
+                text += &format!("{} Running command docker build .\n", at(m));
+                text += "#1 [1/2] FROM a\n#1 DONE 0.1s\n#2 [2/2] RUN b\n#2 CACHED\n";
+            }
+            text += &format!("{} Phase complete: {phase} State: SUCCEEDED\n", at(m));
+        }
+        text
+    }
+
+    #[test]
+    fn runs_one_after_another_are_logs_apart() {
+        let all = RUN_PHASES;
+        for (first, second) in [
+            // whole runs, with their first lines
+            (codebuild_run(10, &all, true), codebuild_run(11, &all, true)),
+            // without them: the phases start again
+            (
+                codebuild_run(10, &all, false),
+                codebuild_run(11, &all, false),
+            ),
+            // the first cut short in its build, the second from its start
+            (
+                codebuild_run(10, &all[..3], false),
+                codebuild_run(11, &all, true),
+            ),
+            // the second cut at its start: its first phase comes before the first's last
+            (
+                codebuild_run(10, &all, true),
+                codebuild_run(11, &all[2..], false),
+            ),
+        ] {
+            let text = format!("{first}{second}");
+            let logs = parse_logs_with(text.as_bytes(), "t.log", &ParseOptions::default());
+            assert_eq!(logs.len(), 2, "{text}");
+            let lines = [first.lines().count(), second.lines().count()];
+            for (log, lines) in logs.iter().zip(lines) {
+                assert_eq!(log.lines, lines as u64);
+                assert_eq!(log.source, "t.log");
+                let run = log.run.as_ref().expect("a run");
+                assert_eq!(run.phases[0].name, run.phases[0].name.to_uppercase());
+                assert!(run.phases.windows(2).all(|w| w[0].name != w[1].name));
+            }
+            let builds: Vec<_> = logs.iter().flat_map(|l| &l.builds).collect();
+            assert_eq!(builds.len(), 2);
+            assert_eq!(
+                builds.iter().map(|b| b.index).collect::<Vec<_>>(),
+                [0, 1],
+                "indexes run on through the source"
+            );
+            assert!(builds.iter().all(|b| b.phase.as_deref() == Some("BUILD")));
+            assert_eq!(logs[1].builds.len(), 1);
+            // as one record: everything, the phases one run after the other
+            let whole = parse_log(text.as_bytes(), "t.log");
+            assert_eq!(whole.builds.len(), 2);
+            assert_eq!(whole.lines, text.lines().count() as u64);
+            let phases = |l: &ParsedLog| l.run.as_ref().map_or(0, |r| r.phases.len());
+            assert_eq!(phases(&whole), phases(&logs[0]) + phases(&logs[1]));
+        }
+    }
+
+    #[test]
+    fn one_run_is_one_log() {
+        let all = RUN_PHASES;
+        let mut text = codebuild_run(10, &all, true);
+        // a phase of another name, and a phase named twice, start no run
+        text += "[Container] 2024/01/15 10:30:00.000000 Entering phase CUSTOM\n";
+        text += "[Container] 2024/01/15 10:30:00.000000 Entering phase CUSTOM\n";
+        let logs = parse_logs_with(text.as_bytes(), "t.log", &ParseOptions::default());
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].builds.len(), 1);
     }
 }

@@ -35,6 +35,8 @@ pub enum AgentEvent<'a> {
     RunningCommand(&'a [u8]),
     /// `command-failed`: the command and its exit status.
     CommandFailed(&'a [u8], i32),
+    /// `run-start`: the agent's first lines of a run.
+    RunStart,
     /// `other-agent-text`.
     Other,
 }
@@ -73,6 +75,10 @@ fn agent_event(i: &[u8]) -> PResult<'_, AgentEvent<'_>> {
             AgentEvent::RunningCommand,
         ),
         map(command_failed, |(c, n)| AgentEvent::CommandFailed(c, n)),
+        map(
+            alt((tag("Running on CodeBuild "), tag("Waiting for agent ping"))),
+            |_| AgentEvent::RunStart,
+        ),
         // rule C4: `[Container] <stamp> #N …` is command output under the agent's prefix
         map(verify(rest, |t: &[u8]| !is_vertex_line(t)), |_| {
             AgentEvent::Other
@@ -153,6 +159,41 @@ fn word(i: &[u8]) -> PResult<'_, &[u8]> {
     take_while1(|c: u8| c.is_ascii_alphanumeric() || c == b'_').parse(i)
 }
 
+/// The phases of a run in the order CodeBuild runs them.
+const PHASE_ORDER: [&[u8]; 11] = [
+    b"SUBMITTED",
+    b"QUEUED",
+    b"PROVISIONING",
+    b"DOWNLOAD_SOURCE",
+    b"INSTALL",
+    b"PRE_BUILD",
+    b"BUILD",
+    b"POST_BUILD",
+    b"UPLOAD_ARTIFACTS",
+    b"FINALIZING",
+    b"COMPLETED",
+];
+
+fn phase_rank(name: &[u8]) -> Option<usize> {
+    PHASE_ORDER.iter().position(|p| *p == name)
+}
+
+/// Whether `line` starts another run than `run` (rule C5): the agent's
+/// `run-start` text once `run` has phases or commands, or a phase that comes
+/// before the last phase of `run` in CodeBuild's order.
+pub fn starts_run(run: &Run, line: &AgentLine<'_>) -> bool {
+    let phase = match line.event {
+        AgentEvent::RunStart => return !run.phases.is_empty() || !run.commands.is_empty(),
+        AgentEvent::EnteringPhase(name) | AgentEvent::PhaseComplete(name, _) => name,
+        _ => return false,
+    };
+    let last = run
+        .phases
+        .last()
+        .and_then(|p| phase_rank(p.name.as_bytes()));
+    matches!((phase_rank(phase), last), (Some(new), Some(last)) if new < last)
+}
+
 /// Applies one agent line to `run` (rules C2, C3 of the grammar).
 pub fn apply(run: &mut Run, line: &AgentLine<'_>, number: u64) {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -204,7 +245,7 @@ pub fn apply(run: &mut Run, line: &AgentLine<'_>, number: u64) {
                 c.exit_status = Some(status);
             }
         }
-        AgentEvent::Other => {}
+        AgentEvent::RunStart | AgentEvent::Other => {}
     }
 }
 
@@ -257,6 +298,14 @@ mod tests {
         );
         assert_eq!(
             event("[Container] 2024/01/15 10:23:45.123456 Waiting for agent ping"),
+            AgentEvent::RunStart
+        );
+        assert_eq!(
+            event("[Container] 2024/01/15 10:23:45.123456 Running on CodeBuild On-demand"),
+            AgentEvent::RunStart
+        );
+        assert_eq!(
+            event("[Container] 2024/01/15 10:23:45.123456 Phase is DOWNLOAD_SOURCE"),
             AgentEvent::Other
         );
         for not in [

@@ -5,7 +5,8 @@
 //! [`rawjson`] `rawjson.md`, [`tty`] `buildkit-tty.ebnf`, [`vertex_name`] `vertex-name.ebnf`, [`codebuild`]
 //! `codebuild.ebnf`, and [`assemble`] the assembler rules at the end of
 //! `buildkit-plain.ebnf`, `codebuild.ebnf`, `rawjson.md` and `buildkit-tty.ebnf`;
-//! [`stream`] reads a log in pieces and hands on each build as it ends.
+//! [`stream`] reads a log in pieces and hands on each build (and CodeBuild
+//! run) as it ends.
 //! Pure functions of bytes: no I/O, no clock.
 
 pub mod assemble;
@@ -20,8 +21,8 @@ pub mod stream;
 pub mod tty;
 pub mod vertex_name;
 
-pub use assemble::{parse_log, parse_log_as, parse_log_with};
-pub use stream::LogParser;
+pub use assemble::{parse_log, parse_log_as, parse_log_with, parse_logs_with};
+pub use stream::{LogParser, Parsed};
 
 use crate::model::Format;
 

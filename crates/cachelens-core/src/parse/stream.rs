@@ -1,6 +1,7 @@
 //! A log parsed as it is read: bytes in pieces of any size, each build handed
-//! on (redacted) as soon as it ends, so memory is bounded by the largest build,
-//! not by the log. The whole-log entry points ([`parse_log_with`](super::parse_log_with))
+//! on (redacted) as soon as it ends, and each CodeBuild run of a source that
+//! holds several (rule C5), so memory is bounded by the largest build, not by
+//! the log. The whole-log entry points ([`parse_log_with`](super::parse_log_with))
 //! are this parser given one piece.
 
 use memchr::memmem;
@@ -15,8 +16,19 @@ use crate::model::{Build, ParsedLog, Refused};
 /// The marker a private-key block's first line holds (redaction).
 const KEY_MARKER: &[u8] = b"PRIVATE KEY-----";
 
-/// Parses one log given in pieces ([`push`](Self::push)), handing on each
-/// build when it ends.
+/// What the parser hands on as it reads.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A build, as it ends.
+    Build(Build),
+    /// A log that ended before the input did: the records but the builds of a
+    /// CodeBuild run the next run follows in the same source (rule C5). Its
+    /// builds were handed on before it.
+    Log(ParsedLog),
+}
+
+/// Parses one source given in pieces ([`push`](Self::push)), handing on each
+/// build when it ends, and each log but the last.
 pub struct LogParser {
     lines: LineReader,
     reader: Reader,
@@ -58,19 +70,19 @@ impl LogParser {
         }
     }
 
-    /// Reads the next piece of the log; `build` gets every build it ends.
-    pub fn push(&mut self, piece: &[u8], build: &mut dyn FnMut(Build)) {
+    /// Reads the next piece of the log; `to` gets every build and log it ends.
+    pub fn push(&mut self, piece: &[u8], to: &mut dyn FnMut(Parsed)) {
         if self.redact && self.reader.pem.is_none() && self.may_hold_key(piece) {
             self.reader.pem = Some(PemBlocks::default());
         }
         let reader = &mut self.reader;
         self.lines.feed(piece, &mut |line| reader.read(line));
-        self.hand_on(build);
+        self.hand_on(to);
     }
 
-    /// The end of the log: `build` gets the last builds; the log's other
-    /// records are returned (with no builds).
-    pub fn finish(mut self, build: &mut dyn FnMut(Build)) -> ParsedLog {
+    /// The end of the input: `to` gets the last builds (and logs); the last
+    /// log's other records are returned (with no builds).
+    pub fn finish(mut self, to: &mut dyn FnMut(Parsed)) -> ParsedLog {
         let reader = &mut self.reader;
         self.lines.finish(&mut |line| reader.read(line));
         let Reader { asm, framer, .. } = reader;
@@ -86,7 +98,7 @@ impl LogParser {
             );
         }
         let mut log = reader.asm.finish();
-        self.hand_on(build);
+        self.hand_on(to);
         // redaction looks at what was kept: cleaned of escapes, rawjson's decoded
         if self.redact {
             redact::redact_rest(&mut log);
@@ -111,12 +123,15 @@ impl LogParser {
         found
     }
 
-    fn hand_on(&mut self, build: &mut dyn FnMut(Build)) {
-        for mut b in self.reader.asm.builds.drain(..) {
+    fn hand_on(&mut self, to: &mut dyn FnMut(Parsed)) {
+        for mut p in self.reader.asm.out.drain(..) {
             if self.redact {
-                redact::redact_build(&mut b);
+                match &mut p {
+                    Parsed::Build(b) => redact::redact_build(b),
+                    Parsed::Log(log) => redact::redact_rest(log),
+                }
             }
-            build(b);
+            to(p);
         }
     }
 }
@@ -171,12 +186,23 @@ mod tests {
     fn in_pieces(input: &[u8], size: usize, options: &ParseOptions) -> ParsedLog {
         let mut builds = Vec::new();
         let mut parser = LogParser::new("t.log", options);
+        let mut take = |p| match p {
+            Parsed::Build(b) => builds.push(b),
+            Parsed::Log(_) => panic!("one run"),
+        };
         for piece in input.chunks(size.max(1)) {
-            parser.push(piece, &mut |b| builds.push(b));
+            parser.push(piece, &mut take);
         }
-        let mut log = parser.finish(&mut |b| builds.push(b));
+        let mut log = parser.finish(&mut take);
         log.builds = builds;
         log
+    }
+
+    fn index(p: Parsed) -> usize {
+        match p {
+            Parsed::Build(b) => b.index,
+            Parsed::Log(_) => panic!("one run"),
+        }
     }
 
     #[test]
@@ -185,11 +211,11 @@ mod tests {
         let log = build.repeat(2).into_bytes();
         let mut parser = LogParser::new("t.log", &ParseOptions::default());
         let mut seen = Vec::new();
-        parser.push(&log[..build.len() + 20], &mut |b| seen.push(b.index));
+        parser.push(&log[..build.len() + 20], &mut |p| seen.push(index(p)));
         assert_eq!(seen, [0], "the first build ended when the second began");
-        parser.push(&log[build.len() + 20..], &mut |b| seen.push(b.index));
+        parser.push(&log[build.len() + 20..], &mut |p| seen.push(index(p)));
         assert_eq!(seen, [0], "the second is open until the log ends");
-        let rest = parser.finish(&mut |b| seen.push(b.index));
+        let rest = parser.finish(&mut |p| seen.push(index(p)));
         assert_eq!(seen, [0, 1]);
         assert!(rest.builds.is_empty());
     }
