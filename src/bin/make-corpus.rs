@@ -17,7 +17,12 @@ use cachelens::safe_write::{self, OutDir};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let Some(out) = args.next().map(PathBuf::from) else {
+    // `--help` is not a folder to fill with 768 MiB (a folder named so: `./--help`)
+    let Some(out) = args
+        .next()
+        .filter(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+    else {
         bail!("usage: make-corpus OUT [MIB] [RUNS…]");
     };
     let mib: usize = args.next().map_or(Ok(256), |a| a.parse()).context("MIB")?;
