@@ -9,15 +9,19 @@
 //! `github_pat_`), GitLab (`glpat-`), npm (`npm_`) and Slack (`xox[abpr]-`) tokens,
 //! PEM private-key blocks, and the `user:password@` of URLs.
 //!
-//! One Aho-Corasick pass finds whether any trigger word is in the text (its
-//! words in lower, UPPER or Capitalized case: `token`, `TOKEN`, `Token`, so
-//! `npm_token`, `NPM_TOKEN`, `authToken` are found, `tOkEn` is not); only then does
-//! the regular expression run. A log none of whose bytes hold a trigger (and no
-//! escape sequence that could split one) is not redacted string by string at all.
+//! One Aho-Corasick pass over a build's kept strings, joined, finds those that
+//! hold a trigger word (in lower, UPPER or Capitalized case: `token`, `TOKEN`,
+//! `Token`, so `npm_token`, `NPM_TOKEN`, `authToken` are found, `tOkEn` is not);
+//! the others are not looked at again. In each of those, a second pass finds
+//! the kinds of secret it may hold (the words every match of a kind holds), and
+//! only the expression of those kinds runs, compiled the first time a text
+//! needs it. Names and keywords match in any ASCII case (`(?i-u)`), not by
+//! Unicode case folding (the KELVIN SIGN is no `K`).
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Captures, Regex};
@@ -28,40 +32,15 @@ use crate::model::{Build, ParsedLog};
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
 
-/// Substrings one of which every secret the expression finds holds (each also
-/// looked for in UPPER and Capitalized case).
-const TRIGGERS: &[&str] = &[
-    "akia",
-    "asia",
-    "apiKey",
-    "token",
-    "secret",
-    "passw",
-    "api_key",
-    "apikey",
-    "credentials",
-    "authorization",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "glpat-",
-    "npm_",
-    "xox",
-    "private key",
-    "://",
-];
-
-/// The trigger words in lower, UPPER and Capitalized case: exact matching keeps
+/// The trigger words (each kind's first need) in lower, UPPER and Capitalized
+/// case, so `apiKey` is one of [`NAME_WORDS`]: exact matching keeps
 /// the automaton's SIMD prefilter (an ASCII-case-insensitive one is ten times slower).
 /// A contiguous NFA, not the DFA the builder would pick for so few words: the
 /// same matches, and the SIMD prefilter does most of the search either way, but
 /// the DFA took 1.7 M instructions to build (4 % of `summary` on a 1 MB log).
 static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let mut words: Vec<String> = Vec::new();
-    for t in TRIGGERS {
+    for t in KINDS.iter().flat_map(|kind| kind.needs[0]) {
         let mut capitalized = t.to_string();
         capitalized[..1].make_ascii_uppercase();
         for w in [t.to_string(), t.to_ascii_uppercase(), capitalized] {
@@ -77,38 +56,191 @@ static PREFILTER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("the trigger words build an automaton")
 });
 
-/// One expression, one alternative per kind of secret; group `keep` is the text
-/// kept before `[redacted]`.
-static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
-    let names = r"[A-Za-z0-9_.\-]*(?i:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIALS)[A-Za-z0-9_]*";
-    // a quoted value and what is glued to it, or a word
-    let value = r#"(?:(?:"[^"]*"?|'[^']*'?)[^\s"']*|[^\s"']+)"#;
-    let pattern = [
-        // a PEM private key: from its BEGIN line to its END line (or the end of the text)
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)"
-            .to_owned(),
-        // AWS access key ids: before the forms that keep a prefix, so a key id
-        // glued to a name or a scheme (`AKIA…TOKEN=x`) is not kept with it
-        r"(?:AKIA|ASIA)[A-Z0-9]{16}".to_owned(),
-        // GitHub, GitLab, npm, Slack tokens
-        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}".to_owned(),
-        r"github_pat_[A-Za-z0-9_]{20,}".to_owned(),
-        r"glpat-[A-Za-z0-9_\-]{20,}".to_owned(),
-        r"npm_[A-Za-z0-9]{36}".to_owned(),
-        r"xox[abpr]-[A-Za-z0-9\-]{10,}".to_owned(),
-        // Authorization: Bearer …, Basic …, token …, or a bare value
-        format!(r"(?P<keep>(?i:authorization)\s*[:=]\s*(?:(?i:bearer|basic|token)\s+)?){value}"),
-        // ENV NAME value (the legacy form of ENV)
-        format!(r"(?P<keep2>(?i:ENV)\s+{names}\s+){value}"),
-        // NAME=value, NAME = value, and aws_secret_access_key: value
-        format!(r"(?P<keep3>{names}\s*=\s*){value}"),
-        format!(r"(?P<keep4>(?i:aws_secret_access_key)\s*:\s*){value}"),
-        // scheme://user:password@
-        r"(?P<keep5>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]*@".to_owned(),
-    ]
-    .join("|");
-    Regex::new(&pattern).expect("the secrets expression compiles")
+/// A name that holds a credential word, in any ASCII case (`NPM_TOKEN`, `authToken`).
+macro_rules! names {
+    () => {
+        r"[A-Za-z0-9_.\-]*(?i-u:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIALS)[A-Za-z0-9_]*"
+    };
+}
+
+/// A value: a quoted one and what is glued to it, or a word.
+macro_rules! value {
+    () => {
+        r#"(?:(?:"[^"]*"?|'[^']*'?)[^\s"']*|[^\s"']+)"#
+    };
+}
+
+/// The words of [`names!`].
+const NAME_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "passw",
+    "api_key",
+    "apikey",
+    "apiKey",
+    "credentials",
+];
+
+/// A kind of secret: one alternative of the expression, and the words every
+/// match of it holds.
+struct Kind {
+    pattern: &'static str,
+    /// One word of each list is in any text the pattern matches, in any ASCII
+    /// case; the first list's words are the triggers.
+    needs: &'static [&'static [&'static str]],
+}
+
+/// A kind of secret (a `const fn`: [`KINDS`] is a table).
+const fn kind(pattern: &'static str, needs: &'static [&'static [&'static str]]) -> Kind {
+    Kind { pattern, needs }
+}
+
+/// The kinds of secret, in the order their alternatives are tried at a place;
+/// the group named `keep…` is the text kept before `[redacted]`.
+const KINDS: [Kind; 12] = [
+    // a PEM private key: from its BEGIN line to its END line (or the end of the text)
+    kind(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
+        &[&["PRIVATE KEY-----"], &["-----BEGIN "]],
+    ),
+    // AWS access key ids: before the forms that keep a prefix, so a key id
+    // glued to a name or a scheme (`AKIA…TOKEN=x`) is not kept with it
+    kind(r"(?:AKIA|ASIA)[A-Z0-9]{16}", &[&["akia", "asia"]]),
+    // GitHub, GitLab, npm, Slack tokens
+    kind(
+        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
+        &[&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]],
+    ),
+    kind(r"github_pat_[A-Za-z0-9_]{20,}", &[&["github_pat_"]]),
+    kind(r"glpat-[A-Za-z0-9_\-]{20,}", &[&["glpat-"]]),
+    kind(r"npm_[A-Za-z0-9]{36}", &[&["npm_"]]),
+    kind(r"xox[abpr]-[A-Za-z0-9\-]{10,}", &[&["xox"]]),
+    // Authorization: Bearer …, Basic …, token …, or a bare value
+    kind(
+        concat!(
+            r"(?P<keep>(?i-u:authorization)\s*[:=]\s*(?:(?i-u:bearer|basic|token)\s+)?)",
+            value!()
+        ),
+        &[&["authorization"], &[":", "="]],
+    ),
+    // ENV NAME value (the legacy form of ENV)
+    kind(
+        concat!(r"(?P<keep2>(?i-u:ENV)\s+", names!(), r"\s+)", value!()),
+        &[NAME_WORDS, &["env"]],
+    ),
+    // NAME=value, NAME = value
+    kind(
+        concat!(r"(?P<keep3>", names!(), r"\s*=\s*)", value!()),
+        &[NAME_WORDS, &["="]],
+    ),
+    // aws_secret_access_key: value
+    kind(
+        concat!(r"(?P<keep4>(?i-u:aws_secret_access_key)\s*:\s*)", value!()),
+        &[&["aws_secret_access_key"], &[":"]],
+    ),
+    // scheme://user:password@
+    kind(
+        r"(?P<keep5>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]*@",
+        &[&["://"], &["@"]],
+    ),
+];
+
+/// Sets of kinds, one bit per kind of [`KINDS`].
+type KindSet = usize;
+
+/// Which kinds of secret a text may hold: the words of the kinds' needs
+/// found in one pass, and each need as the set of its words.
+struct Needs {
+    words: AhoCorasick,
+    /// Per kind, per need: the bits of its words.
+    kinds: Vec<Vec<u64>>,
+}
+
+static NEEDS: LazyLock<Needs> = LazyLock::new(|| {
+    let mut words: Vec<&str> = Vec::new();
+    let kinds = KINDS
+        .iter()
+        .map(|kind| {
+            kind.needs
+                .iter()
+                .map(|need| {
+                    need.iter().fold(0u64, |bits, word| {
+                        let same = |w: &&str| w.eq_ignore_ascii_case(word);
+                        let i = words.iter().position(same).unwrap_or_else(|| {
+                            words.push(word);
+                            words.len() - 1
+                        });
+                        bits | 1 << i
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let words = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(words)
+        .expect("the needed words build an automaton");
+    Needs { words, kinds }
 });
+
+impl Needs {
+    /// The kinds whose every need has a word in `text`.
+    fn possible(&self, text: &str) -> KindSet {
+        let held = self
+            .words
+            .find_overlapping_iter(text)
+            .fold(0u64, |held, m| held | 1 << m.pattern().as_usize());
+        self.kinds
+            .iter()
+            .enumerate()
+            .filter(|(_, needs)| needs.iter().all(|need| need & held != 0))
+            .fold(0, |set, (i, _)| set | 1 << i)
+    }
+}
+
+/// The expression of each set of kinds, compiled the first time a text may
+/// hold just those: most logs need few kinds or none (`--password-stdin`
+/// needs no URL, key or header expression), and compiling all twelve took
+/// 4.3 M instructions, half of a post_build `summary`.
+static EXPRESSIONS: [OnceLock<Regex>; 1 << KINDS.len()] =
+    [const { OnceLock::new() }; 1 << KINDS.len()];
+
+/// Every kind.
+const ALL: KindSet = (1 << KINDS.len()) - 1;
+
+/// How many sets get an expression of their own; past them a text gets the
+/// whole one, so a log whose texts hold every mix of kinds compiles a few
+/// expressions, not thousands.
+const MAX_EXPRESSIONS: usize = 8;
+
+/// How many sets got one.
+static COMPILED: AtomicUsize = AtomicUsize::new(0);
+
+/// `set`, or every kind once [`MAX_EXPRESSIONS`] other sets have their own
+/// expression.
+fn capped(set: KindSet) -> KindSet {
+    if set == 0 || EXPRESSIONS[set].get().is_some() {
+        return set;
+    }
+    let own = COMPILED.load(Ordering::Relaxed) < MAX_EXPRESSIONS
+        && COMPILED.fetch_add(1, Ordering::Relaxed) < MAX_EXPRESSIONS;
+    if own { set } else { ALL }
+}
+
+/// The alternatives of `set`, in their order: where the kinds left out match
+/// nowhere in a text, it finds what the whole expression would.
+fn expression(set: KindSet) -> &'static Regex {
+    EXPRESSIONS[set].get_or_init(|| {
+        let pattern: Vec<&str> = KINDS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| set & 1 << i != 0)
+            .map(|(_, kind)| kind.pattern)
+            .collect();
+        Regex::new(&pattern.join("|")).expect("the secrets expression compiles")
+    })
+}
 
 /// Passes over a text at most: a replacement can join what stood around a
 /// secret into a new one (`https://` + a key block + `u:p@`).
@@ -117,15 +249,20 @@ const MAX_PASSES: usize = 8;
 /// `text` with every secret replaced by `[redacted]`; borrowed when there is none.
 /// Idempotent: passes repeat until one changes nothing.
 pub fn redact(text: &str) -> Cow<'_, str> {
+    redact_with(text, |text| capped(NEEDS.possible(text)))
+}
+
+/// [`redact`], each pass with the expression of the kinds `kinds` gives for its text.
+fn redact_with(text: &str, kinds: fn(&str) -> KindSet) -> Cow<'_, str> {
     if PREFILTER.find(text).is_none() {
         return Cow::Borrowed(text);
     }
-    let mut out = match pass(text) {
+    let mut out = match pass(text, kinds(text)) {
         Cow::Borrowed(_) => return Cow::Borrowed(text),
         Cow::Owned(out) => out,
     };
     for _ in 1..MAX_PASSES {
-        match pass(&out) {
+        match pass(&out, kinds(&out)) {
             Cow::Owned(next) if next != out => out = next,
             _ => break,
         }
@@ -133,9 +270,12 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// One pass of the secrets expression over `text`.
-fn pass(text: &str) -> Cow<'_, str> {
-    SECRETS.replace_all(text, |caps: &Captures<'_>| {
+/// One pass over `text` of the expression of the kinds in `set`.
+fn pass(text: &str, set: KindSet) -> Cow<'_, str> {
+    if set == 0 {
+        return Cow::Borrowed(text);
+    }
+    expression(set).replace_all(text, |caps: &Captures<'_>| {
         let keep = ["keep", "keep2", "keep3", "keep4"]
             .iter()
             .find_map(|name| caps.name(name));
@@ -469,6 +609,50 @@ mod tests {
             let once = r(&text);
             prop_assert_eq!(r(&once), once.clone(), "from {:?}", text);
         }
+
+        /// Leaving out the kinds a text cannot hold finds what the whole
+        /// expression finds.
+        #[test]
+        fn the_kinds_a_text_may_hold_redact_as_all_of_them(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    // whole secrets of each kind, and the pieces that make or break them
+                    4 => proptest::sample::select(vec![
+                        "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----",
+                        "AKIAIOSFODNN7EXAMPLE", "asia", "ghp_0123456789abcdefghij", "ghr_",
+                        "github_pat_0123456789abcdefghij", "glpat-0123456789abcdefghij",
+                        "npm_0123456789abcdefghij0123456789abcdef", "xoxb-0123456789", "xoxz-",
+                        "Authorization: Bearer x", "AUTHORIZATION=", "ENV A_TOKEN v",
+                        "env\tapiKey\t", "NPM_TOKEN=x", "Token", "tOkEn", "_PASSWORD", "passwd",
+                        "credentials", "aws_secret_access_key: v", "https://u:p@h", "git+ssh://",
+                        "u:p@", "://", "=", " = ", ":", "@", "\"", "'", " ", "\t", "\n",
+                        "[redacted]", "\u{a0}", "\u{212a}", "é",
+                    ]).prop_map(str::to_owned),
+                    1 => "[A-Za-z0-9_./:@=-]{1,8}".prop_map(|s: String| s),
+                ],
+                0..12,
+            ).prop_map(|parts: Vec<String>| parts.concat())
+        ) {
+            let kinds = redact_with(&text, |text| NEEDS.possible(text));
+            let whole = redact_with(&text, |_| ALL);
+            prop_assert_eq!(kinds, whole, "from {:?}", text);
+        }
+    }
+
+    #[test]
+    fn past_the_cap_a_text_gets_the_whole_expression() {
+        let mut set = 1;
+        while COMPILED.load(Ordering::Relaxed) < MAX_EXPRESSIONS {
+            expression(capped(set));
+            set += 1;
+        }
+        let unseen = (1..ALL).find(|&s| EXPRESSIONS[s].get().is_none()).unwrap();
+        assert_eq!(capped(unseen), ALL);
+        assert_eq!(capped(0), 0, "no kind needs no expression");
+        assert_eq!(
+            r("NPM_TOKEN=x https://u:p@h"),
+            "NPM_TOKEN=[redacted] https://[redacted]@h"
+        );
     }
 
     #[test]
