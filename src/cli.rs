@@ -104,6 +104,17 @@ pub enum GenerateKind {
 }
 
 impl Cli {
+    /// Whether the command's work runs on the thread pool: `summary` (without
+    /// `--history`), `steps` and `config` read on one thread, and making the
+    /// pool's threads would only add to their start.
+    pub fn parallel(&self) -> bool {
+        match &self.command {
+            Some(Command::Summary(args)) => !args.cost.history.is_empty(),
+            Some(Command::Steps(_) | Command::Config) | None => false,
+            Some(_) => true,
+        }
+    }
+
     /// What clap cannot check: --until after --since, --generate alone.
     pub fn check(&self) -> Result<(), String> {
         if self.generate.is_some() && self.command.is_some() {
@@ -554,6 +565,21 @@ pub(crate) fn parse_percent(s: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_commands_that_work_in_parallel_make_the_pool() {
+        let parallel = |args: &str| {
+            Cli::try_parse_from(args.split(' '))
+                .map(|cli| cli.parallel())
+                .unwrap_or_else(|e| panic!("{args}: {e}"))
+        };
+        assert!(!parallel("cachelens summary x.log"));
+        assert!(!parallel("cachelens steps --format ndjson x.log"));
+        assert!(!parallel("cachelens config"));
+        assert!(parallel("cachelens summary --history old x.log"));
+        assert!(parallel("cachelens report --out r x.log"));
+        assert!(parallel("cachelens builds x.log"));
+    }
 
     #[test]
     fn percentages() {

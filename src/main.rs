@@ -83,7 +83,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match threads::on_the_pool(|| run::run(cli)) {
+    let result = if cli.parallel() {
+        threads::on_the_pool(|| run::run(cli))
+    } else {
+        run::run(cli)
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if let Some(io) = err.downcast_ref::<std::io::Error>()

@@ -4,8 +4,9 @@
 //! read in parallel, the report's tasks) and polars' own (its group-bys,
 //! joins and writers), each as large as the machine, so that a limit on one
 //! (`RAYON_NUM_THREADS`) left the other at every core. Here polars' pool is
-//! sized first and every command runs inside it ([`on_the_pool`]): rayon's
-//! calls made there run on that pool too, and there is one pool of N threads.
+//! sized first and every command that works in parallel runs inside it
+//! ([`on_the_pool`]): rayon's calls made there run on that pool too, and there
+//! is one pool of N threads.
 //!
 //! The pools read their size from the environment when they are first used:
 //! [`limit`] writes it there, before any thread exists.
