@@ -18,7 +18,7 @@ use super::miss_causes::MissCause;
 use super::rows::{BuildRow, IsoWeek, LogRows, RowMaker, Rows, STEP, StepRow};
 use super::{aggregate, billing};
 use crate::cost::{Pricing, PricingError};
-use crate::model::ParsedLog;
+use crate::model::{Kind, ParsedLog, Status};
 use crate::source::ecr::RepositorySize;
 
 /// A failure of the analysis.
@@ -358,8 +358,8 @@ impl Gathered {
 
 /// Gathers each log as it is read, in its reading task: its rows are made
 /// then, and the log keeps only what the miss causes read (not its CodeBuild
-/// run record nor its vertex digests). A report of 100,000 runs thus never
-/// holds the whole logs and their rows at once.
+/// run record, its vertex digests nor the `[internal]` vertices that ran). A
+/// report of 100,000 runs thus never holds the whole logs and their rows at once.
 pub struct Gathering {
     maker: RowMaker,
 }
@@ -383,8 +383,17 @@ impl Gathering {
     pub fn read(&self, mut log: ParsedLog, from_window: bool) -> ReadLog {
         let rows = self.maker.log(&log, from_window);
         log.run = None;
-        for step in log.builds.iter_mut().flat_map(|b| &mut b.steps) {
-            step.digest = None;
+        for build in &mut log.builds {
+            // the rules read the cacheable steps, the imports' and exports'
+            // vertices and the CACHED steps of any kind: an `[internal]` vertex
+            // that ran is none of them (31 % of the steps of a 100,080-run corpus)
+            build
+                .steps
+                .retain(|s| s.kind != Kind::Internal || s.status == Status::Cached);
+            build.steps.shrink_to_fit();
+            for step in &mut build.steps {
+                step.digest = None;
+            }
         }
         ReadLog {
             log,
@@ -578,6 +587,52 @@ mod tests {
             with_history.totals.builds, 3,
             "history adds samples, not builds"
         );
+    }
+
+    #[test]
+    fn the_slimmed_logs_give_the_miss_causes_the_whole_logs_give() {
+        let real = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/real");
+        let names = [
+            "nodeapp-cold",
+            "nodeapp-warm",
+            "nodeapp-deps-change",
+            "nodeapp-partial-src-change",
+            "nodeapp-no-cache",
+            "failing-dockerfile-parse-error",
+            "failing-copy-missing-file",
+            "failing-run-test",
+            "remote-cache-from-missing-tag",
+            "remote-inline-cache-import",
+            "remote-inline-cache-import-partial",
+            "multistage-cold",
+            "multistage-partial-backend-change",
+        ];
+        let logs: Vec<ParsedLog> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let text = std::fs::read_to_string(format!("{real}/{name}.log")).unwrap();
+                run(name, &text, MONDAY + i as i64 * DAY, 60)
+            })
+            .collect();
+        assert!(
+            logs.iter()
+                .flat_map(|l| &l.builds)
+                .flat_map(|b| &b.steps)
+                .any(|s| s.kind == Kind::Internal),
+            "the logs hold [internal] vertices"
+        );
+        let pricing = Pricing::embedded();
+        let options = Options::new(&pricing);
+        let whole = Gathered::of(&logs, &[], &options).miss_causes;
+        let gathering = Gathered::gathering(&options);
+        let read = logs
+            .into_iter()
+            .map(|log| gathering.read(log, true))
+            .collect();
+        let slimmed = gathering.gathered(read, Vec::new()).miss_causes;
+        assert!(whole.len() > 1, "{whole:#?}");
+        assert_eq!(slimmed, whole);
     }
 
     #[test]
