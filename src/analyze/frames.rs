@@ -591,27 +591,13 @@ mod tests {
 
     #[test]
     fn the_slimmed_logs_give_the_miss_causes_the_whole_logs_give() {
-        let real = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs/real");
-        let names = [
-            "nodeapp-cold",
-            "nodeapp-warm",
-            "nodeapp-deps-change",
-            "nodeapp-partial-src-change",
-            "nodeapp-no-cache",
-            "failing-dockerfile-parse-error",
-            "failing-copy-missing-file",
-            "failing-run-test",
-            "remote-cache-from-missing-tag",
-            "remote-inline-cache-import",
-            "remote-inline-cache-import-partial",
-            "multistage-cold",
-            "multistage-partial-backend-change",
-        ];
-        let logs: Vec<ParsedLog> = names
+        let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/real");
+        let logs: Vec<ParsedLog> = crate::corpus::real_logs(&real)
+            .unwrap()
             .iter()
             .enumerate()
-            .map(|(i, name)| {
-                let text = std::fs::read_to_string(format!("{real}/{name}.log")).unwrap();
+            .map(|(i, (name, text))| {
+                let text = String::from_utf8_lossy(text);
                 run(name, &text, MONDAY + i as i64 * DAY, 60)
             })
             .collect();
