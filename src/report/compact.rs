@@ -36,6 +36,7 @@ impl Compact<'_> {
     }
 
     /// `"name"` for a name from our code (a field, an enum variant): no escaping.
+    #[inline(always)]
     fn name(&mut self, name: &str) {
         self.out.push(b'"');
         self.out.extend_from_slice(name.as_bytes());
@@ -52,6 +53,7 @@ struct Compound<'s, 'a> {
 }
 
 impl Compound<'_, '_> {
+    #[inline(always)]
     fn comma(&mut self) {
         if !std::mem::take(&mut self.first) {
             self.ser.out.push(b',');
@@ -299,6 +301,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
 impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = serde_json::Error;
+    #[inline(always)]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,

@@ -136,7 +136,7 @@ pub fn printable(text: &str) -> bool {
 /// Appends `text` as a JSON string to `out`: what `serde_json` writes (`\"`,
 /// `\\`, `\n`, `\u001b`, …), and what a terminal obeys (DEL, C1 controls, the
 /// bidirectional overrides and isolates) as `\uXXXX`, like [`terminal`]. Plain
-/// text is skipped eight bytes at a time.
+/// text is skipped eight bytes at a time, its last bytes padded to a word.
 pub fn json_str(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = text.as_bytes();
@@ -149,6 +149,13 @@ pub fn json_str(out: &mut Vec<u8>, text: &str) {
             if !any_special(w) {
                 at += 8;
                 continue;
+            }
+        } else {
+            // the last bytes, padded with spaces (plain) to a word
+            let mut w = [b' '; 8];
+            w[..b.len() - at].copy_from_slice(&b[at..]);
+            if !any_special(u64::from_le_bytes(w)) {
+                break;
             }
         }
         // a code point to escape, and the bytes it takes

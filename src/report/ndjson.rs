@@ -31,17 +31,16 @@ pub fn write_build(b: &Build, buf: &mut Vec<u8>, out: &mut dyn Write) -> io::Res
             phase: b.phase.as_deref(),
         },
     )?;
-    // `{"source":…,"phase":…}` loses its `}`: each step's fields follow a comma
+    // `{"source":…,"phase":…}` loses its `}`: each step's fields follow it
     buf.pop();
-    buf.push(b',');
     let head = buf.len();
     for step in &b.steps {
         buf.truncate(head);
         super::compact::to_vec(buf, step)?;
+        // the step's own `{` becomes the comma after the head's fields
+        buf[head] = b',';
         buf.push(b'\n');
-        // the step's own `{` is left out: its fields continue the head's
-        out.write_all(&buf[..head])?;
-        out.write_all(&buf[head + 1..])?;
+        out.write_all(buf)?;
     }
     Ok(())
 }
