@@ -54,7 +54,11 @@ fn row(s: &Summary<'_>, builds_in_source: usize) -> [String; 8] {
         .count();
     let first_miss = s
         .first_miss
-        .map(|st| st.name.clone().unwrap_or_else(|| format!("#{}", st.vertex)))
+        .map(|st| {
+            st.name
+                .as_deref()
+                .map_or_else(|| format!("#{}", st.vertex), str::to_owned)
+        })
         .unwrap_or_else(|| "-".to_owned());
     let import = match s.imports {
         [] => "none".to_owned(),

@@ -19,7 +19,7 @@ pub fn step_key(step: &Step) -> Option<String> {
     if !matches!(step.kind, Kind::Instruction | Kind::From) {
         return None;
     }
-    let mut key = step.instruction.clone()?;
+    let mut key = String::from(step.instruction.as_deref()?);
     let args = strip_digests(step.args.as_deref().unwrap_or_default());
     for word in args.split_whitespace() {
         key.push(' ');

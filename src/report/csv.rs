@@ -45,9 +45,9 @@ impl<'w> Steps<'w> {
     /// One row per step of `b`.
     pub fn build(&mut self, b: &Build) -> io::Result<()> {
         let text = |v: &str| csv_cell(v).into_owned();
-        let opt = |v: &Option<String>| v.as_deref().map(text).unwrap_or_default();
+        let opt = |v: Option<&str>| v.map(text).unwrap_or_default();
         for s in &b.steps {
-            let fetch = s.fetch.as_ref();
+            let fetch = s.fetch.as_deref();
             self.w.write_record([
                 text(&b.source),
                 b.index.to_string(),
@@ -55,21 +55,21 @@ impl<'w> Steps<'w> {
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default(),
-                opt(&b.phase),
+                opt(b.phase.as_deref()),
                 s.vertex.to_string(),
-                opt(&s.name),
-                opt(&s.stage),
-                opt(&s.platform),
+                opt(s.name.as_deref()),
+                opt(s.stage.as_deref()),
+                opt(s.platform.as_deref()),
                 s.position
                     .map(|[i, n]| format!("{i}/{n}"))
                     .unwrap_or_default(),
-                opt(&s.instruction),
+                opt(s.instruction.as_deref()),
                 s.kind.as_str().to_owned(),
                 s.status.as_str().to_owned(),
                 s.seconds.map(|x| x.to_string()).unwrap_or_default(),
                 s.cacheable.to_string(),
-                opt(&s.digest),
-                opt(&s.error),
+                opt(s.digest.as_deref()),
+                opt(s.error.as_deref()),
                 s.line.to_string(),
                 fetch.map(|f| f.layers.to_string()).unwrap_or_default(),
                 fetch

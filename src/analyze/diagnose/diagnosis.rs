@@ -53,7 +53,7 @@ impl StepRef {
         StepRef {
             vertex: step.vertex,
             name: step.label().to_owned(),
-            stage: step.stage.clone(),
+            stage: step.stage.as_deref().map(str::to_owned),
             position: step.position,
             status: step.status,
             line: step.line,

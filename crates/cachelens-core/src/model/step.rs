@@ -81,21 +81,21 @@ pub struct Step {
     pub vertex: u32,
     /// The vertex name as printed in its header; `None` when the input holds no
     /// header for it (a fragment).
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
     /// Stage name from `[stage i/n]`, when printed.
-    pub stage: Option<String>,
+    pub stage: Option<Box<str>>,
     /// Platform from `[linux/arm64 i/n]`, when printed.
-    pub platform: Option<String>,
+    pub platform: Option<Box<str>>,
     /// `[i, n]`: instruction `i` of `n` in its stage.
     pub position: Option<[u32; 2]>,
     /// The Dockerfile keyword in upper case (`RUN`, `COPY`, `FROM`, …).
-    pub instruction: Option<String>,
+    pub instruction: Option<Box<str>>,
     /// The instruction's arguments: the name after its keyword (`npm ci` of
     /// `[3/4] RUN npm ci`), read once by the parser and redacted as the name is;
     /// `None` for a vertex that is no instruction, or an instruction without any.
     /// Not in the JSON (the name holds them).
     #[serde(skip)]
-    pub args: Option<String>,
+    pub args: Option<Box<str>>,
     /// What the vertex is.
     pub kind: Kind,
     /// How it ended.
@@ -105,12 +105,12 @@ pub struct Step {
     /// Whether the build cache can serve this step (a Dockerfile instruction other than `FROM`).
     pub cacheable: bool,
     /// The vertex digest: `#N sha256:…` (BuildKit ≤ v0.8 prints it), or rawjson's `digest`.
-    pub digest: Option<String>,
+    pub digest: Option<Box<str>>,
     /// The `ERROR:` message when the status is `error`.
-    pub error: Option<String>,
+    pub error: Option<Box<str>>,
     /// The layers BuildKit fetched for the vertex (pulled, downloaded, extracted),
     /// when it printed any.
-    pub fetch: Option<Fetch>,
+    pub fetch: Option<Box<Fetch>>,
     /// 1-based line of the vertex's first header in its source (of its first line
     /// when no header names it).
     pub line: u64,
@@ -143,7 +143,14 @@ pub fn total_seconds(seconds: impl IntoIterator<Item = f64>) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::total_seconds;
+    use super::{Step, total_seconds};
+
+    #[test]
+    fn a_step_is_small() {
+        // a report holds every step of a year of builds: 873,576 at 100,080 runs
+        // (`BENCHMARKS.md`); boxed text and a boxed fetch keep a step at 168 bytes
+        assert!(size_of::<Step>() <= 168, "{}", size_of::<Step>());
+    }
 
     #[test]
     fn sums_read_as_the_log_prints_them() {

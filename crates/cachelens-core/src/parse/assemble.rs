@@ -931,29 +931,25 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
             _ => {}
         }
         steps.push(Step {
-            fetch: v.layers.fetch(),
+            fetch: v.layers.fetch().map(Box::new),
             vertex: v.number,
-            stage: parsed.stage.map(str::to_owned),
-            platform: parsed.platform.map(str::to_owned),
+            stage: parsed.stage.map(Box::from),
+            platform: parsed.platform.map(Box::from),
             position: parsed.position,
-            args: parsed
-                .instruction
-                .as_ref()
-                .and(parsed.args)
-                .map(str::to_owned),
-            instruction: parsed.instruction,
+            args: parsed.instruction.as_ref().and(parsed.args).map(Box::from),
+            instruction: parsed.instruction.map(String::into_boxed_str),
             kind: parsed.kind,
             status,
             seconds,
             cacheable: parsed.kind == Kind::Instruction,
-            digest: v.digest,
-            error: v.error,
+            digest: v.digest.map(String::into_boxed_str),
+            error: v.error.map(String::into_boxed_str),
             line: if v.header_line > 0 {
                 v.header_line
             } else {
                 v.first_line
             },
-            name,
+            name: name.map(String::into_boxed_str),
         });
     }
     let import_seconds = cache
@@ -965,7 +961,7 @@ fn finish_build(mut state: BuildState, source: &str, index: usize) -> Build {
         steps
             .iter()
             .filter(|s| s.cacheable)
-            .filter_map(|s| s.fetch.as_ref()),
+            .filter_map(|s| s.fetch.as_deref()),
         import_seconds,
     );
     Build {

@@ -436,7 +436,7 @@ fn args_of_redacted_names(build: &mut Build) {
             && let Some(name) = &step.name
             && name.contains(REDACTED)
         {
-            step.args = parse_vertex_name(name).args.map(str::to_owned);
+            step.args = parse_vertex_name(name).args.map(Box::from);
         }
     }
 }
@@ -444,12 +444,16 @@ fn args_of_redacted_names(build: &mut Build) {
 /// Calls `f` on every string a build kept from its text.
 fn each_kept_by_build(build: &mut Build, f: &mut dyn FnMut(&mut String)) {
     for step in &mut build.steps {
-        each_some(f, &mut step.name);
-        each_some(f, &mut step.stage);
-        each_some(f, &mut step.platform);
-        each_some(f, &mut step.instruction);
-        each_some(f, &mut step.digest);
-        each_some(f, &mut step.error);
+        for text in [
+            &mut step.name,
+            &mut step.stage,
+            &mut step.platform,
+            &mut step.instruction,
+            &mut step.digest,
+            &mut step.error,
+        ] {
+            each_boxed(f, text);
+        }
     }
     for import in &mut build.cache.imports {
         f(&mut import.reference);
@@ -491,6 +495,15 @@ fn each_kept_outside(log: &mut ParsedLog, f: &mut dyn FnMut(&mut String)) {
 fn each_some(f: &mut dyn FnMut(&mut String), text: &mut Option<String>) {
     if let Some(text) = text {
         f(text);
+    }
+}
+
+/// [`each_some`] for a step's boxed text (a `String` for the call: no copy).
+fn each_boxed(f: &mut dyn FnMut(&mut String), text: &mut Option<Box<str>>) {
+    if let Some(boxed) = text {
+        let mut owned = String::from(std::mem::take(boxed));
+        f(&mut owned);
+        *boxed = owned.into_boxed_str();
     }
 }
 
