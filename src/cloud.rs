@@ -126,6 +126,13 @@ pub fn repository_size(cloud: &CloudArgs, repository: &str) -> Result<(Repositor
         let aws = aws::load(&options).await?;
         let client = aws.ecr();
         let size = ecr::repository_size(&client, repository).await?;
+        if let [first, rest @ ..] = &size.unread[..] {
+            say!(
+                "{} of the manifests of {repository} could not be read, and their blobs are not counted: {first}{}",
+                size.unread.len(),
+                if rest.is_empty() { "" } else { ", …" }
+            );
+        }
         let policy = ecr::lifecycle_policy(&client, repository).await?;
         if let Lifecycle::NotAllowed(why) = &policy {
             say!("the lifecycle policy of {repository} is unknown: {why}");

@@ -138,10 +138,13 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
             .send()
             .await
             .unwrap();
-        for (tag, m) in &images {
+        // moto makes an index's digest from a random number from 0 to 100 (two
+        // indexes share one about once in a hundred runs): each is given its own
+        for (n, (tag, m)) in images.iter().enumerate() {
             ecr.put_image()
                 .repository_name("hyg-cache")
                 .set_image_tag(tag.map(str::to_owned))
+                .image_digest(format!("sha256:{:064x}", n + 1))
                 .image_manifest(m)
                 .send()
                 .await
@@ -213,4 +216,77 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
         "rule 1: expire untagged images pushed more than 14 days ago"
     );
     assert!(html.contains("a rule already expires untagged images"));
+}
+
+#[test]
+fn a_manifest_cachelens_cannot_read_is_reported_not_dropped() {
+    let moto = Moto::start();
+    let layer = "application/vnd.oci.image.layer.v1.tar+gzip";
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    // one image as BuildKit pushes it; one whose layer's size is text (with a
+    // terminal control), which moto stores as it is
+    let images = [
+        (
+            "good",
+            json!({"schemaVersion": 2, "mediaType": oci, "layers": [blob(layer, 1, 1000)]}),
+        ),
+        (
+            "odd",
+            json!({"schemaVersion": 2, "mediaType": oci, "layers": [
+                {"mediaType": layer, "digest": format!("sha256:{}", "02".repeat(32)),
+                 "size": "\u{1b}[2J"}]}),
+        ),
+    ];
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
+        ecr.create_repository()
+            .repository_name("odd-cache")
+            .send()
+            .await
+            .unwrap();
+        for (tag, m) in &images {
+            ecr.put_image()
+                .repository_name("odd-cache")
+                .image_tag(*tag)
+                .image_manifest(m.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("b.log");
+    std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
+    let out_dir = logs.path().join("report");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("report")
+        .arg(&log)
+        .args(["--cache-repo", "odd-cache", "--out"])
+        .arg(&out_dir);
+    aws_env(&mut cmd, &moto.url);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cachelens: 1 of the manifests of odd-cache could not be read, and their blobs are not counted: sha256:"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no manifest cachelens reads"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    let totals: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("totals.json")).unwrap()).unwrap();
+    // the readable image's layer is counted; the other is said, not dropped silently
+    assert_eq!(totals["totals"]["storage"]["gb"], 1000.0 / 1e9);
+    let source = totals["totals"]["storage"]["source"].as_str().unwrap();
+    assert!(
+        source.contains("; 1 of its manifests not read, their blobs not counted"),
+        "{source}"
+    );
+    assert_eq!(totals["cache_repository"]["unread_manifests"], 1);
+    for page in ["index.html", "report.md"] {
+        let text = std::fs::read_to_string(out_dir.join(page)).unwrap();
+        assert!(text.contains("Manifests not read"), "{page}");
+    }
 }

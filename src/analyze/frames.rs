@@ -75,10 +75,14 @@ impl Storage {
         Storage {
             gb: size.unique_bytes as f64 / 1e9,
             source: format!(
-                "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB)",
+                "ecr:{repo} ({} images, {} unique blobs; their image sizes add up to {:.3} GB{})",
                 size.images,
                 size.blobs,
-                size.summed_bytes as f64 / 1e9
+                size.summed_bytes as f64 / 1e9,
+                match size.unread.len() {
+                    0 => String::new(),
+                    n => format!("; {n} of its manifests not read, their blobs not counted"),
+                }
             ),
         }
     }

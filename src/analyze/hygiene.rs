@@ -54,6 +54,8 @@ pub struct Hygiene {
     pub saving_per_month: f64,
     /// The time the ages are counted to (the window's end, else now), epoch ms.
     pub as_of_ms: i64,
+    /// Manifests that could not be read: the byte counts leave their blobs out.
+    pub unread_manifests: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +187,7 @@ impl Hygiene {
             expirable_bytes,
             saving_per_month: expirable_bytes as f64 / 1e9 * pricing.ecr.storage_gb_month,
             as_of_ms,
+            unread_manifests: size.unread.len(),
         }
     }
 }
@@ -250,6 +253,7 @@ mod tests {
             summed_bytes: 0,
             image_facts: images,
             blob_bytes,
+            unread: Vec::new(),
         };
         let pricing = Pricing::embedded();
         let h = Hygiene::of("app-cache", &size, &Lifecycle::Missing, NOW, &pricing);

@@ -192,6 +192,8 @@ pub struct HygieneView {
     pub saving_per_month: String,
     /// The rule's age, days.
     pub days: i64,
+    /// Manifests that could not be read (their blobs are left out).
+    pub unread: usize,
 }
 
 fn bytes(n: u64) -> String {
@@ -216,6 +218,7 @@ fn hygiene_view(h: &Hygiene) -> HygieneView {
         expirable: bytes(h.expirable_bytes),
         saving_per_month: money(h.saving_per_month),
         days: EXPIRE_UNTAGGED_DAYS,
+        unread: h.unread_manifests,
     }
 }
 

@@ -48,6 +48,9 @@ pub struct RepositorySize {
     pub image_facts: Vec<ImageFacts>,
     /// The size of every unique blob, by digest.
     pub blob_bytes: BTreeMap<String, u64>,
+    /// The manifests that could not be read (BatchGetImage's failures, text that
+    /// is no manifest), each as `digest: why`: their blobs are not counted.
+    pub unread: Vec<String>,
 }
 
 /// One image of a repository (a manifest, an index or a BuildKit cache manifest).
@@ -134,7 +137,7 @@ pub async fn repository_size(
             _ => break,
         }
     }
-    let manifests = manifests(client, repository, &images).await?;
+    let (manifests, unread) = manifests(client, repository, &images).await?;
     let mut blob_bytes: BTreeMap<String, u64> = BTreeMap::new();
     for image in &mut images {
         // the image's blobs, and its children's (an index's manifests)
@@ -167,16 +170,19 @@ pub async fn repository_size(
         summed_bytes: summed,
         image_facts: images,
         blob_bytes,
+        unread,
     })
 }
 
-/// Every manifest of `images` and of their children (BatchGetImage, 100 a call), by digest.
+/// Every manifest of `images` and of their children (BatchGetImage, 100 a call), by
+/// digest; and those that could not be read, as `digest: why`.
 async fn manifests(
     client: &Client,
     repository: &str,
     images: &[ImageFacts],
-) -> Result<BTreeMap<String, Manifest>, EcrError> {
+) -> Result<(BTreeMap<String, Manifest>, Vec<String>), EcrError> {
     let mut out: BTreeMap<String, Manifest> = BTreeMap::new();
+    let mut unread = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut queue: Vec<String> = images.iter().map(|i| i.digest.clone()).collect();
     while !queue.is_empty() {
@@ -205,10 +211,30 @@ async fn manifests(
                 repository: repository.to_owned(),
                 message: explain(&e),
             })?;
+        for f in page.failures() {
+            let digest = f.image_id().and_then(|i| i.image_digest()).unwrap_or("?");
+            let code = f.failure_code().map_or("failed", |c| c.as_str());
+            let why = f.failure_reason().unwrap_or_default();
+            unread.push(format!("{digest}: {code} {why}").trim_end().to_owned());
+        }
         for image in page.images() {
             let digest = image.image_id().and_then(|i| i.image_digest());
-            let Some(Ok(m)) = image.image_manifest().map(serde_json::from_str::<Manifest>) else {
-                continue;
+            let m = match image.image_manifest().map(serde_json::from_str::<Manifest>) {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    unread.push(format!(
+                        "{}: no manifest cachelens reads ({e})",
+                        digest.unwrap_or("?")
+                    ));
+                    continue;
+                }
+                None => {
+                    unread.push(format!(
+                        "{}: returned without its manifest",
+                        digest.unwrap_or("?")
+                    ));
+                    continue;
+                }
             };
             queue.extend(
                 m.manifests
@@ -221,7 +247,7 @@ async fn manifests(
             }
         }
     }
-    Ok(out)
+    Ok((out, unread))
 }
 
 /// What GetLifecyclePolicy says of a repository.
