@@ -13,6 +13,31 @@ fn blob(media_type: &str, n: u8, size: u64) -> Value {
     json!({"mediaType": media_type, "digest": format!("sha256:{}", format!("{n:02x}").repeat(32)), "size": size})
 }
 
+/// Makes repository `repo` in moto and pushes `images` (a tag or none, the
+/// manifest). moto makes an index's digest from a random number from 0 to 100
+/// (two indexes share one about once in a hundred runs): each image is given
+/// its own.
+fn push(moto: &Moto, repo: &str, images: &[(Option<&str>, String)]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
+        ecr.create_repository()
+            .repository_name(repo)
+            .send()
+            .await
+            .unwrap();
+        for (n, (tag, m)) in images.iter().enumerate() {
+            ecr.put_image()
+                .repository_name(repo)
+                .set_image_tag(tag.map(str::to_owned))
+                .image_digest(format!("sha256:{:064x}", n + 1))
+                .image_manifest(m)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+}
+
 #[test]
 fn storage_counts_unique_layers_once() {
     let moto = Moto::start();
@@ -37,23 +62,8 @@ fn storage_counts_unique_layers_once() {
                           blob("application/vnd.buildkit.cacheconfig.v0", 0xcc, 300)]}),
         ),
     ];
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
-        ecr.create_repository()
-            .repository_name("app-cache")
-            .send()
-            .await
-            .unwrap();
-        for (tag, m) in &manifests {
-            ecr.put_image()
-                .repository_name("app-cache")
-                .image_tag(*tag)
-                .image_manifest(m.to_string())
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    let images = manifests.map(|(tag, m)| (Some(tag), m.to_string()));
+    push(&moto, "app-cache", &images);
     let logs = tempfile::tempdir().unwrap();
     std::fs::write(logs.path().join("b.log"), "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
     let out_dir = logs.path().join("report");
@@ -130,27 +140,7 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
                       "countUnit": "days", "countNumber": 14},
         "action": {"type": "expire"}}]})
     .to_string();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let ecr = rt.block_on(async { aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await) });
-    rt.block_on(async {
-        ecr.create_repository()
-            .repository_name("hyg-cache")
-            .send()
-            .await
-            .unwrap();
-        // moto makes an index's digest from a random number from 0 to 100 (two
-        // indexes share one about once in a hundred runs): each is given its own
-        for (n, (tag, m)) in images.iter().enumerate() {
-            ecr.put_image()
-                .repository_name("hyg-cache")
-                .set_image_tag(tag.map(str::to_owned))
-                .image_digest(format!("sha256:{:064x}", n + 1))
-                .image_manifest(m)
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    push(&moto, "hyg-cache", &images);
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("b.log");
     std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
@@ -200,6 +190,8 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
     );
 
     // counted to now, nothing is 14 days old yet; a policy is read and told
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ecr = rt.block_on(async { aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await) });
     rt.block_on(async {
         ecr.put_lifecycle_policy()
             .repository_name("hyg-cache")
@@ -237,23 +229,8 @@ fn a_manifest_cachelens_cannot_read_is_reported_not_dropped() {
                  "size": "\u{1b}[2J"}]}),
         ),
     ];
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let ecr = aws_sdk_ecr::Client::new(&sdk_config(&moto.url).await);
-        ecr.create_repository()
-            .repository_name("odd-cache")
-            .send()
-            .await
-            .unwrap();
-        for (tag, m) in &images {
-            ecr.put_image()
-                .repository_name("odd-cache")
-                .image_tag(*tag)
-                .image_manifest(m.to_string())
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    let images = images.map(|(tag, m)| (Some(tag), m.to_string()));
+    push(&moto, "odd-cache", &images);
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("b.log");
     std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
