@@ -2,7 +2,8 @@
 
 mod support;
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use support::{Moto, aws_env, sdk_config};
@@ -38,6 +39,18 @@ fn push(moto: &Moto, repo: &str, images: &[(Option<&str>, String)]) {
     });
 }
 
+/// `cachelens report LOG --cache-repo REPO --out OUT EXTRA…` against moto.
+fn report(moto: &Moto, log: &Path, repo: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("report")
+        .arg(log)
+        .args(["--cache-repo", repo, "--out"])
+        .arg(out)
+        .args(extra);
+    aws_env(&mut cmd, &moto.url);
+    cmd.output().unwrap()
+}
+
 #[test]
 fn storage_counts_unique_layers_once() {
     let moto = Moto::start();
@@ -67,17 +80,13 @@ fn storage_counts_unique_layers_once() {
     let logs = tempfile::tempdir().unwrap();
     std::fs::write(logs.path().join("b.log"), "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
     let out_dir = logs.path().join("report");
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "report",
-        logs.path().join("b.log").to_str().unwrap(),
-        "--cache-repo",
+    let out = report(
+        &moto,
+        &logs.path().join("b.log"),
         "app-cache",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    aws_env(&mut cmd, &moto.url);
-    let out = cmd.output().unwrap();
+        &out_dir,
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -95,17 +104,7 @@ fn storage_counts_unique_layers_once() {
     );
 
     // a missing repository is one clear line
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "report",
-        logs.path().join("b.log").to_str().unwrap(),
-        "--cache-repo",
-        "nope",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    aws_env(&mut cmd, &moto.url);
-    let out = cmd.output().unwrap();
+    let out = report(&moto, &logs.path().join("b.log"), "nope", &out_dir, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
@@ -144,16 +143,9 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("b.log");
     std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
-    let report = |extra: &[&str]| -> (Value, String) {
+    let measure = |extra: &[&str]| -> (Value, String) {
         let out_dir = logs.path().join("report");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("report")
-            .arg(&log)
-            .args(["--cache-repo", "hyg-cache", "--out"])
-            .arg(&out_dir)
-            .args(extra);
-        aws_env(&mut cmd, &moto.url);
-        let out = cmd.output().unwrap();
+        let out = report(&moto, &log, "hyg-cache", &out_dir, extra);
         assert!(
             out.status.success(),
             "{}",
@@ -169,7 +161,7 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
     let month_ahead = (chrono::Utc::now() + chrono::Duration::days(30))
         .format("%Y-%m-%d")
         .to_string();
-    let (h, html) = report(&["--until", &month_ahead]);
+    let (h, html) = measure(&["--until", &month_ahead]);
     assert!(h["policy"].is_null(), "{h}");
     assert_eq!(
         (h["images"].as_u64(), h["untagged_images"].as_u64()),
@@ -200,7 +192,7 @@ fn cache_repository_hygiene_lifecycle_untagged_growth_and_the_saving() {
             .await
             .unwrap();
     });
-    let (h, html) = report(&[]);
+    let (h, html) = measure(&[]);
     assert_eq!(h["expirable_bytes"], 0);
     assert_eq!(h["expires_untagged"], true);
     assert_eq!(
@@ -235,13 +227,7 @@ fn a_manifest_cachelens_cannot_read_is_reported_not_dropped() {
     let log = logs.path().join("b.log");
     std::fs::write(&log, "#1 [1/1] RUN a\n#1 DONE 61.0s\n").unwrap();
     let out_dir = logs.path().join("report");
-    let mut cmd = Command::new(BIN);
-    cmd.arg("report")
-        .arg(&log)
-        .args(["--cache-repo", "odd-cache", "--out"])
-        .arg(&out_dir);
-    aws_env(&mut cmd, &moto.url);
-    let out = cmd.output().unwrap();
+    let out = report(&moto, &log, "odd-cache", &out_dir, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -221,18 +221,12 @@ async fn manifests(
             let digest = image.image_id().and_then(|i| i.image_digest());
             let m = match image.image_manifest().map(serde_json::from_str::<Manifest>) {
                 Some(Ok(m)) => m,
-                Some(Err(e)) => {
-                    unread.push(format!(
-                        "{}: no manifest cachelens reads ({e})",
-                        digest.unwrap_or("?")
-                    ));
-                    continue;
-                }
-                None => {
-                    unread.push(format!(
-                        "{}: returned without its manifest",
-                        digest.unwrap_or("?")
-                    ));
+                unreadable => {
+                    let why = match unreadable {
+                        Some(Err(e)) => format!("no manifest cachelens reads ({e})"),
+                        _ => "returned without its manifest".to_owned(),
+                    };
+                    unread.push(format!("{}: {why}", digest.unwrap_or("?")));
                     continue;
                 }
             };
